@@ -1,0 +1,108 @@
+"""Exceptions raised by mailtpl.
+
+Every template error subclasses ``pybars.PybarsError`` so that code written for
+pybars3 keeps catching them. Errors that point into a template carry ``name``,
+``lineno`` and ``column`` (both 1-based) and format themselves as
+``name:line:col: message`` followed by the offending line and a caret.
+"""
+from __future__ import annotations
+
+from pybars import PybarsError
+
+
+def source_excerpt(source: str | None, lineno: int | None, column: int | None) -> str:
+    """The source line ``lineno`` with a caret under ``column``."""
+    if not source or not lineno:
+        return ""
+    lines = source.splitlines()
+    if not 0 < lineno <= len(lines):
+        return ""
+    line = lines[lineno - 1].replace("\t", " ")
+    caret = " " * max((column or 1) - 1, 0) + "^"
+    return f"\n    {line}\n    {caret}"
+
+
+class TemplateError(PybarsError):
+    """Base class of errors that point at a place in a template."""
+
+    def __init__(
+        self,
+        message: str,
+        name: str | None = None,
+        lineno: int | None = None,
+        column: int | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.message = message
+        self.name = name
+        self.lineno = lineno
+        self.column = column
+        self.source_line = None
+        if source and lineno:
+            lines = source.splitlines()
+            if 0 < lineno <= len(lines):
+                self.source_line = lines[lineno - 1]
+        self._excerpt = source_excerpt(source, lineno, column)
+        super().__init__(str(self))
+
+    @property
+    def location(self) -> str:
+        parts = [self.name or "<template>"]
+        if self.lineno:
+            parts.append(str(self.lineno))
+            if self.column:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}{self._excerpt}"
+
+    def __reduce__(self):  # keep errors picklable (multiprocessing, pytest-xdist)
+        return (_rebuild, (type(self), self.__dict__))
+
+
+def _rebuild(cls, state):
+    err = cls.__new__(cls)
+    err.__dict__.update(state)
+    Exception.__init__(err, str(err))
+    return err
+
+
+class TemplateSyntaxError(TemplateError):
+    """The template cannot be parsed."""
+
+
+class UndefinedError(TemplateError):
+    """Strict mode: a variable the template uses is not in the data."""
+
+    def __init__(self, message: str, path: str, **where) -> None:
+        self.path = path
+        super().__init__(message, **where)
+
+
+class TemplateRuntimeError(TemplateError):
+    """A helper or partial failed while rendering (missing helper, missing partial, ...)."""
+
+
+class TemplateNotFound(TemplateError, LookupError):
+    """No email or partial of that name; the message lists the names there are."""
+
+    def __init__(self, name: str, available: list[str] | tuple[str, ...] = (), what: str = "template") -> None:
+        self.available = sorted(available)
+        listing = ", ".join(self.available) if self.available else "none"
+        super().__init__(f"no {what} named {name!r} (available: {listing})", name=name)
+
+    @property
+    def location(self) -> str:
+        return self.name or "<template>"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class DataError(TemplateError, ValueError):
+    """Sample data or context that cannot be used (bad JSON, wrong type)."""
+
+
+class HelperError(Exception):
+    """Raise from a helper to report a usage error; mailtpl adds the template, line and column."""

@@ -1,0 +1,45 @@
+"""``{{#each items as |item key|}}``: lists by index, mappings and objects by key.
+
+Sets ``@index``, ``@key``, ``@first`` and ``@last`` in a child @data frame,
+which (as in handlebars.js) is reused across iterations.
+"""
+from ..errors import HelperError
+from ..values import is_callable, iterable_items, lookup, object_keys
+
+
+def each(this, options, *args, **hash):
+    if len(args) != 1:
+        raise HelperError("#each takes exactly one argument, the list or object to iterate over")
+    context = args[0]
+    if is_callable(context):
+        context = context(this)
+    fn = options.fn
+    program, partials = fn.program or _nothing, fn.partials
+    data = options.frame()
+    out = []
+    items = iterable_items(context) if context is not None else None
+    if items is not None:
+        last = len(items) - 1
+        for i, item in enumerate(items):
+            data["key"] = i
+            data["index"] = i
+            data["first"] = i == 0
+            data["last"] = i == last
+            out.append(program(item, data, (item, i), partials))
+    elif context is not None:
+        keys = object_keys(context) or ()
+        last = len(keys) - 1
+        for i, key in enumerate(keys):
+            value = lookup(context, key)
+            data["key"] = key
+            data["index"] = i
+            data["first"] = i == 0
+            data["last"] = i == last
+            out.append(program(value, data, (value, key), partials))
+    if not out:
+        return options.inverse.render(this)
+    return "".join(out)
+
+
+def _nothing(c, d, bp, P) -> str:
+    return ""

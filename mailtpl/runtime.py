@@ -1,0 +1,388 @@
+"""What compiled templates call at render time.
+
+Generated code (see :mod:`mailtpl.codegen`) stays small by calling into the
+functions here for anything beyond appending text: helper calls, blocks,
+partials and strict lookups. Nothing here holds state between renders, so a
+template can be rendered from many threads at once.
+
+Names used by generated code:
+``H`` the helpers of this render, ``c`` the context, ``d`` the @data frame,
+``P`` the partials in scope, ``W`` a call site ``(template_info, line, column, path)``.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pybars import Scope, strlist
+
+from .errors import HelperError, TemplateError, TemplateRuntimeError, UndefinedError
+from .helpers import BUILTINS
+from .values import MISSING, get, is_callable, lookup, to_str
+
+Program = Callable[[Any, dict, tuple, dict], str]
+
+
+class TemplateInfo:
+    """Compile-time facts a running template needs: its name and source (for errors) and its options."""
+
+    __slots__ = ("name", "source", "options", "strict", "assume_objects")
+
+    def __init__(self, name: str | None, source: str, options: dict) -> None:
+        self.name = name
+        self.source = source
+        self.options = options
+        self.strict = bool(options.get("strict"))
+        self.assume_objects = bool(options.get("assume_objects"))
+
+
+def _where(W) -> dict:
+    info, line, column = W[0], W[1], W[2]
+    return {"name": info.name, "lineno": line, "column": column, "source": info.source}
+
+
+# -- lookups -------------------------------------------------------------------
+def sget(obj, key, W):
+    """Strict-mode terminal lookup: the key must exist."""
+    value = lookup(obj, key)
+    if value is MISSING:
+        path = W[3]
+        if path == key:
+            message = f'"{key}" is not defined'
+        else:
+            message = f'"{path}" is not defined: nothing named "{key}" there'
+        raise UndefinedError(message + " (strict mode)", path, **_where(W))
+    return value
+
+
+def oget(obj, key, W):
+    """Strict / assume_objects intermediate lookup: the object read from must exist."""
+    if obj is None or obj is MISSING:
+        path = W[3]
+        raise UndefinedError(f'"{path}" is not defined: cannot read "{key}" of a missing value (strict mode)',
+                             path, **_where(W))
+    return get(obj, key)
+
+
+def depth(D: tuple, n: int):
+    """The context ``n`` levels up (``../``), or None above the root."""
+    return D[n] if n < len(D) else None
+
+
+def push(c, D: tuple) -> tuple:
+    """Depth stack of a block: a new level only when the block changed the context."""
+    top = D[0]
+    if c is top or (type(c) is type(top) and type(c) in (str, int, float, bool) and c == top):
+        return D
+    return (c,) + D
+
+
+def data_up(d: dict, n: int):
+    """``@../name``: the data frame ``n`` levels up."""
+    while d is not None and n:
+        d = d.get("_parent")
+        n -= 1
+    return d
+
+
+def btxt(value) -> str:
+    """Output of a block helper: never escaped; a list (pybars3 style) is joined, flattened."""
+    if type(value) is str:
+        return value
+    if isinstance(value, list):
+        return "".join(btxt(v) for v in value)
+    return to_str(value)
+
+
+def lam(value, c):
+    """A function found in the data is called with the context (handlebars "lambdas")."""
+    if is_callable(value):
+        return value(c)
+    return value
+
+
+# -- helpers -------------------------------------------------------------------
+def _invoke(h, name: str, this, args: tuple, kw: dict, W):
+    try:
+        return h(this, *args, **kw)
+    except TemplateError:
+        raise
+    except HelperError as exc:
+        raise TemplateRuntimeError(str(exc), **_where(W)) from exc
+    except RecursionError:
+        raise
+    except Exception as exc:
+        raise TemplateRuntimeError(f"helper {name!r} raised {type(exc).__name__}: {exc}", **_where(W)) from exc
+
+
+def _find_helper(H: dict, name: str, c, W, simple: bool, value=MISSING):
+    """helpers[name] || context[name] (a function) || helperMissing, as handlebars.js resolves a call."""
+    h = H.get(name) if simple else None
+    if h is not None:
+        return h
+    if value is MISSING:
+        value = sget(c, name, W) if W[0].strict else get(c, name)
+    if is_callable(value):
+        return value
+    if value is not None and W[0].strict:
+        raise TemplateRuntimeError(f'"{W[3]}" is not a helper or a function ({type(value).__name__})', **_where(W))
+    return None
+
+
+def _missing(H: dict, name: str, c, args: tuple, kw: dict, W):
+    missing = H.get("helperMissing")
+    return _invoke(missing, "helperMissing", c, (name,) + args, kw, W)
+
+
+def call(H: dict, name: str, c, args: tuple, kw: dict, W, simple: bool = True, value=MISSING):
+    """``{{name arg... key=value}}``: a simple helper, pybars3 convention ``helper(this, *args, **hash)``."""
+    h = _find_helper(H, name, c, W, simple, value)
+    if h is None:
+        return _missing(H, name, c, args, kw, W)
+    return _invoke(h, name, c, args, kw, W)
+
+
+def amb(H: dict, name: str, c, base, W):
+    """``{{name}}``: a helper if one is registered, else the value (a function in the data is called)."""
+    h = H.get(name)
+    if h is not None:
+        return _invoke(h, name, c, (), {}, W)
+    value = sget(base, name, W) if W[0].strict else get(base, name)
+    if is_callable(value):
+        return _invoke(value, name, c, (), {}, W)
+    if value is None and H.get("helperMissing") is not BUILTINS["helperMissing"]:
+        return _missing(H, name, c, (), {}, W)
+    return value
+
+
+class ProgramFn:
+    """``options['fn']`` / ``options['inverse']`` for pybars3-style helpers: ``fn(this)`` -> strlist."""
+
+    __slots__ = ("program", "data", "partials")
+
+    def __init__(self, program: Program | None, data: dict, partials: dict) -> None:
+        self.program = program
+        self.data = data
+        self.partials = partials
+
+    def __call__(self, this=None, data: dict | None = None, block_params=None) -> strlist:
+        return strlist((self.render(this, data, block_params),))
+
+    def render(self, this, data: dict | None = None, block_params=None) -> str:
+        if self.program is None:
+            return ""
+        frame = self.data if data is None else data
+        if isinstance(this, Scope):
+            this, frame = _unscope(this, frame)
+        return self.program(this, frame, tuple(block_params) if block_params else (), self.partials)
+
+
+def _unscope(scope, frame: dict):
+    """A pybars3 Scope(item, parent, root, index=...) becomes the item plus an @data frame."""
+    extra = {}
+    while isinstance(scope, Scope):
+        for attr in ("index", "key", "first", "last"):
+            value = getattr(scope, attr)
+            if value is not None and attr not in extra:
+                extra[attr] = value
+        scope = scope.context
+    if extra:
+        frame = dict(frame, _parent=frame, **extra)
+    return scope, frame
+
+
+class Options(dict):
+    """The ``options`` a block helper receives: pybars3's keys (fn, inverse, helpers, partials, root)
+    plus handlebars.js's (hash, data, name)."""
+
+    __slots__ = ("fn", "inverse")
+
+    def __init__(self, name: str, fn: Program | None, inverse: Program | None, d: dict, P: dict, H: dict, kw: dict):
+        self.fn = ProgramFn(fn, d, P)
+        self.inverse = ProgramFn(inverse, d, P)
+        dict.__init__(self, fn=self.fn, inverse=self.inverse, hash=kw, data=d, name=name,
+                      helpers=H, partials=P, root=d.get("root"))
+
+    def frame(self) -> dict:
+        """A child @data frame (handlebars.js createFrame)."""
+        d = self.fn.data
+        return dict(d, _parent=d)
+
+
+def block(H: dict, name: str, c, d: dict, P: dict, fn, inv, args: tuple, kw: dict, W,
+          simple: bool = True, value=MISSING):
+    """``{{#name args...}}``: a block helper, pybars3 convention ``helper(this, options, *args, **hash)``."""
+    h = _find_helper(H, name, c, W, simple, value)
+    if h is None:
+        return _missing(H, name, c, args, kw, W)
+    return _invoke(h, name, c, (Options(name, fn, inv, d, P, H, kw),) + args, kw, W)
+
+
+def ablock(H: dict, name: str, c, base, d: dict, P: dict, fn, inv, W):
+    """``{{#name}}`` with no arguments: a helper if registered, else a section over the value."""
+    h = H.get(name)
+    if h is not None:
+        return _invoke(h, name, c, (Options(name, fn, inv, d, P, H, {}),), {}, W)
+    value = sget(base, name, W) if W[0].strict else get(base, name)
+    if is_callable(value):
+        value = _invoke(value, name, c, (Options(name, fn, inv, d, P, H, {}),), {}, W)
+    return section(H, value, name, c, d, P, fn, inv, W)
+
+
+def section(H: dict, value, name: str, c, d: dict, P: dict, fn, inv, W):
+    """A mustache section over ``value``: the blockHelperMissing helper decides (true, false/null, list, object)."""
+    options = Options(name, fn, inv, d, P, H, {})
+    return _invoke(H["blockHelperMissing"], "blockHelperMissing", c, (options, value), {}, W)
+
+
+# -- partials ------------------------------------------------------------------
+class InlinePartial:
+    """A ``{{#*inline "name"}}`` body registered as a partial."""
+
+    __slots__ = ("program",)
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+
+    def render_partial(self, c, d: dict, P: dict, H: dict) -> str:
+        return self.program(c, d, (), P)
+
+
+class PartialBlock:
+    """``@partial-block``: the body of ``{{#> layout}}...{{/layout}}`` as seen from inside the layout."""
+
+    __slots__ = ("program", "outer")
+
+    def __init__(self, program: Program, outer) -> None:
+        self.program = program
+        self.outer = outer
+
+    def render_partial(self, c, d: dict, P: dict, H: dict) -> str:
+        # Inside the block, @partial-block means the enclosing one again.
+        return self.program(c, dict(d, _parent=d, **{"partial-block": self.outer}), (), P)
+
+
+def _partial_context(c, kw: dict):
+    """``{{> name context key=value}}``: the context extended with the hash (a copy)."""
+    if isinstance(c, Mapping):
+        merged = dict(c)
+    elif isinstance(c, (list, tuple)):
+        merged = {str(i): v for i, v in enumerate(c)}
+    elif c is not None and hasattr(c, "__dict__") and not isinstance(c, type):
+        merged = {k: v for k, v in vars(c).items() if not k.startswith("_")}
+    else:
+        merged = {}
+    merged.update(kw)
+    return merged
+
+
+def _indent(text: str, indent: str) -> str:
+    lines = text.split("\n")
+    last = len(lines) - 1
+    for i, line in enumerate(lines):
+        if not line and i == last:
+            break
+        lines[i] = indent + line
+    return "\n".join(lines)
+
+
+def partial(H: dict, name, c, kw: dict | None, d: dict, P: dict, indent: str, W,
+            fn: Program | None = None, fn_partials: dict | None = None):
+    """``{{> name}}`` and ``{{#> name}}...{{/name}}``."""
+    if kw:
+        c = _partial_context(c, kw)
+    if callable(name) and not isinstance(name, str):
+        target, label = name, getattr(name, "name", "<dynamic partial>")
+    else:
+        label = to_str(name)
+        target = d.get("partial-block") if label == "@partial-block" else P.get(label)
+    if fn is not None:
+        d = dict(d, _parent=d)
+        d["partial-block"] = PartialBlock(fn, d["_parent"].get("partial-block"))
+        if fn_partials:
+            P = {**P, **fn_partials}
+        if target is None:
+            target = d["partial-block"]
+    if target is None:
+        available = ", ".join(sorted(k for k in P)) or "none"
+        what = "no @partial-block here (only inside a {{#> layout}} block)" if label == "@partial-block" \
+            else f'the partial "{label}" could not be found (partials: {available})'
+        raise TemplateRuntimeError(what, **_where(W))
+    if type(target) is str:
+        target = compile_partial(target, label, W[0].options)
+    render = getattr(target, "render_partial", None)
+    if render is not None:
+        out = render(c, d, P, H)
+    else:  # a callable written for pybars3: partial(context, helpers=, partials=, root=)
+        out = to_str(target(c, helpers=H, partials=P, root=d.get("root")))
+    return _indent(out, indent) if indent else out
+
+
+_PARTIAL_CACHE: OrderedDict = OrderedDict()
+_PARTIAL_CACHE_LOCK = threading.Lock()
+_PARTIAL_CACHE_SIZE = 256
+
+
+def compile_partial(source: str, name: str, options: dict) -> "Template":
+    """Partials passed as source strings are compiled with the caller's options, and cached."""
+    key = (source, name, tuple(sorted(options.items())))
+    with _PARTIAL_CACHE_LOCK:
+        hit = _PARTIAL_CACHE.get(key)
+        if hit is not None:
+            _PARTIAL_CACHE.move_to_end(key)
+            return hit
+    from .compiler import Compiler
+
+    template = Compiler().compile(source, name=name, **options)
+    with _PARTIAL_CACHE_LOCK:
+        _PARTIAL_CACHE[key] = template
+        while len(_PARTIAL_CACHE) > _PARTIAL_CACHE_SIZE:
+            _PARTIAL_CACHE.popitem(last=False)
+    return template
+
+
+# -- templates -----------------------------------------------------------------
+class Template:
+    """A compiled template: ``template(context, helpers=None, partials=None) -> str``."""
+
+    __slots__ = ("_main", "info", "__weakref__")
+
+    def __init__(self, main, info: TemplateInfo) -> None:
+        self._main = main
+        self.info = info
+
+    @property
+    def name(self) -> str | None:
+        return self.info.name
+
+    @property
+    def source(self) -> str:
+        return self.info.source
+
+    def __call__(self, context=None, helpers: Mapping | None = None, partials: Mapping | None = None,
+                 root=None, *, data: Mapping | None = None) -> str:
+        H = _merge_helpers(helpers)
+        d = {"root": context if root is None else root}
+        if data:
+            d.update(data)
+        try:
+            return self._main(context, d, dict(partials) if partials else {}, H)
+        except RecursionError:
+            raise TemplateRuntimeError("templates nested too deeply (a partial that includes itself?)",
+                                       name=self.info.name) from None
+
+    render = __call__
+
+    def render_partial(self, c, d: dict, P: dict, H: dict) -> str:
+        return self._main(c, d, P, H)
+
+    def __repr__(self) -> str:
+        return f"<mailtpl.Template {self.info.name or '<string>'}>"
+
+
+def _merge_helpers(helpers: Mapping | None) -> dict:
+    if not helpers:
+        return BUILTINS
+    return {**BUILTINS, **helpers}

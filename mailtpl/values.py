@@ -1,0 +1,218 @@
+"""JavaScript value semantics for Python data: output formatting, escaping, truthiness, property lookup.
+
+Handlebars templates are written against JavaScript objects; these functions
+make Python dicts, lists, objects and numbers behave the way handlebars.js
+treats their JSON equivalents.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from pybars import Scope, strlist
+
+MISSING = object()  # "undefined": not present at all (None is JavaScript's null)
+
+
+class SafeString(str):
+    """A string that is already HTML: ``{{...}}`` inserts it without escaping."""
+
+    __slots__ = ()
+
+    def __html__(self) -> str:  # markupsafe protocol
+        return str(self)
+
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;", "`": "&#x60;", "=": "&#x3D;"}
+_NEEDS_ESCAPE = re.compile(r"[&<>\"'`=]")
+
+
+def _escape_char(m: re.Match) -> str:
+    return _ESCAPES[m.group()]
+
+
+def escape_html(s: str) -> str:
+    """Escape ``& < > " ' ` =`` exactly as handlebars.js's escapeExpression."""
+    if _NEEDS_ESCAPE.search(s) is None:
+        return s
+    return _NEEDS_ESCAPE.sub(_escape_char, s)
+
+
+def js_number(value: float | int | Decimal) -> str:
+    """Format a number like JavaScript's ``String(n)``: ``2.0`` -> ``2``, ``1e21`` -> ``1e+21``."""
+    if isinstance(value, int):
+        return str(value)
+    f = float(value)
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "Infinity" if f > 0 else "-Infinity"
+    if f == 0:
+        return "0"
+    sign = "-" if f < 0 else ""
+    digits, exp = _shortest_digits(abs(f))
+    k = len(digits)
+    n = exp + k  # value = 0.digits * 10**n
+    if k <= n <= 21:
+        body = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        body = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        body = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        mantissa = digits[0] + ("." + digits[1:] if k > 1 else "")
+        body = f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
+    return sign + body
+
+
+def _shortest_digits(f: float) -> tuple[str, int]:
+    """Shortest round-trip decimal digits of ``f`` and the exponent of the last digit."""
+    sign, digit_tuple, exponent = Decimal(repr(f)).as_tuple()
+    digits = "".join(map(str, digit_tuple)).rstrip("0")
+    exponent += len(digit_tuple) - len(digits)
+    digits = digits.lstrip("0") or "0"
+    return digits, exponent
+
+
+def to_str(value) -> str:
+    """``'' + value`` in JavaScript, with None (null/undefined) as the empty string."""
+    t = type(value)
+    if t is str:
+        return value
+    if value is None or value is MISSING:
+        return ""
+    if t is bool:
+        return "true" if value else "false"
+    if t is int:
+        return str(value)
+    if t is float or isinstance(value, Decimal):
+        return js_number(value)
+    if isinstance(value, strlist):
+        return "".join(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, Scope):
+        return to_str(value.context)
+    if isinstance(value, (list, tuple)):
+        return ",".join(to_str(v) for v in value)
+    if isinstance(value, Mapping):
+        return "[object Object]"
+    return str(value)
+
+
+def escape(value) -> str:
+    """Output of ``{{value}}``: JavaScript formatting, then HTML escaping unless the value is safe."""
+    if type(value) is str:
+        return escape_html(value) if _NEEDS_ESCAPE.search(value) else value
+    if isinstance(value, strlist):
+        return "".join(value)
+    html = getattr(value, "__html__", None)
+    if html is not None:
+        return html()
+    return escape_html(to_str(value))
+
+
+def is_empty(value) -> bool:
+    """handlebars.js ``isEmpty``: falsy but not 0, or an empty list."""
+    if value is None or value is MISSING or value is False or value == "":
+        return True
+    if isinstance(value, (list, tuple)) and len(value) == 0:
+        return True
+    return False
+
+
+def truthy(value) -> bool:
+    """JavaScript truthiness: empty containers other than lists are truthy ({} is true)."""
+    if value is None or value is MISSING or value is False:
+        return False
+    t = type(value)
+    if t is str:
+        return value != ""
+    if t is int or t is float:
+        return value != 0 and value == value
+    if isinstance(value, (list, tuple)):
+        return True  # [] is truthy in JavaScript; `if` checks emptiness separately
+    if isinstance(value, (int, float, Decimal)):
+        return bool(value)
+    return True
+
+
+def lookup(obj, key):
+    """``obj[key]`` with handlebars.js's own-property rules, or MISSING.
+
+    Dicts (and other mappings) by key, lists and strings by index and
+    ``length``, other objects by public attribute.
+    """
+    if type(obj) is dict:
+        value = obj.get(key, MISSING)
+        if value is MISSING and type(key) is not str:
+            value = obj.get(str(key), MISSING)
+        return value
+    if obj is None or obj is MISSING:
+        return MISSING
+    if isinstance(obj, Scope):
+        return lookup(obj.context, key)
+    if isinstance(obj, Mapping):
+        try:
+            return obj[key]
+        except (KeyError, TypeError):
+            return MISSING
+    if isinstance(obj, (list, tuple, str)):
+        if key == "length":
+            return len(obj)
+        index = _as_index(key)
+        if index is not None and index < len(obj):
+            return obj[index]
+        return MISSING
+    if isinstance(key, str) and key and not key.startswith("_"):
+        try:
+            return getattr(obj, key, MISSING)
+        except Exception:  # a property that raises is "not there"
+            return MISSING
+    return MISSING
+
+
+def _as_index(key) -> int | None:
+    if type(key) is int:
+        return key if key >= 0 else None
+    if type(key) is str and key.isdigit() and key.isascii():
+        return int(key)
+    if type(key) is float and key.is_integer() and key >= 0:
+        return int(key)
+    return None
+
+
+def get(obj, key):
+    """``lookup`` with undefined as None: the non-strict path step."""
+    if type(obj) is dict:
+        return obj.get(key)
+    value = lookup(obj, key)
+    return None if value is MISSING else value
+
+
+def object_keys(obj) -> list | None:
+    """Keys ``each`` iterates over: a mapping's keys, an object's public attributes, else None."""
+    if isinstance(obj, Mapping):
+        return list(obj.keys())
+    if hasattr(obj, "__dict__") and not isinstance(obj, type):
+        return [k for k in vars(obj) if not k.startswith("_")]
+    return None
+
+
+def iterable_items(obj) -> list | None:
+    """A list to iterate for ``each`` when ``obj`` is a non-string, non-mapping iterable."""
+    if isinstance(obj, (list, tuple)):
+        return obj  # type: ignore[return-value]
+    if isinstance(obj, (str, bytes, Mapping)):
+        return None
+    if isinstance(obj, Iterable):
+        return list(obj)
+    return None
+
+
+def is_callable(value) -> bool:
+    """A function in the data (a "lambda"): called with the current context. Classes are not."""
+    return callable(value) and not isinstance(value, type) and not isinstance(value, Scope)
