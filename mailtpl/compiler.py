@@ -42,7 +42,8 @@ class Compiler:
 def load(code: str, name: str | None = None) -> Template:
     """The template of a precompiled module's source (what :meth:`Compiler.precompile` returned)."""
     try:
-        compiled = compile(code, f"<mailtpl {name or 'template'}>", "exec", dont_inherit=True)
+        # One filename for all: CPython keeps every distinct code filename alive.
+        compiled = compile(code, "<mailtpl template>", "exec", dont_inherit=True)
     except (SyntaxError, RecursionError, MemoryError) as exc:
         raise TemplateSyntaxError(f"template too complex to compile ({type(exc).__name__}: {exc})",
                                   name=name) from None

@@ -71,6 +71,7 @@ _MUSTACHE = re.compile(
     re.VERBOSE,
 )
 
+_NAME_NO_LOOKAHEAD = re.compile(r'[^\s!"#%-,\.\/;->@\[-\^`\{-~]+')
 _RAW_CLOSE = re.compile(r"\{\{\{\{/([^\s!\"#%-,\.\/;->@\[-\^`\{-~]+)(?=[=}\s\/.])\}\}\}\}")
 
 
@@ -152,23 +153,24 @@ class Lexer:
         out.append(Token(kind, m.group(), pos))
         if kind == "INVERSE":
             return m.end()
+        opened_at = pos
         pos = m.end()
         n = len(src)
         while True:
             if pos >= n:
-                return pos
+                line, col = self.line_col(opened_at)
+                raise self.error(f"the mustache opened at {line}:{col} is never closed with '}}}}'", opened_at)
             m = _MUSTACHE.match(src, pos)
             if m is None:
-                out.append(Token("INVALID", src[pos], pos))
-                return pos + 1
+                raise self._invalid(pos, opened_at)
             kind = m.lastgroup
             text = m.group()
             if kind == "WS":
                 pos = m.end()
                 continue
             if kind == "NESTED_OPEN":
-                out.append(Token("INVALID", text, pos))
-                return m.end()
+                line, col = self.line_col(opened_at)
+                raise self.error(f"'{{{{' inside a mustache: the one opened at {line}:{col} is not closed", pos)
             if kind in ("DOTDOT", "DOT"):
                 kind = "ID"
             elif kind == "LITERAL_ID":
@@ -183,6 +185,18 @@ class Lexer:
                 return pos
             if kind == "CLOSE_RAW_BLOCK":
                 return self._raw(pos, out)
+
+    def _invalid(self, pos: int, opened_at: int) -> TemplateSyntaxError:
+        """Explain a character no mustache rule accepts."""
+        name = _NAME_NO_LOOKAHEAD.match(self.source, pos)
+        if name:
+            end = name.end()
+            if end >= len(self.source):
+                line, col = self.line_col(opened_at)
+                return self.error(f"the mustache opened at {line}:{col} is never closed with '}}}}'", opened_at)
+            return self.error(f"unexpected character {self.source[end]!r} after {name.group()!r} "
+                              "(names are separated by spaces, paths by '.' or '/')", end)
+        return self.error(f"unexpected character {self.source[pos]!r} in a mustache", pos)
 
     def _raw(self, pos: int, out: list[Token]) -> int:
         """Content of a raw block up to its matching ``{{{{/name}}}}``."""

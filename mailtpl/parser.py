@@ -12,6 +12,9 @@ from . import nodes as n
 from .errors import TemplateSyntaxError
 from .lexer import Lexer, Token
 
+MAX_NESTING = 80  # blocks (and {{else if}} links) inside each other; Python's own limit is 100
+MAX_SUBEXPR_NESTING = 40
+
 _PARAM_START = {"ID", "DATA", "STRING", "NUMBER", "BOOLEAN", "UNDEFINED", "NULL", "OPEN_SEXPR"}
 _SCOPED = re.compile(r"^\.|this\b")
 
@@ -46,6 +49,8 @@ class Parser:
         self.lexer = Lexer(source, name)
         self.tokens = self.lexer.tokenize()
         self.i = 0
+        self.nesting = 0
+        self.sexpr_nesting = 0
 
     # -- token helpers -----------------------------------------------------
     @property
@@ -64,8 +69,6 @@ class Parser:
     def expect(self, kind: str, context: str) -> Token:
         tok = self.tok
         if tok.kind != kind:
-            if tok.kind == "INVALID":
-                raise self.error(f"unexpected character {tok.text!r} {context}", tok)
             raise self.error(f"expected {_DESCRIBE.get(kind, kind)} {context}, found {_describe(tok)}", tok)
         return self.advance()
 
@@ -86,6 +89,11 @@ class Parser:
     def _peek_name(self) -> str:
         nxt = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else None
         return nxt.text if nxt is not None and nxt.kind == "ID" else "?"
+
+    def nest(self, tok: Token) -> None:
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise self.error(f"blocks nested more than {MAX_NESTING} levels deep", tok)
 
     def program(self, pos: int) -> n.Program:
         line, col = self.where(pos)
@@ -120,8 +128,6 @@ class Parser:
             return self.partial_block()
         if kind == "OPEN_RAW_BLOCK":
             return self.raw_block()
-        if kind == "INVALID":
-            raise self.error(f"unexpected {tok.text!r}", tok)
         raise self.error(f"unexpected {_describe(tok)}", tok)
 
     # -- statements ----------------------------------------------------------
@@ -145,8 +151,6 @@ class Parser:
         """``helperName param* hash?``"""
         if self.tok.kind not in _PARAM_START or self.tok.kind == "OPEN_SEXPR":
             tok = self.tok
-            if tok.kind == "INVALID":
-                raise self.error(f"unexpected character {tok.text!r} {context}", tok)
             raise self.error(f"expected a name {context}, found {_describe(tok)}", tok)
         path = self.helper_name()
         params, hash_ = self.params_and_hash()
@@ -180,8 +184,12 @@ class Parser:
 
     def sexpr(self) -> n.SubExpr:
         open_tok = self.advance()
+        self.sexpr_nesting += 1
+        if self.sexpr_nesting > MAX_SUBEXPR_NESTING:
+            raise self.error(f"subexpressions nested more than {MAX_SUBEXPR_NESTING} levels deep", open_tok)
         path, params, hash_ = self.call(open_tok, "in a subexpression")
         self.expect("CLOSE_SEXPR", f"to close the subexpression opened at {self._at(open_tok)}")
+        self.sexpr_nesting -= 1
         line, col = self.where(open_tok.pos)
         return n.SubExpr(line, col, path, params, hash_)
 
@@ -260,6 +268,7 @@ class Parser:
 
     def block(self, inverted: bool) -> n.Block:
         open_tok, path, params, hash_, bparams, open_strip = self.open_tag("after '{{#'")
+        self.nest(open_tok)
         decorator = "*" in open_tok.text
         if decorator:
             self._check_inline(path, params, open_tok)
@@ -269,6 +278,7 @@ class Parser:
         if decorator and inverse is not None:
             raise self.error("{{else}} is not allowed inside {{#*inline}}", open_tok)
         close_strip = self.close_block(open_tok, path)
+        self.nesting -= 1
         if inverse is not None and inverse.chained:
             _set_chain_close(inverse, close_strip)
         if inverted:
@@ -291,9 +301,11 @@ class Parser:
             return self.program(tok.pos + len(tok.text)), strip
         if tok.kind == "OPEN_INVERSE_CHAIN":
             c_open, c_path, c_params, c_hash, c_bparams, c_strip = self.open_tag("after '{{else'")
+            self.nest(c_open)
             c_program = self.program(self.tokens[self.i - 1].pos)
             c_program.block_params = c_bparams
             c_inverse, c_inverse_strip = self.inverse_chain(open_tok, path)
+            self.nesting -= 1
             line, col = self.where(c_open.pos)
             chained = n.Block(line, col, c_path, c_params, c_hash, c_program, c_inverse, c_strip,
                               c_inverse_strip, n.Strip())
@@ -338,10 +350,12 @@ class Parser:
         open_tok = self.advance()
         name, params, hash_ = self.partial_call(open_tok)
         close = self.expect("CLOSE", f"to close the partial block opened at {self._at(open_tok)}")
+        self.nest(open_tok)
         program = self.program(close.pos + len(close.text))
         if self.tok.kind in ("INVERSE", "OPEN_INVERSE_CHAIN"):
             raise self.error("{{else}} is not allowed in a partial block", self.tok)
         close_strip = self.close_block(open_tok, name)
+        self.nesting -= 1
         line, col = self.where(open_tok.pos)
         return n.PartialBlock(line, col, name, params, hash_, program,
                               _strip_of(open_tok.text, close.text), close_strip)

@@ -1,0 +1,105 @@
+import json
+C = []
+def case(name, template, data=None, partials=None, options=None, helpers=None):
+    C.append({"name": name, "template": template, "data": {} if data is None else data,
+              "partials": partials or {}, "options": options or {}, "helpers": helpers or []})
+# numbers and values
+case("values/float-formats", "{{a}} {{b}} {{c}} {{d}} {{e}} {{f}}", {"a": 1e21, "b": 1e-7, "c": 0.1, "d": 123456789012345680000, "e": -0.5, "f": 1.5e300})
+case("values/array-output", "{{xs}}|{{{ys}}}", {"xs": [1, "a", None, True], "ys": ["<", ">"]})
+case("values/object-output", "[{{o}}]", {"o": {"a": 1}})
+case("values/zero-false-output", "{{z}}{{f}}{{e}}", {"z": 0, "f": False, "e": ""})
+case("values/nested-array-length", "{{a.b.length}} {{s.length}}", {"a": {"b": [1, 2]}, "s": "abcd"})
+case("values/literal-number-helper-name", "{{1}}|{{[2]}}", {"1": "one", "2": "two"})
+case("values/literal-string-name", '{{"a b"}}', {"a b": "ok"})
+# unicode
+case("unicode/keys-and-values", "{{이름}} {{ключ}} {{emoji}}", {"이름": "값", "ключ": "значение", "emoji": "📧✓"})
+case("unicode/escape-non-ascii", "{{x}}", {"x": "<é>\u00a0&"})
+case("unicode/in-literal-path", "{{obj.[ü ß]}}", {"obj": {"ü ß": "umlaut"}})
+# depths
+case("depth/if-does-not-push", "{{#with a}}{{#if x}}{{../y}}{{/if}}{{/with}}", {"a": {"x": 1, "y": "inner"}, "y": "outer"})
+case("depth/each-then-with", "{{#each xs}}{{#with this}}{{../n}}{{/with}}{{/each}}", {"xs": [{"n": 1}], "n": "top"})
+case("depth/above-root", "[{{../../x}}]", {"x": 1})
+case("depth/data-parent-key", "{{#each o}}{{#each this}}{{@../key}}.{{@key}} {{/each}}{{/each}}", {"o": {"a": {"x": 1}, "b": {"y": 2}}})
+case("depth/root-in-partial", "{{#with a}}{{> p}}{{/with}}", {"a": {"v": 1}, "t": "T"}, {"p": "{{@root.t}}{{v}}"})
+# deep nesting
+case("nesting/deep-if-40", "{{#if a}}" * 40 + "x" + "{{/if}}" * 40, {"a": True})
+case("nesting/deep-with-25", "{{#with a}}" * 25 + "{{../../v}}" + "{{/with}}" * 25, {"a": {"a": {"a": {"a": {}}}}, "v": "V"})
+case("nesting/deep-each", "{{#each a}}{{#each this}}{{#each this}}{{this}}{{@../../index}}{{/each}}{{/each}}{{/each}}", {"a": [[[1, 2], [3]], [[4]]]})
+case("nesting/deep-subexpr", "{{concat " + "(concat " * 20 + "'x'" + ")" * 20 + "}}", {}, None, None, ["concat"])
+case("nesting/recursive-partial", "{{> node}}", {"n": "r", "kids": [{"n": "a", "kids": [{"n": "b", "kids": []}]}]}, {"node": "{{n}}({{#each kids}}{{> node}}{{/each}})"})
+# else chains
+case("else/each-else-if", "{{#each xs}}{{this}}{{else if y}}Y{{else}}N{{/each}}", {"xs": [], "y": True})
+case("else/with-else-if", "{{#with p}}P{{else if q}}Q{{/with}}", {"q": 1})
+case("else/chain-with-each", "{{#if a}}A{{else each xs}}{{this}}{{/if}}", {"xs": [1, 2]})
+case("else/standalone-chain", "<p>\n{{#if a}}\nA\n{{else if b}}\nB\n{{else}}\nC\n{{/if}}\n</p>\n", {"b": True})
+case("else/tilde-chain", "{{#if a~}}  A  {{~else if b~}}  B  {{~else~}}  C  {{~/if}}", {"b": True})
+case("else/unless-chain", "{{#unless a}}U{{else unless b}}V{{else}}W{{/unless}}", {"a": True, "b": True})
+case("else/inverted-section-else", "{{^x}}none{{else}}some{{/x}}", {"x": [1]})
+# sections
+case("section/zero", "[{{#z}}x{{/z}}][{{^z}}y{{/z}}]", {"z": 0})
+case("section/empty-string", "[{{#s}}x{{/s}}]", {"s": ""})
+case("section/object-empty", "[{{#o}}x{{/o}}]", {"o": {}})
+case("section/nested-list-index", "{{#xs}}{{@index}}{{/xs}}", {"xs": ["a", "b"]})
+# lookups
+case("lookup/index-var", "{{#each xs}}{{lookup ../ys @index}}{{/each}}", {"xs": [1, 2], "ys": ["a", "b"]})
+case("lookup/falsy-object", "[{{lookup z 'a'}}]", {"z": 0})
+case("lookup/array-number", "{{lookup xs 1}}", {"xs": ["a", "b"]})
+case("lookup/in-with-block", "{{#with (lookup m 'k')}}{{v}}{{/with}}", {"m": {"k": {"v": "deep"}}})
+# partials
+case("partial/indent-nested", "<div>\n  {{> outer}}\n</div>\n", {}, {"outer": "<p>\n  {{> inner}}\n</p>\n", "inner": "a\nb\n"})
+case("partial/indent-with-value-newlines", "  {{> p}}\n", {"v": "x\ny"}, {"p": "[{{v}}]\n"})
+case("partial/hash-overrides-context", "{{> p a='hash'}}", {"a": "ctx", "b": "B"}, {"p": "{{a}}{{b}}"})
+case("partial/block-with-partial-block-nested", "{{#> a}}X{{/a}}", {}, {"a": "<{{#> b}}[{{> @partial-block}}]{{/b}}>", "b": "({{> @partial-block}})"})
+case("partial/inline-recursion", '{{#*inline "t"}}{{n}}{{#each k}}({{> t}}){{/each}}{{/inline}}{{> t}}', {"n": 1, "k": [{"n": 2, "k": []}]})
+case("partial/inline-after-use", '{{> p}}{{#*inline "p"}}late{{/inline}}', {})
+case("partial/inline-scoped-to-block", '{{#if a}}{{#*inline "p"}}in{{/inline}}{{> p}}{{/if}}{{> p}}', {"a": True}, {"p": "global"})
+case("partial/layout-with-blocks", '{{#> layout title="T"}}{{#*inline "body"}}B{{v}}{{/inline}}{{/layout}}', {"v": 1}, {"layout": "<h1>{{title}}</h1>{{> body}}|{{> @partial-block}}"})
+case("partial/dynamic-string", "{{> (concat 'p' n)}}", {"n": 2}, {"p1": "one", "p2": "two"}, None, ["concat"])
+case("partial/standalone-crlf", "a\r\n  {{> p}}\r\nb", {}, {"p": "x\r\ny"})
+case("partial/block-fallback-context", "{{#> nope}}{{v}}{{/nope}}", {"v": "fb"})
+case("partial/missing-block-partial-error", "{{> @partial-block}}", {})
+# whitespace
+case("ws/standalone-comment-long", "a\n  {{!-- x --}}  \nb", {})
+case("ws/standalone-tab", "a\n\t{{#if t}}\t\nb\n\t{{/if}}\t\nc", {"t": True})
+case("ws/ignore-standalone-partial", "a\n  {{> p}}\nb", {}, {"p": "P\n"}, {"ignoreStandalone": True})
+case("ws/tilde-mustache-newlines", "a\n\n  {{~x~}}\n\n  b", {"x": "X"})
+case("ws/standalone-at-eof-no-newline", "x\n{{#if t}}\ny\n{{/if}}", {"t": True})
+case("ws/raw-block-standalone", "{{{{raw}}}}\n{{x}}\n{{{{/raw}}}}\n", {}, None, None, ["raw"])
+# escapes & raw
+case("escape/backslash-at-end", "a\\", {})
+case("escape/escaped-then-real", "\\{{a}}{{b}}\\{{c}}", {"b": "B"})
+case("raw/nested", "{{{{raw}}}}{{{{raw}}}}x{{{{/raw}}}}{{{{/raw}}}}", {}, None, None, ["raw"])
+case("comment/containing-mustache", "a{{!-- {{#if}} {{/each}} --}}b{{! {{x}} }}c", {})
+# helpers
+case("helper/hash-literals", "{{json x}}", {"x": 1}, None, None, ["json"])
+case("helper/block-hash", "{{#if x includeZero=true}}y{{/if}}", {"x": 0})
+case("helper/data-lambda", "{{f}}|{{#if f}}t{{/if}}", {"f": "not-a-function"})
+case("helper/block-param-shadows-helper", "{{#each xs as |upper|}}{{upper}}{{/each}}", {"xs": ["a"]}, None, None, ["upper"])
+case("helper/this-dot-name-not-helper", "{{./upper}}{{this.upper}}", {"upper": "f"}, None, None, ["upper"])
+case("helper/missing-block-helper", "{{#nohelper x}}y{{/nohelper}}", {"x": 1})
+case("helper/missing-hash-only", "[{{nohelper x=1}}]", {})
+case("helper/subexpr-hash", "{{upper (concat a b)}}", {"a": "x", "b": "y"}, None, None, ["upper", "concat"])
+# strict & options
+case("strict/intermediate-missing", "{{a.b.c}}", {"a": {}}, None, {"strict": True})
+case("strict/param-missing-ok", "{{#if a.b}}y{{else}}n{{/if}}", {"a": {}}, None, {"strict": True})
+case("strict/each-missing-list", "{{#each nope}}x{{/each}}", {}, None, {"strict": True})
+case("strict/block-param", "{{#each xs as |x|}}{{x.n}}{{/each}}", {"xs": [{"n": 1}]}, None, {"strict": True})
+case("strict/section-missing", "{{#nope}}x{{/nope}}", {}, None, {"strict": True})
+case("strict/null-in-path", "{{a.b}}", {"a": None}, None, {"strict": True})
+case("options/assume-objects", "{{a.b.c}}", {"a": {}}, None, {"assumeObjects": True})
+case("options/assume-objects-ok", "[{{a.b}}]", {"a": {}}, None, {"assumeObjects": True})
+case("options/no-escape", "{{x}}", {"x": "<b>"}, None, {"noEscape": True})
+case("options/known-helpers-only-value", "{{foo}}", {"foo": "v"}, None, {"knownHelpersOnly": True})
+case("options/known-helpers-only-error", "{{foo 1}}", {}, None, {"knownHelpersOnly": True})
+# syntax errors
+for name, t in [("open-sexpr", "{{foo (bar}}"), ("bad-hash", "{{foo a=}}"), ("unclosed-comment", "{{!-- x"),
+                ("unclosed-raw", "{{{{raw}}}} x"), ("mismatched-raw", "{{{{raw}}}} x {{{{/other}}}}"),
+                ("else-in-partial-block", "{{#> p}}a{{else}}b{{/p}}"), ("triple-mismatch", "{{{x}}"),
+                ("path-this-after", "{{a.this}}"), ("dotdot-after", "{{a/../b}}"), ("bad-block-params", "{{#each xs as ||}}{{/each}}"),
+                ("hash-then-param", "{{foo a=1 b}}"), ("invalid-char", "{{foo\"}}"), ("unclosed-nested", "{{#if a}}{{#each b}}{{/if}}"),
+                ("close-no-name", "{{#if a}}{{/}}"), ("two-partial-params", "{{> p a b}}"), ("lone-open", "{{"),
+                ("newline-position", "line1\nline2 {{#if}}\n{{/each}}"), ("stray-inverse-chain", "{{else if x}}"),
+                ("decorator", "{{* foo}}"), ("number-path", "{{xs.1}}")]:
+    case("error/" + name, t, {})
+json.dump(C, open("extra.in.json", "w"), indent=1, ensure_ascii=False)
+print(len(C))

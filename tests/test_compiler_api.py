@@ -1,0 +1,215 @@
+"""The Compiler's API: pybars3 compatibility, precompile, errors, threads and memory."""
+import gc
+import sys
+import threading
+import tracemalloc
+import types
+
+import pybars
+import pytest
+
+from mailtpl import (Compiler, PybarsError, SafeString, TemplateRuntimeError, TemplateSyntaxError,
+                     UndefinedError)
+from mailtpl.compiler import load
+
+
+# -- pybars3 compatibility: the same helpers give the same output on both engines ------------------
+def _list(this, options, items):
+    """The block helper from pybars3's README, unchanged."""
+    result = ["<ul>"]
+    for thing in items:
+        result.append("<li>")
+        result.extend(options["fn"](thing))
+        result.append("</li>")
+    result.append("</ul>")
+    return result
+
+
+def _bold(this, options):
+    return pybars.strlist(["<b>"]) + options["fn"](this) + ["</b>"]
+
+
+def _full_name(this, person):
+    return f"{person['firstName']} {person['lastName']}"
+
+
+def _each_with_scope(this, options, items):
+    out = pybars.strlist()
+    for i, item in enumerate(items):
+        out.grow(options["fn"](pybars.Scope(item, this, options["root"], index=i)))
+    return out
+
+
+def _safe(this, text):
+    return pybars.strlist([f"<i>{text}</i>"])
+
+
+PYBARS_CASES = [
+    ("{{>header}}{{#list people}}{{firstName}} {{lastName}}{{/list}}",
+     {"people": [{"firstName": "Yehuda", "lastName": "Katz"}, {"firstName": "Carl", "lastName": "Lerche"}]}),
+    ("{{#bold}}{{name}}{{/bold}}", {"name": "A & B"}),
+    ("{{full_name person}}!", {"person": {"firstName": "Ada", "lastName": "L"}}),
+    ("{{#scoped items}}{{@index}}:{{this}} {{/scoped}}", {"items": ["a", "b"]}),
+    ("{{safe name}}", {"name": "x"}),
+    ("{{#if ok}}yes{{else}}no{{/if}} {{#each xs}}{{this}}{{/each}}", {"ok": True, "xs": [1, 2]}),
+]
+PYBARS_HELPERS = {"list": _list, "bold": _bold, "full_name": _full_name, "scoped": _each_with_scope, "safe": _safe}
+
+
+@pytest.mark.parametrize("source, context", PYBARS_CASES)
+def test_pybars3_helpers_work_unchanged(source, context):
+    expected = str(pybars.Compiler().compile(source)(
+        context, helpers=PYBARS_HELPERS, partials={"header": pybars.Compiler().compile("<h1>People</h1>")}))
+    ours = Compiler().compile(source)(
+        context, helpers=PYBARS_HELPERS, partials={"header": Compiler().compile("<h1>People</h1>")})
+    assert ours == expected
+
+
+def test_pybars3_compiled_partial_is_accepted():
+    partial = pybars.Compiler().compile("<h1>{{title}}</h1>")
+    assert Compiler().compile("{{> head}}")({"title": "T"}, partials={"head": partial}) == "<h1>T</h1>"
+
+
+def test_safe_string_is_not_escaped_and_str_is():
+    template = Compiler().compile("{{a}} {{b}}")
+    helpers = {"a": lambda this: SafeString("<br>"), "b": lambda this: "<br>"}
+    assert template({}, helpers=helpers) == "<br> &lt;br&gt;"
+
+
+def test_options_carry_hash_data_and_name():
+    seen = {}
+
+    def spy(this, options, *args, **hash):
+        seen.update(hash=options["hash"], name=options["name"], root=options["root"], args=args, kw=hash)
+        return options["fn"](this)
+
+    out = Compiler().compile("{{#spy 1 'two' k=v}}{{v}}{{/spy}}")({"v": "V"}, helpers={"spy": spy})
+    assert out == "V"
+    assert seen == {"hash": {"k": "V"}, "name": "spy", "root": {"v": "V"}, "args": (1, "two"), "kw": {"k": "V"}}
+
+
+def test_builtin_helpers_can_be_overridden():
+    template = Compiler().compile("{{#if x}}y{{/if}}")
+    assert template({"x": False}, helpers={"if": lambda this, options, v: options["fn"](this)}) == "y"
+
+
+# -- precompile ------------------------------------------------------------------------------------
+def test_precompiled_module_renders_without_compiling(tmp_path, monkeypatch):
+    source = "{{#each xs as |x i|}}{{i}}:{{x.name}}{{#unless @last}}, {{/unless}}{{/each}}"
+    code = Compiler().precompile(source, name="list.hbs", strict=True)
+    (tmp_path / "list_tpl.py").write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import list_tpl  # noqa: PLC0415
+
+    monkeypatch.setattr(Compiler, "compile", None)  # a precompiled template never compiles
+    context = {"xs": [{"name": "a"}, {"name": "b<"}]}
+    assert list_tpl.template(context) == "0:a, 1:b&lt;"
+    with pytest.raises(UndefinedError) as info:
+        list_tpl.template({"xs": [{}]})
+    assert info.value.name == "list.hbs" and (info.value.lineno, info.value.column) == (1, 30)
+
+
+def test_precompile_equals_compile():
+    source = "{{#> layout}}{{#*inline 'x'}}X{{/inline}}{{v}}{{/layout}}"
+    partials = {"layout": "[{{> x}}|{{> @partial-block}}]"}
+    assert load(Compiler().precompile(source))({"v": 1}, partials=partials) == \
+        Compiler().compile(source)({"v": 1}, partials=partials) == "[X|1]"
+
+
+# -- errors ----------------------------------------------------------------------------------------
+def test_syntax_error_names_file_line_column_and_shows_the_line():
+    source = "<p>\n  {{#if user}}\n    {{name}}\n  {{/each}}\n"
+    with pytest.raises(TemplateSyntaxError) as info:
+        Compiler().compile(source, name="verification.hbs")
+    err = info.value
+    assert isinstance(err, PybarsError)
+    assert (err.name, err.lineno, err.column) == ("verification.hbs", 4, 3)
+    assert str(err).splitlines() == [
+        "verification.hbs:4:3: {{#if}} (opened at 2:3) closed by {{/each}}",
+        "      {{/each}}",
+        "      ^",
+    ]
+
+
+def test_strict_miss_names_path_template_line_column():
+    template = Compiler().compile("Hi {{user.name}}\nCode: {{code}}", name="verification.hbs", strict=True)
+    with pytest.raises(UndefinedError) as info:
+        template({"user": {"name": "A"}})
+    err = info.value
+    assert (err.path, err.name, err.lineno, err.column) == ("code", "verification.hbs", 2, 9)
+    assert str(err).startswith('verification.hbs:2:9: "code" is not defined')
+
+
+def test_helper_exception_is_reported_with_location():
+    def broken(this, value):
+        raise ValueError("bad value")
+
+    with pytest.raises(TemplateRuntimeError) as info:
+        Compiler().compile("\n  {{broken 1}}", name="t.hbs")({}, helpers={"broken": broken})
+    assert str(info.value).startswith("t.hbs:2:5: helper 'broken' raised ValueError: bad value")
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_recursive_partial_without_end_is_a_clear_error():
+    with pytest.raises(TemplateRuntimeError, match="nested too deeply"):
+        Compiler().compile("{{> me}}", name="t.hbs")({}, partials={"me": "x{{> me}}"})
+
+
+def test_blocks_nested_too_deep_is_a_syntax_error():
+    with pytest.raises(TemplateSyntaxError, match="nested more than"):
+        Compiler().compile("{{#if a}}" * 120 + "{{/if}}" * 120)
+
+
+# -- threads and memory ----------------------------------------------------------------------------
+def test_compile_and_render_from_eight_threads():
+    errors = []
+    barrier = threading.Barrier(8)
+    compiler = Compiler()
+
+    def work(n):
+        try:
+            barrier.wait(timeout=10)
+            for i in range(40):
+                template = compiler.compile(f"{{{{#each xs}}}}{n}-{{{{this}}}}-{i};{{{{/each}}}}{{{{> p}}}}")
+                out = template({"xs": [n, i], "v": n}, partials={"p": "[{{v}}]"})
+                expected = f"{n}-{n}-{i};{n}-{i}-{i};[{n}]"
+                if out != expected:
+                    errors.append((out, expected))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+
+
+def test_compile_registers_no_modules():
+    before = set(sys.modules)
+    Compiler().compile("{{x}}", name="a.hbs")
+    assert set(sys.modules) == before
+    assert not any(isinstance(m, types.ModuleType) and "template" in name for name, m in sys.modules.items()
+                   if name.startswith("mailtpl._"))
+
+
+def test_memory_stays_flat_over_5000_compiles():
+    source = "<p>{{#each xs as |x|}}{{x.name}}{{#if @last}}.{{/if}}{{/each}}</p>{{> footer}}" * 3
+    compiler = Compiler()
+
+    def compile_many(count):
+        for i in range(count):
+            compiler.compile(source, name=f"t{i}.hbs")({"xs": [{"name": i}]}, partials={"footer": "f"})
+
+    compile_many(200)  # warm caches (the partial cache is bounded)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        compile_many(5000)
+        gc.collect()
+        growth = tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+    assert growth < 256 * 1024, f"memory grew by {growth} bytes over 5000 compiles"
