@@ -54,6 +54,7 @@ class Program(Node):
     body: list["Statement"]
     block_params: list[str] = field(default_factory=list)
     chained: bool = False  # the inverse of an {{else if}} chain
+    uses_depths: bool = False  # set on the root: some path climbs with ../
 
 
 @dataclass(slots=True)

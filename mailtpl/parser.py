@@ -51,6 +51,7 @@ class Parser:
         self.i = 0
         self.nesting = 0
         self.sexpr_nesting = 0
+        self.uses_depths = False
 
     # -- token helpers -----------------------------------------------------
     @property
@@ -78,6 +79,7 @@ class Parser:
     # -- program -----------------------------------------------------------
     def parse(self) -> n.Program:
         program = self.program(0)
+        program.uses_depths = self.uses_depths
         tok = self.tok
         if tok.kind == "OPEN_ENDBLOCK":
             name = self._peek_name()
@@ -245,6 +247,7 @@ class Parser:
                 parts.append(part)
         line, col = self.where(tok.pos)
         scoped = not data and bool(_SCOPED.search(original))
+        self.uses_depths = self.uses_depths or (depth > 0 and not data)
         return n.PathExpr(line, col, data, depth, parts, original, scoped)
 
     def block_params(self) -> list[str]:

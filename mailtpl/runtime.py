@@ -96,6 +96,11 @@ def btxt(value) -> str:
     return to_str(value)
 
 
+def no_get(key):
+    """Stands in for ``c.get`` when the fast path must not be taken: never returns a str."""
+    return MISSING
+
+
 def lam(value, c):
     """A function found in the data is called with the context (handlebars "lambdas")."""
     if is_callable(value):
@@ -160,23 +165,14 @@ def amb(H: dict, name: str, c, base, W):
 class ProgramFn:
     """``options['fn']`` / ``options['inverse']`` for pybars3-style helpers: ``fn(this)`` -> strlist."""
 
-    __slots__ = ("program", "data", "partials")
+    __slots__ = ("options", "program")
 
-    def __init__(self, program: Program | None, data: dict, partials: dict) -> None:
+    def __init__(self, options: "Options", program: Program | None) -> None:
+        self.options = options
         self.program = program
-        self.data = data
-        self.partials = partials
 
     def __call__(self, this=None, data: dict | None = None, block_params=None) -> strlist:
-        return strlist((self.render(this, data, block_params),))
-
-    def render(self, this, data: dict | None = None, block_params=None) -> str:
-        if self.program is None:
-            return ""
-        frame = self.data if data is None else data
-        if isinstance(this, Scope):
-            this, frame = _unscope(this, frame)
-        return self.program(this, frame, tuple(block_params) if block_params else (), self.partials)
+        return strlist((self.options.run(self.program, this, data, block_params),))
 
 
 def _unscope(scope, frame: dict):
@@ -193,22 +189,63 @@ def _unscope(scope, frame: dict):
     return scope, frame
 
 
-class Options(dict):
-    """The ``options`` a block helper receives: pybars3's keys (fn, inverse, helpers, partials, root)
-    plus handlebars.js's (hash, data, name)."""
+_OPTION_KEYS = ("fn", "inverse", "hash", "data", "name", "helpers", "partials", "root")
 
-    __slots__ = ("fn", "inverse")
 
-    def __init__(self, name: str, fn: Program | None, inverse: Program | None, d: dict, P: dict, H: dict, kw: dict):
-        self.fn = ProgramFn(fn, d, P)
-        self.inverse = ProgramFn(inverse, d, P)
-        dict.__init__(self, fn=self.fn, inverse=self.inverse, hash=kw, data=d, name=name,
-                      helpers=H, partials=P, root=d.get("root"))
+class Options(Mapping):
+    """What a block helper receives as ``options``.
+
+    handlebars.js style: ``options.fn(this)`` and ``options.inverse(this)`` render to a str,
+    ``options.hash``, ``options.data``. pybars3 style: ``options['fn'](this)`` returns a strlist,
+    and ``options['helpers']``, ``options['partials']``, ``options['root']``.
+    """
+
+    __slots__ = ("name", "program", "inverse_program", "data", "partials", "helpers", "hash")
+
+    def __init__(self, name: str, fn: Program | None, inverse: Program | None, d: dict, P: dict, H: dict,
+                 kw: dict) -> None:
+        self.name = name
+        self.program = fn
+        self.inverse_program = inverse
+        self.data = d
+        self.partials = P
+        self.helpers = H
+        self.hash = kw
+
+    def run(self, program: Program | None, this, data: dict | None = None, block_params=None) -> str:
+        if program is None:
+            return ""
+        frame = self.data if data is None else data
+        if isinstance(this, Scope):
+            this, frame = _unscope(this, frame)
+        return program(this, frame, tuple(block_params) if block_params else (), self.partials)
+
+    def fn(self, this=None, data: dict | None = None, block_params=None) -> str:
+        return self.run(self.program, this, data, block_params)
+
+    def inverse(self, this=None, data: dict | None = None, block_params=None) -> str:
+        return self.run(self.inverse_program, this, data, block_params)
 
     def frame(self) -> dict:
         """A child @data frame (handlebars.js createFrame)."""
-        d = self.fn.data
-        return dict(d, _parent=d)
+        return dict(self.data, _parent=self.data)
+
+    def __getitem__(self, key: str):
+        if key == "fn":
+            return ProgramFn(self, self.program)
+        if key == "inverse":
+            return ProgramFn(self, self.inverse_program)
+        if key == "root":
+            return self.data.get("root")
+        if key in _OPTION_KEYS:
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def __iter__(self):
+        return iter(_OPTION_KEYS)
+
+    def __len__(self) -> int:
+        return len(_OPTION_KEYS)
 
 
 def block(H: dict, name: str, c, d: dict, P: dict, fn, inv, args: tuple, kw: dict, W,
@@ -235,6 +272,18 @@ def section(H: dict, value, name: str, c, d: dict, P: dict, fn, inv, W):
     """A mustache section over ``value``: the blockHelperMissing helper decides (true, false/null, list, object)."""
     options = Options(name, fn, inv, d, P, H, {})
     return _invoke(H["blockHelperMissing"], "blockHelperMissing", c, (options, value), {}, W)
+
+
+class Static:
+    """A block body that is only text: a program with nothing to compute."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __call__(self, c, d, bp, P) -> str:
+        return self.text
 
 
 # -- partials ------------------------------------------------------------------

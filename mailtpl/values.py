@@ -105,8 +105,11 @@ def to_str(value) -> str:
 
 def escape(value) -> str:
     """Output of ``{{value}}``: JavaScript formatting, then HTML escaping unless the value is safe."""
-    if type(value) is str:
+    t = type(value)
+    if t is str:
         return escape_html(value) if _NEEDS_ESCAPE.search(value) else value
+    if t is int:
+        return str(value)  # digits need no escaping
     if isinstance(value, strlist):
         return "".join(value)
     html = getattr(value, "__html__", None)

@@ -13,8 +13,7 @@ def each(this, options, *args, **hash):
     context = args[0]
     if is_callable(context):
         context = context(this)
-    fn = options.fn
-    program, partials = fn.program or _nothing, fn.partials
+    program, partials = options.program or _nothing, options.partials
     data = options.frame()
     out = []
     items = iterable_items(context) if context is not None else None
@@ -37,7 +36,7 @@ def each(this, options, *args, **hash):
             data["last"] = i == last
             out.append(program(value, data, (value, key), partials))
     if not out:
-        return options.inverse.render(this)
+        return options.inverse(this)
     return "".join(out)
 
 

@@ -10,5 +10,5 @@ def with_(this, options, *args, **hash):
     if is_callable(value):
         value = value(this)
     if is_empty(value):
-        return options.inverse.render(this)
-    return options.fn.render(value, block_params=(value,))
+        return options.inverse(this)
+    return options.fn(value, block_params=(value,))
