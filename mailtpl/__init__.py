@@ -2,6 +2,7 @@
 from pybars import PybarsError, Scope, strlist
 
 from .compiler import Compiler
+from .environment import Environment
 from .errors import (
     DataError,
     HelperError,
@@ -11,13 +12,15 @@ from .errors import (
     TemplateSyntaxError,
     UndefinedError,
 )
+from .links import invitation_link, reset_password_link
+from .rendered import RenderedEmail
 from .runtime import Template
 from .values import SafeString
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Compiler", "Template", "SafeString", "Scope", "strlist", "PybarsError",
+    "Compiler", "Template", "SafeString", "Environment", "RenderedEmail", "reset_password_link", "invitation_link", "Scope", "strlist", "PybarsError",
     "TemplateError", "TemplateSyntaxError", "UndefinedError", "TemplateRuntimeError",
     "TemplateNotFound", "DataError", "HelperError",
 ]

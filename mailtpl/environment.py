@@ -1,0 +1,356 @@
+"""``mailtpl.Environment``: a folder of email templates, rendered into finished emails.
+
+Folder conventions (see README):
+
+- ``NAME.hbs`` is an email; ``NAME.txt.hbs`` its plain-text body (optional,
+  else the text is derived from the HTML); ``NAME.preview.json`` its named
+  sample-data sets ``{"default": {...}, "other": {...}}``.
+- ``partials/**.hbs`` and ``layouts/**.hbs`` are partials, registered by their
+  path below that folder without ``.hbs`` (``layouts/layout.hbs`` is ``layout``).
+- ``mailtpl.json`` (optional): ``subjects`` per email (Handlebars allowed),
+  ``sender_name``, and ``preview_base_url`` used for sample data only.
+
+Compiled templates are cached; :meth:`Environment.invalidate` drops what a
+changed file affects (an email and everything that includes a changed partial).
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+
+from . import nodes as n
+from .compiler import Compiler, compile_options, generate, load
+from .errors import DataError, TemplateError, TemplateNotFound, UndefinedError
+from .flatten import NotFlat, flatten
+from .inline import NotStatic, inline_css, inline_program
+from .message import build_message, check_header
+from .rendered import RenderedEmail
+from .runtime import Template
+from .text import html_to_text
+
+CONFIG_FILE = "mailtpl.json"
+PARTIAL_DIRS = ("partials", "layouts")
+DEFAULT_SENDER_NAME = "User feedback"
+DEFAULT_SUBJECTS = {
+    "verification": "User feedback Email Verification",
+    "resetPassword": "User feedback Reset Password",
+    "invitation": "User Feedback Invitation",
+}
+
+
+@dataclass
+class _Email:
+    """Everything compiled for one email."""
+
+    html: Template
+    inlined: Template | None
+    inline_reason: str | None
+    text: Template | None
+    subject: Template
+    partials: set[str] = field(default_factory=set)  # names it includes, directly or not
+
+
+@dataclass(frozen=True)
+class EmailInfo:
+    """What the preview index shows for an email."""
+
+    name: str
+    subject: str
+    fixtures: list[str]
+    inlining: str
+    inline_reason: str | None
+    error: str | None
+
+
+class Environment:
+    def __init__(self, templates: str | os.PathLike = "templates", *, strict: bool = True,
+                 base_url: str | None = None, inline_css: bool | str = True, helpers: Mapping | None = None,
+                 sender_name: str | None = None) -> None:
+        """``inline_css``: True inlines at compile time where that is safe and per render elsewhere,
+        "per-render" always per render, False not at all."""
+        if inline_css not in (True, False, "per-render"):
+            raise ValueError('inline_css must be True, False or "per-render"')
+        self.root = Path(templates)
+        if not self.root.is_dir():
+            raise TemplateNotFound(str(self.root), what="templates folder")
+        self.strict = strict
+        self.base_url = base_url
+        self.inline_css = inline_css
+        self.helpers = dict(helpers or {})
+        self._sender_name = sender_name
+        self._compiler = Compiler()
+        self._lock = threading.RLock()
+        self._emails: dict[str, _Email] = {}
+        self._partials: dict[str, Template] = {}
+        self._asts: dict[str, n.Program] = {}
+        self._scan()
+
+    # -- the folder ----------------------------------------------------------------------------
+    def _scan(self) -> None:
+        emails, texts, previews, partials = {}, {}, {}, {}
+        for path in sorted(self.root.glob("*.hbs")):
+            if path.name.endswith(".txt.hbs"):
+                texts[path.name[:-len(".txt.hbs")]] = path
+            else:
+                emails[path.stem] = path
+        for path in sorted(self.root.glob("*.preview.json")):
+            previews[path.name[:-len(".preview.json")]] = path
+        for folder in PARTIAL_DIRS:
+            for path in sorted((self.root / folder).rglob("*.hbs")):
+                name = path.relative_to(self.root / folder).with_suffix("").as_posix()
+                if name in partials:
+                    raise TemplateError(f"{self._rel(partials[name])} and {self._rel(path)} both define the "
+                                        f"partial {name!r}", name=self._rel(path))
+                partials[name] = path
+        self._email_files, self._text_files, self._preview_files = emails, texts, previews
+        self._partial_files = partials
+        self._config = self._load_config()
+
+    def _rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def _load_config(self) -> dict:
+        path = self.root / CONFIG_FILE
+        if not path.exists():
+            return {}
+        config = _read_json(path, CONFIG_FILE)
+        if not isinstance(config, dict):
+            raise DataError(f"{CONFIG_FILE} must hold a JSON object", name=CONFIG_FILE)
+        return config
+
+    def names(self) -> list[str]:
+        """The emails in the folder."""
+        return sorted(self._email_files)
+
+    def partial_names(self) -> list[str]:
+        return sorted(self._partial_files)
+
+    def files(self) -> list[Path]:
+        """Every file the environment reads (what a watcher should watch)."""
+        paths = [*self._email_files.values(), *self._text_files.values(), *self._preview_files.values(),
+                 *self._partial_files.values()]
+        config = self.root / CONFIG_FILE
+        return paths + ([config] if config.exists() else [])
+
+    @property
+    def sender_name(self) -> str:
+        return self._sender_name or self._config.get("sender_name") or DEFAULT_SENDER_NAME
+
+    def subject_source(self, name: str) -> str:
+        subjects = self._config.get("subjects") or {}
+        return subjects.get(name) or DEFAULT_SUBJECTS.get(name) or name
+
+    def fixtures(self, name: str) -> dict[str, dict]:
+        """The named sample-data sets of an email (``{}`` when it has none)."""
+        self._check_name(name)
+        path = self._preview_files.get(name)
+        if path is None:
+            return {}
+        data = _read_json(path, self._rel(path))
+        if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+            raise DataError('sample data must be an object of named objects: {"default": {...}}',
+                            name=self._rel(path))
+        return data
+
+    # -- cache -----------------------------------------------------------------------------------
+    def invalidate(self, paths: Iterable[str | os.PathLike] | None = None) -> set[str]:
+        """Forget what changed files affect; returns the names of the emails to re-render.
+
+        With no paths (or a file added or removed), everything is reloaded.
+        """
+        with self._lock:
+            known = {p.resolve(): p for p in self.files()}
+            changed = [Path(p).resolve() for p in (paths or [])]
+            if not paths or any(p not in known or not p.exists() for p in changed) or \
+                    any(p.name == CONFIG_FILE for p in changed):
+                self._scan()
+                self._emails.clear()
+                self._partials.clear()
+                self._asts.clear()
+                return set(self.names())
+            affected: set[str] = set()
+            partial_by_path = {p.resolve(): name for name, p in self._partial_files.items()}
+            for path in changed:
+                if path in partial_by_path:
+                    partial = partial_by_path[path]
+                    self._partials.pop(partial, None)
+                    self._asts.pop(partial, None)
+                    affected |= {name for name, email in self._emails.items() if partial in email.partials}
+                    affected |= {name for name in self.names() if name not in self._emails}
+                else:
+                    stem = path.name.split(".")[0]
+                    affected.add(stem)
+            for name in affected:
+                self._emails.pop(name, None)
+            return affected & set(self.names())
+
+    def _check_name(self, name: str) -> None:
+        if name not in self._email_files:
+            raise TemplateNotFound(name, self.names(), what="email")
+
+    def _read(self, path: Path) -> str:
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", name=self._rel(path)) from None
+
+    def _ast(self, name: str) -> n.Program | None:
+        if name not in self._asts:
+            path = self._partial_files.get(name)
+            if path is None:
+                return None
+            self._asts[name] = self._compiler.parse(self._read(path), name=self._rel(path))
+        return self._asts[name]
+
+    def _partial(self, name: str) -> Template:
+        if name not in self._partials:
+            path = self._partial_files[name]
+            self._partials[name] = self._compile(self._ast(name), self._read(path), self._rel(path))
+        return self._partials[name]
+
+    def _compile(self, program: n.Program, source: str, name: str, **options) -> Template:
+        return load(generate(program, source, name, compile_options(strict=self.strict, **options)), name)
+
+    def compiled(self, name: str) -> _Email:
+        """The compiled email (cached until :meth:`invalidate`); TemplateError when it does not compile."""
+        with self._lock:
+            email = self._emails.get(name)
+            if email is None:
+                email = self._emails[name] = self._build(name)
+            return email
+
+    def _build(self, name: str) -> _Email:
+        self._check_name(name)
+        path = self._email_files[name]
+        source = self._read(path)
+        program = self._compiler.parse(source, name=self._rel(path))
+        html = self._compile(program, source, self._rel(path))
+        used = self._used_partials(program)
+        for partial in used:
+            self._partial(partial)
+        inlined, reason = None, None
+        if self.inline_css == "per-render":
+            reason = 'inline_css="per-render"'
+        elif self.inline_css:
+            try:
+                flat = inline_program(flatten(program, self._ast))
+                inlined = self._compile(flat, source, self._rel(path))
+            except (NotFlat, NotStatic) as exc:
+                reason = str(exc)
+        text = None
+        if name in self._text_files:
+            text_path = self._text_files[name]
+            text_source = self._read(text_path)
+            text = self._compile(self._compiler.parse(text_source, name=self._rel(text_path)), text_source,
+                                 self._rel(text_path), no_escape=True)
+        subject_source = self.subject_source(name)
+        subject = self._compile(self._compiler.parse(subject_source, name=f"{CONFIG_FILE}: subject of {name}"),
+                                subject_source, f"{CONFIG_FILE}: subject of {name}", no_escape=True)
+        return _Email(html, inlined, reason, text, subject, used)
+
+    def _used_partials(self, program: n.Program) -> set[str]:
+        """Partials a template includes by a fixed name, directly or through other partials."""
+        seen: set[str] = set()
+        todo = [program]
+        while todo:
+            for name in _static_partial_names(todo.pop()):
+                if name not in seen and name in self._partial_files:
+                    seen.add(name)
+                    todo.append(self._ast(name))
+        return seen
+
+    def info(self, name: str) -> EmailInfo:
+        """Subject, fixtures, inlining and any compile error of an email (for the preview index)."""
+        try:
+            fixtures = list(self.fixtures(name))
+        except TemplateError as exc:
+            return EmailInfo(name, self.subject_source(name), [], "off", None, str(exc))
+        try:
+            email = self.compiled(name)
+        except TemplateError as exc:
+            return EmailInfo(name, self.subject_source(name), fixtures, "off", None, str(exc))
+        mode = "off" if not self.inline_css else "compile-time" if email.inlined else "per-render"
+        return EmailInfo(name, self.subject_source(name), fixtures, mode, email.inline_reason, None)
+
+    # -- rendering -------------------------------------------------------------------------------
+    def context(self, name: str, context: Mapping | None = None, *, fixture: str | None = None) -> dict:
+        """The data an email is rendered with: sample data, then ``context``, then ``baseUrl``."""
+        if context is not None and not isinstance(context, Mapping):
+            raise DataError(f"the data for {name!r} must be an object (a dict), not {type(context).__name__}",
+                            name=name)
+        data: dict = {}
+        if fixture is not None:
+            fixtures = self.fixtures(name)
+            if fixture not in fixtures:
+                raise TemplateNotFound(fixture, list(fixtures), what=f"sample data set for {name!r}")
+            data.update(fixtures[fixture])
+        data.update(context or {})
+        if "baseUrl" not in data:
+            base = self.base_url or os.environ.get("ADMIN_WEB_URL")
+            if base is None and fixture is not None:
+                base = self._config.get("preview_base_url")
+            if base is not None:
+                data["baseUrl"] = base.rstrip("/")
+        return data
+
+    def render(self, name: str, context: Mapping | None = None, *, fixture: str | None = None) -> RenderedEmail:
+        """Render an email: subject, HTML with CSS inlined, and plain text."""
+        email = self.compiled(name)
+        data = self.context(name, context, fixture=fixture)
+        try:
+            return self._render(name, email, data)
+        except UndefinedError as exc:
+            if exc.path == "baseUrl" or exc.path.startswith("baseUrl."):
+                exc.message += " - set ADMIN_WEB_URL (or Environment(base_url=...)) to the admin web address"
+            raise
+
+    def _render(self, name: str, email: _Email, data: dict) -> RenderedEmail:
+        partials = {p: self._partials[p] for p in email.partials}
+        html, mode = None, "off"
+        if email.inlined is not None:
+            try:
+                html, mode = email.inlined(data, helpers=self.helpers, partials=partials), "compile-time"
+            except TemplateError:
+                html = None  # render the original templates: their errors name the right file and line
+        if html is None:
+            html = email.html(data, helpers=self.helpers, partials=partials)
+            if self.inline_css:
+                html, mode = inline_css(html), "per-render"
+        text = email.text(data, helpers=self.helpers, partials=partials) if email.text else html_to_text(html)
+        subject = check_header(email.subject(data, helpers=self.helpers).strip(), f"subject of {name!r}")
+        return RenderedEmail(name, subject, html, text, mode)
+
+    def message(self, name: str, context: Mapping | None = None, *, to: str | Iterable[str],
+                sender: str | None = None, reply_to: str | Iterable[str] | None = None,
+                fixture: str | None = None) -> EmailMessage:
+        """The email as a MIME message ready for SMTP; ``sender`` defaults to SMTP_SENDER."""
+        sender = sender or os.environ.get("SMTP_SENDER")
+        if not sender:
+            raise ValueError("no sender: pass sender= or set SMTP_SENDER")
+        rendered = self.render(name, context, fixture=fixture)
+        return build_message(rendered, to=to, sender=sender, sender_name=self.sender_name, reply_to=reply_to)
+
+
+def _static_partial_names(program: n.Program) -> Iterable[str]:
+    for stmt in program.body:
+        if isinstance(stmt, (n.Partial, n.PartialBlock)) and not isinstance(stmt.name, n.SubExpr):
+            yield stmt.name.original
+        for child in (getattr(stmt, "program", None), getattr(stmt, "inverse", None)):
+            if child is not None:
+                yield from _static_partial_names(child)
+
+
+def _read_json(path: Path, label: str):
+    try:
+        text = path.read_text(encoding="utf-8")
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"invalid JSON: {exc.msg}", name=label, lineno=exc.lineno, column=exc.colno,
+                        source=text) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", name=label) from None

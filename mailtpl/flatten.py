@@ -1,0 +1,123 @@
+"""Static partial expansion: one AST for an email with its layout and partials written in.
+
+``{{> footer}}`` and ``{{#> layout}}...{{/layout}}`` with a fixed name and no
+arguments are replaced by the partial's own AST (indentation of standalone
+partials applied to its text), so the whole email can be seen, and CSS-inlined,
+as one HTML document at compile time. Anything whose output could differ once
+written in place (arguments, dynamic names, inline partials, ``../`` inside a
+partial) raises :class:`NotFlat` with the reason.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from . import nodes as n
+
+
+class NotFlat(Exception):
+    """The template cannot be expanded statically; the message says why."""
+
+
+def flatten(program: n.Program, partial_ast: Callable[[str], n.Program | None]) -> n.Program:
+    """A copy of ``program`` with every static partial written in (the input is not modified)."""
+    return _program(program, partial_ast, [], 0)
+
+
+def _program(program: n.Program, partial_ast, blocks: list[n.Program], depth: int) -> n.Program:
+    if depth > 20:
+        raise NotFlat("partials nested more than 20 deep (recursive partial?)")
+    body: list = []
+    for stmt in program.body:
+        if isinstance(stmt, n.Content):
+            body.append(dataclasses.replace(stmt))
+        elif isinstance(stmt, (n.Comment, n.Mustache)):
+            body.append(stmt)
+        elif isinstance(stmt, n.Block):
+            if stmt.decorator:
+                raise NotFlat(f"inline partial at line {stmt.line}")
+            body.append(dataclasses.replace(
+                stmt,
+                program=stmt.program and _program(stmt.program, partial_ast, blocks, depth),
+                inverse=stmt.inverse and _program(stmt.inverse, partial_ast, blocks, depth)))
+        elif isinstance(stmt, (n.Partial, n.PartialBlock)):
+            body.extend(_partial(stmt, partial_ast, blocks, depth))
+        else:  # pragma: no cover
+            raise NotFlat(f"unexpected {type(stmt).__name__}")
+    return dataclasses.replace(program, body=body)
+
+
+def _partial(stmt, partial_ast, blocks: list[n.Program], depth: int) -> list:
+    name = _static_name(stmt)
+    if stmt.params or stmt.hash:
+        raise NotFlat(f"partial {name!r} at line {stmt.line} takes arguments")
+    if name == "@partial-block":
+        if not blocks:
+            raise NotFlat(f"{{{{> @partial-block}}}} outside a partial block at line {stmt.line}")
+        expanded = _program(blocks[-1], partial_ast, blocks[:-1], depth + 1)
+    else:
+        source = partial_ast(name)
+        if isinstance(stmt, n.PartialBlock):
+            if source is None:  # failover content
+                return _program(stmt.program, partial_ast, blocks, depth + 1).body
+            expanded = _program(_checked(source, name), partial_ast, blocks + [stmt.program], depth + 1)
+        elif source is None:
+            raise NotFlat(f"partial {name!r} at line {stmt.line} is not in the folder")
+        else:
+            expanded = _program(_checked(source, name), partial_ast, blocks, depth + 1)
+    indent = getattr(stmt, "indent", "")
+    return _indented(expanded.body, indent) if indent else expanded.body
+
+
+def _static_name(stmt) -> str:
+    name = stmt.name
+    if isinstance(name, n.SubExpr):
+        raise NotFlat(f"dynamic partial name at line {stmt.line}")
+    return name.original
+
+
+def _checked(program: n.Program, name: str) -> n.Program:
+    if program.uses_depths:
+        raise NotFlat(f"partial {name!r} uses ../ (its meaning would change when written in place)")
+    return program
+
+
+def _indented(body: list, indent: str) -> list:
+    """Indent every line of a partial's output, as the runtime does for a standalone partial.
+
+    Text is indented at the start and after each newline, except a newline that ends the
+    partial's output. Values rendered into the partial are assumed to hold no newline.
+    """
+    if any(not isinstance(stmt, (n.Content, n.Comment, n.Mustache)) and _has_newline(stmt) for stmt in body):
+        raise NotFlat("an indented partial contains blocks with line breaks")
+    out = []
+    at_line_start = True
+    for stmt in body:
+        if isinstance(stmt, n.Content) and stmt.value:
+            lines = stmt.value.split("\n")
+            text = ""
+            for j, line in enumerate(lines):
+                if j:
+                    text += "\n"
+                if j == len(lines) - 1 and line == "" and j:
+                    break  # the next line starts in the next statement, which indents it
+                if j or at_line_start:
+                    text += indent
+                text += line
+            out.append(dataclasses.replace(stmt, value=text))
+            at_line_start = stmt.value.endswith("\n")
+        elif isinstance(stmt, n.Comment):
+            out.append(stmt)
+        else:  # a mustache, or a block without line breaks
+            if at_line_start:
+                out.append(n.Content(stmt.line, stmt.column, indent, indent))
+            out.append(stmt)
+            at_line_start = False
+    return out
+
+
+def _has_newline(stmt) -> bool:
+    if isinstance(stmt, n.Content):
+        return "\n" in stmt.value
+    programs = [p for p in (getattr(stmt, "program", None), getattr(stmt, "inverse", None)) if p]
+    return any(_has_newline(s) for p in programs for s in p.body) if programs else True
