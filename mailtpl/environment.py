@@ -36,6 +36,7 @@ from .text import html_to_text
 CONFIG_FILE = "mailtpl.json"
 PARTIAL_DIRS = ("partials", "layouts")
 DEFAULT_SENDER_NAME = "User feedback"
+DEFAULT_PREVIEW_BASE_URL = "https://feedback.example.com"
 DEFAULT_SUBJECTS = {
     "verification": "User feedback Email Verification",
     "resetPassword": "User feedback Reset Password",
@@ -140,6 +141,11 @@ class Environment:
     @property
     def sender_name(self) -> str:
         return self._sender_name or self._config.get("sender_name") or DEFAULT_SENDER_NAME
+
+    @property
+    def preview_base_url(self) -> str:
+        """baseUrl for sample data when ADMIN_WEB_URL is not set (mailtpl.json ``preview_base_url``)."""
+        return self._config.get("preview_base_url") or DEFAULT_PREVIEW_BASE_URL
 
     def subject_source(self, name: str) -> str:
         subjects = self._config.get("subjects") or {}
@@ -293,7 +299,7 @@ class Environment:
         if "baseUrl" not in data:
             base = self.base_url or os.environ.get("ADMIN_WEB_URL")
             if base is None and fixture is not None:
-                base = self._config.get("preview_base_url")
+                base = self.preview_base_url
             if base is not None:
                 data["baseUrl"] = base.rstrip("/")
         return data
