@@ -16,11 +16,12 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# bench/email.py would shadow the stdlib's email package: keep this folder off the path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
 
 import pybars  # noqa: E402
-from _timing import fmt_ratio, fmt_time, per_call, table  # noqa: E402
+from bench._timing import fmt_ratio, fmt_time, per_call, table  # noqa: E402
 
 from mailtpl import Compiler  # noqa: E402
 

@@ -69,3 +69,51 @@ def check(templates: str, out: str) -> None:
                     f"review the diff, then run `mailtpl build` to accept it", fg="red", err=True)
         sys.exit(1)
     click.echo(f"{len(files)} snapshots in {out}/ match the templates")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--to", "to", required=True, multiple=True, help="Recipient (repeat for more).")
+@click.option("--data", "data", default=None, help='Data as JSON, e.g. \'{"code": "482913"}\'.')
+@click.option("--fixture", "fixture", default=None, help="A sample-data set of the email instead of --data.")
+@templates_option
+@_friendly
+def send(name: str, to: tuple[str, ...], data: str | None, fixture: str | None, templates: str) -> None:
+    """Render email NAME and send it through the SMTP_* settings (environment or .env)."""
+    import json
+    import logging
+
+    from .environment import Environment
+    from .smtp import Mailer, SmtpConfig, SmtpError
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        context = json.loads(data) if data else None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--data is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    env = Environment(templates)
+    if fixture:
+        context = {**env.context(name, fixture=fixture), **(context or {})}
+    try:
+        with Mailer(env, SmtpConfig.from_env()) as mailer:
+            result = mailer.send(name, list(to), context)
+    except SmtpError as exc:
+        raise ValueError(str(exc)) from None
+    click.echo(f"sent {name} to {', '.join(result.accepted)}: {result.message_id} ({result.reply})")
+
+
+@main.command()
+@click.option("--to", "to", default=None, help="Also send a test message to this address.")
+@click.option("--env-file", "env_file", default=".env", show_default=True, help="The .env file to read.")
+def doctor(to: str | None, env_file: str) -> None:
+    """Check the SMTP settings step by step and say what to fix."""
+    from .smtp.doctor import diagnose
+
+    def emit(step) -> None:
+        mark = click.style("✓", fg="green") if step.ok else click.style("✗", fg="red")
+        click.echo(f"{mark} {step.name}: {step.detail}")
+        if not step.ok and step.fix:
+            click.echo(f"  fix: {step.fix}")
+
+    steps = diagnose(dotenv=env_file, to=to, emit=emit)
+    sys.exit(0 if steps and all(step.ok for step in steps) else 1)

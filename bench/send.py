@@ -1,0 +1,106 @@
+"""Messages per second to a local SMTP sink: mailtpl's pool, smtplib with a connection per message,
+and nodemailer with pool: true where node has it.
+
+    python bench/send.py [N]
+
+nodemailer is used when `node` can load it, e.g. after `npm install --prefix bench nodemailer`.
+Target (issue 4): mailtpl >= nodemailer's messages per second in the same run.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# bench/email.py would shadow the stdlib's email package: keep this folder off the path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
+
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import smtplib  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+
+from bench._timing import table  # noqa: E402
+from mailtpl import Environment  # noqa: E402
+from mailtpl.smtp import Mailer, SmtpConfig  # noqa: E402
+
+CONNECTIONS = 4
+
+
+SINK = """
+import sys, time
+from aiosmtpd.controller import Controller
+class Sink:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+controller = Controller(Sink(), hostname="127.0.0.1", port=int(sys.argv[1]))
+controller.start()
+print("ready", flush=True)
+sys.stdin.read()
+controller.stop()
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 400
+    port = free_port()
+    # The sink runs in its own process so that it does not share a GIL with the senders.
+    sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    assert sink.stdout.readline().strip() == "ready"
+    try:
+        env = Environment(HERE.parent / "templates", base_url="https://feedback.example.com")
+        config = SmtpConfig.from_env({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
+                                      "SMTP_SENDER": "no-reply@fb.example.org"}, dotenv=None)
+        rows = []
+
+        with Mailer(env, config, pool_size=CONNECTIONS) as mailer:
+            start = time.perf_counter()
+            with ThreadPoolExecutor(CONNECTIONS) as workers:
+                list(workers.map(lambda i: mailer.send_verification(f"user{i}@example.com", f"{i:06d}"),
+                                 range(count)))
+            ours = count / (time.perf_counter() - start)
+        rows.append([f"mailtpl Mailer (render + send, pool of {CONNECTIONS}, {CONNECTIONS} threads)", ours])
+
+        start = time.perf_counter()
+        for i in range(count):
+            msg = env.message("verification", {"code": f"{i:06d}"}, to=f"user{i}@example.com",
+                              sender=config.sender)
+            with smtplib.SMTP("127.0.0.1", port) as smtp:
+                smtp.send_message(msg)
+        rows.append(["smtplib, one connection per message", count / (time.perf_counter() - start)])
+
+        node = shutil.which("node")
+        if node:
+            rendered = env.render("verification", {"code": "482913"})
+            env_vars = dict(os.environ, NODE_PATH=os.pathsep.join([str(HERE / "node_modules"),
+                                                                  os.environ.get("NODE_PATH", "")]))
+            proc = subprocess.run([node, str(HERE / "nodemailer_send.js"), str(port), str(count), str(CONNECTIONS)],
+                                  input=json.dumps({"html": rendered.html, "text": rendered.text}),
+                                  capture_output=True, text=True, env=env_vars, timeout=300)
+            if proc.returncode == 0:
+                rows.append([f"nodemailer pool: true, maxConnections {CONNECTIONS} (pre-rendered)",
+                             count / float(proc.stdout.strip())])
+            else:
+                print("nodemailer not measured:", (proc.stderr.strip().splitlines() or ["?"])[-1], file=sys.stderr)
+        print(f"{count} messages to an aiosmtpd sink on 127.0.0.1, in its own process")
+        print(table(["sender", "messages/s", "mailtpl vs it"],
+                    [[name, f"{rate:.0f}", f"{ours / rate:.2f}x"] for name, rate in rows]))
+    finally:
+        sink.communicate("", timeout=30)
+
+
+if __name__ == "__main__":
+    main()

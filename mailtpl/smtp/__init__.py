@@ -1,0 +1,9 @@
+"""Sending through SMTP, configured by the SMTP_* variables, with errors that say what to change."""
+from .config import ConfigError, SmtpConfig
+from .errors import (SmtpAuthError, SmtpConnectError, SmtpError, SmtpInsecureAuthError, SmtpRecipientsRefused,
+                     SmtpSenderRejected, SmtpStartTlsError, SmtpTlsError, SmtpTransientError)
+from .mailer import Mailer, SendResult
+
+__all__ = ["SmtpConfig", "ConfigError", "Mailer", "SendResult", "SmtpError", "SmtpAuthError", "SmtpConnectError",
+           "SmtpTlsError", "SmtpStartTlsError", "SmtpSenderRejected", "SmtpRecipientsRefused",
+           "SmtpInsecureAuthError", "SmtpTransientError"]

@@ -1,0 +1,90 @@
+"""``mailtpl doctor``: walk config -> DNS -> TCP -> TLS/STARTTLS -> EHLO -> AUTH -> MAIL FROM (-> a test message)
+and say, for the first step that fails, what to change."""
+from __future__ import annotations
+
+import smtplib
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from ..message import check_address, format_sender
+from .config import ConfigError, SmtpConfig
+from .errors import SmtpError, SmtpSenderRejected
+from .transport import open_connection
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def diagnose(environ=None, dotenv: str | None = ".env", to: str | None = None,
+             emit: Callable[[Step], None] = lambda step: None) -> list[Step]:
+    """Run the checks in order, stopping at the first failure; every step is passed to ``emit``."""
+    steps: list[Step] = []
+
+    def add(step: Step) -> Step:
+        steps.append(step)
+        emit(step)
+        return step
+
+    try:
+        config = SmtpConfig.from_env(environ, dotenv=dotenv)
+    except ConfigError as exc:
+        add(Step("config", False, str(exc).splitlines()[0],
+                 "; ".join(f"{k}: {v}" for k, v in exc.problems.items())))
+        return steps
+    mode = "TLS from connect" if config.tls else "plain, then STARTTLS"
+    add(Step("config", True, f"{config.host}:{config.port}, {mode}, "
+                             f"{'login as ' + config.username if config.auth else 'no login'}, from {config.sender}"))
+    try:
+        addresses = sorted({info[4][0] for info in socket.getaddrinfo(config.host, config.port,
+                                                                       type=socket.SOCK_STREAM)})
+    except socket.gaierror as exc:
+        add(Step("DNS", False, f"{config.host}: {exc.strerror}", "check SMTP_HOST: the name does not resolve"))
+        return steps
+    add(Step("DNS", True, f"{config.host} -> {', '.join(addresses)}"))
+    try:
+        socket.create_connection((config.host, config.port), timeout=config.timeout).close()
+    except OSError as exc:
+        add(Step("TCP", False, f"{config.host}:{config.port}: {exc.strerror or type(exc).__name__}",
+                 "a firewall may block the port, or nothing listens there: check SMTP_PORT "
+                 "(587 STARTTLS, 465 TLS, 25 relay)"))
+        return steps
+    add(Step("TCP", True, f"{config.host}:{config.port} accepts connections"))
+
+    conn = None
+    try:
+        conn = open_connection(config, report=lambda name, ok, detail: add(Step(name, ok, detail)) if ok else None)
+        code, reply = conn.smtp.mail(config.sender)
+        if code != 250:
+            raise SmtpSenderRejected(f"MAIL FROM:<{config.sender}> refused", code=code,
+                                     reply=reply.decode(errors="replace"))
+        conn.smtp.rset()
+        add(Step("MAIL FROM", True, f"{config.sender} accepted"))
+        if to:
+            check_address(to, "--to")
+            msg = EmailMessage()
+            msg["From"] = format_sender("mailtpl doctor", config.sender)
+            msg["To"] = to
+            msg["Subject"] = "mailtpl doctor: test message"
+            msg["Message-ID"] = make_msgid(domain=config.sender.rsplit("@", 1)[1])
+            msg.set_content("This test message was sent by `mailtpl doctor`: the SMTP settings work.\n")
+            refused = conn.smtp.send_message(msg)
+            add(Step("test message", True, f"accepted for {to} {msg['Message-ID']}"
+                     + (f" (refused: {refused})" if refused else "")))
+    except SmtpError as exc:
+        add(Step(type(exc).__name__, False, exc.message + (f" ({exc.code} {exc.reply})" if exc.code else ""), exc.fix))
+    except smtplib.SMTPException as exc:
+        add(Step("test message", False, str(exc), "the server refused the test message; its reply says why"))
+    except ValueError as exc:
+        add(Step("test message", False, str(exc), "pass a valid address to --to"))
+    finally:
+        if conn is not None:
+            conn.close()
+    return steps

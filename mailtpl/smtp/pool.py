@@ -1,0 +1,70 @@
+"""A bounded pool of SMTP connections shared by threads: reused, RSET between messages, reopened when dead."""
+from __future__ import annotations
+
+import smtplib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .config import SmtpConfig
+from .errors import SmtpConnectError
+from .transport import Connection, open_connection
+
+
+class SmtpPool:
+    def __init__(self, config: SmtpConfig, size: int = 4, acquire_timeout: float = 60.0) -> None:
+        if size < 1:
+            raise ValueError("pool size must be at least 1")
+        self.config = config
+        self.size = size
+        self.acquire_timeout = acquire_timeout
+        self._slots = threading.BoundedSemaphore(size)
+        self._idle: list[Connection] = []
+        self._lock = threading.Lock()
+        self.opened = 0  # connections opened over the pool's life (for tests and benchmarks)
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A live connection for one message; it goes back to the pool unless the caller failed."""
+        if not self._slots.acquire(timeout=self.acquire_timeout):
+            raise SmtpConnectError(f"no SMTP connection free after {self.acquire_timeout:g}s (pool of {self.size})")
+        conn = None
+        try:
+            conn = self._take()
+            yield conn
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
+        else:
+            with self._lock:
+                self._idle.append(conn)
+        finally:
+            self._slots.release()
+
+    def discard(self, conn: Connection) -> None:
+        conn.close()
+
+    def _take(self) -> Connection:
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                break
+            try:  # RSET: a clean transaction, and proof the server is still there
+                code, _ = conn.smtp.rset()
+                if code == 250:
+                    return conn
+            except (smtplib.SMTPException, OSError):
+                pass
+            conn.close()
+        conn = open_connection(self.config)
+        with self._lock:
+            self.opened += 1
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()

@@ -1,0 +1,237 @@
+"""Issue 4: SMTP settings, transport, pool, retries and diagnoses, against real servers on 127.0.0.1."""
+import logging
+import socket
+import threading
+import time
+from pathlib import Path
+
+import lxml.html
+import pytest
+from click.testing import CliRunner
+
+from mailtpl import Environment, reset_password_link
+from mailtpl.cli import main
+from mailtpl.smtp import (ConfigError, Mailer, SmtpAuthError, SmtpConfig, SmtpConnectError, SmtpInsecureAuthError,
+                          SmtpSenderRejected, SmtpStartTlsError, SmtpTlsError)
+from tests.smtp_servers import free_port, smtp_server
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = "https://fb.example.org"
+SENDER = "no-reply@fb.example.org"
+
+
+@pytest.fixture
+def env():
+    return Environment(ROOT / "templates", base_url=BASE)
+
+
+def mailer(env, server, **settings) -> Mailer:
+    return Mailer(env, SmtpConfig.from_env(server.env(**settings), dotenv=None), backoff=0.05)
+
+
+# -- settings -------------------------------------------------------------------------------------
+def test_config_reports_every_problem_at_once_without_the_password():
+    with pytest.raises(ConfigError) as info:
+        SmtpConfig.from_env({"SMTP_PORT": "99999", "SMTP_TLS": "yes", "SMTP_SENDER": "nobody",
+                             "SMTP_PASSWORD": "hunter2-secret", "SMTP_OPPORTUNISTIC_TLS": "1"}, dotenv=None)
+    problems = info.value.problems
+    assert set(problems) == {"SMTP_HOST", "SMTP_PORT", "SMTP_TLS", "SMTP_SENDER", "SMTP_OPPORTUNISTIC_TLS"}
+    assert problems["SMTP_TLS"] == "must be true or false, not 'yes'"
+    assert "1 to 65535" in problems["SMTP_PORT"] and "hunter2" not in str(info.value)
+
+
+def test_config_reads_dotenv_and_the_environment_wins(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("SMTP_HOST=smtp.sendgrid.net\nSMTP_PORT=587\nSMTP_SENDER=a@b.io\n"
+                      "SMTP_USERNAME=apikey\nSMTP_PASSWORD=SG.secret\nSMTP_TLS=FALSE\n")
+    config = SmtpConfig.from_env({"SMTP_PORT": "465", "SMTP_TLS": "True"}, dotenv=dotenv)
+    assert (config.host, config.port, config.tls, config.auth) == ("smtp.sendgrid.net", 465, True, True)
+    assert config.cipher_spec == "TLSv1.2"  # the default when SMTP_TLS is true
+    assert "SG.secret" not in repr(config) and "SG.secret" not in str(config)
+    assert not SmtpConfig.from_env({"SMTP_HOST": "h.io", "SMTP_PORT": "25", "SMTP_SENDER": "a@b.io",
+                                    "SMTP_USERNAME": "only-user"}, dotenv=None).auth
+
+
+# -- sending --------------------------------------------------------------------------------------
+def test_plain_send_delivers_the_rendered_email(tmp_path, env, caplog):
+    caplog.set_level(logging.INFO, logger="mailtpl")
+    with smtp_server(tmp_path) as server, mailer(env, server) as m:
+        result = m.send_reset_password("a+b@x.io", "c0de")
+    msg = server.recorder.messages[0]
+    assert server.recorder.envelopes == [(SENDER, ["a+b@x.io"])]
+    assert msg["From"].addresses[0].display_name == "User feedback" and msg["From"].addresses[0].addr_spec == SENDER
+    assert msg["Subject"] == "User feedback Reset Password" and msg["Message-ID"] == result.message_id
+    text, html = msg.iter_parts()
+    link = reset_password_link(BASE, "c0de", "a+b@x.io")
+    assert lxml.html.document_fromstring(html.get_content()).cssselect("a.button")[0].get("href") == link
+    assert f"({link})" in text.get_content()
+    assert result.accepted == ["a+b@x.io"] and result.reply.startswith("250 2.0.0 Ok")
+    assert any(r.levelno == logging.INFO and "sent resetPassword to a+b@x.io" in r.getMessage()
+               and result.message_id in r.getMessage() and " ms" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("tls, settings", [("starttls", {}), ("implicit", {"SMTP_TLS": "true"})])
+def test_tls_and_starttls_with_login(tmp_path, env, tls, settings):
+    with smtp_server(tmp_path, tls=tls, users={"apikey": "s3cret"}) as server, \
+            mailer(env, server, SMTP_USERNAME="apikey", SMTP_PASSWORD="s3cret", **settings) as m:
+        m.send_verification("ada@example.com", "482913")
+        assert m.pool._idle[0].encrypted
+    (msg,) = server.recorder.messages
+    assert msg["Subject"] == "User feedback Email Verification" and "482913" in msg.get_body("plain").get_content()
+
+
+def test_wrong_password_is_an_auth_error_with_the_fix(tmp_path, env):
+    with smtp_server(tmp_path, tls="starttls", users={"apikey": "right"}) as server, \
+            mailer(env, server, SMTP_USERNAME="apikey", SMTP_PASSWORD="wrong") as m:
+        with pytest.raises(SmtpAuthError) as info:
+            m.send_verification("ada@example.com", "1")
+    assert info.value.code == 535 and "SMTP_USERNAME" in info.value.fix and "app password" in info.value.fix
+    assert server.recorder.messages == []
+
+
+def test_connection_dropped_during_data_is_retried_and_delivered_once(tmp_path, env):
+    with smtp_server(tmp_path, script={"DATA": ["DROP"]}) as server, mailer(env, server) as m:
+        result = m.send_verification("ada@example.com", "1")
+        assert result.attempts == 2 and m.pool.opened == 2
+    assert len(server.recorder.messages) == 1 and server.recorder.commands.count("DATA") == 2
+
+
+def test_451_then_success_is_retried_on_the_same_connection(tmp_path, env):
+    with smtp_server(tmp_path, script={"DATA": ["451 4.3.0 try again"]}) as server, mailer(env, server) as m:
+        assert m.send_verification("ada@example.com", "1").attempts == 2
+        assert m.pool.opened == 1
+    assert len(server.recorder.messages) == 1
+
+
+def test_421_then_success_reconnects(tmp_path, env):
+    with smtp_server(tmp_path, script={"MAIL": ["421 4.7.0 closing"]}) as server, mailer(env, server) as m:
+        assert m.send_verification("ada@example.com", "1").attempts == 2
+        assert m.pool.opened == 2
+    assert len(server.recorder.messages) == 1
+
+
+def test_550_at_mail_from_raises_at_once(tmp_path, env):
+    with smtp_server(tmp_path, script={"MAIL": ["550 5.7.1 sender not verified"]}) as server, \
+            mailer(env, server) as m:
+        with pytest.raises(SmtpSenderRejected) as info:
+            m.send_verification("ada@example.com", "1")
+    assert info.value.code == 550 and "SMTP_SENDER" in info.value.fix
+    assert server.recorder.commands == ["MAIL"]  # no retry of a permanent failure
+
+
+def test_closed_port_is_a_connect_error(tmp_path, env):
+    port = free_port()
+    config = SmtpConfig.from_env({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SENDER": SENDER},
+                                 dotenv=None)
+    with pytest.raises(SmtpConnectError) as info:
+        Mailer(env, config).send_verification("ada@example.com", "1")
+    assert f"127.0.0.1:{port} refused" in str(info.value) and "firewall" in info.value.fix
+
+
+def test_tls_against_a_plain_port(tmp_path, env):
+    with smtp_server(tmp_path) as server, mailer(env, server, SMTP_TLS="true") as m:
+        with pytest.raises(SmtpTlsError) as info:
+            m.send_verification("ada@example.com", "1")
+    assert "TLS handshake" in str(info.value) and "465" in info.value.fix
+
+
+def test_plain_against_a_tls_port(tmp_path, env):
+    with smtp_server(tmp_path, tls="implicit") as server, mailer(env, server, SMTP_TIMEOUT="1") as m:
+        with pytest.raises(SmtpTlsError) as info:
+            m.send_verification("ada@example.com", "1")
+    assert "no SMTP greeting" in str(info.value) and "SMTP_TLS=true belongs to port 465" in info.value.fix
+
+
+def test_credentials_are_not_sent_unencrypted_to_a_remote_name(tmp_path, env):
+    name = socket.gethostname()
+    if socket.gethostbyname(name) != "127.0.0.1":
+        pytest.skip("this machine's name does not resolve to 127.0.0.1")
+    with smtp_server(tmp_path, users={"u": "p"}) as server, \
+            mailer(env, server, SMTP_HOST=name, SMTP_USERNAME="u", SMTP_PASSWORD="p") as m:
+        with pytest.raises(SmtpInsecureAuthError) as info:
+            m.send_verification("ada@example.com", "1")
+    assert "SMTP_TLS=true" in info.value.fix and server.recorder.commands == []
+
+
+def test_credentials_over_plain_to_loopback_are_allowed(tmp_path, env):
+    with smtp_server(tmp_path, users={"u": "p"}) as server, \
+            mailer(env, server, SMTP_USERNAME="u", SMTP_PASSWORD="p") as m:
+        m.send_verification("ada@example.com", "1")
+    assert len(server.recorder.messages) == 1
+
+
+def test_failed_starttls_stops_unless_opportunistic(tmp_path, env, caplog):
+    with smtp_server(tmp_path, tls="starttls") as server:
+        untrusted = {"SMTP_CA_FILE": ""}  # the server's certificate is not trusted: STARTTLS fails
+        with mailer(env, server, **untrusted) as m, pytest.raises(SmtpStartTlsError) as info:
+            m.send_verification("ada@example.com", "1")
+        assert "SMTP_OPPORTUNISTIC_TLS" in info.value.fix and server.recorder.messages == []
+        caplog.set_level(logging.WARNING, logger="mailtpl")
+        with mailer(env, server, SMTP_OPPORTUNISTIC_TLS="true", **untrusted) as m:
+            m.send_verification("ada@example.com", "1")
+            assert not m.pool._idle[0].encrypted
+    assert len(server.recorder.messages) == 1
+    assert any("continuing unencrypted" in r.getMessage() for r in caplog.records)
+
+
+def test_pool_is_shared_by_threads_and_bounded(tmp_path, env):
+    with smtp_server(tmp_path) as server, mailer(env, server) as m:
+        errors = []
+
+        def work(i):
+            try:
+                for j in range(5):
+                    m.send_verification(f"user{i}.{j}@example.com", f"{i}{j}")
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not errors and m.pool.opened <= m.pool.size
+    received = sorted(addr for _, rcpts in server.recorder.envelopes for addr in rcpts)
+    assert received == sorted(f"user{i}.{j}@example.com" for i in range(8) for j in range(5))
+
+
+def test_debug_log_shows_the_conversation_with_auth_redacted(tmp_path, env, caplog):
+    caplog.set_level(logging.DEBUG, logger="mailtpl")
+    with smtp_server(tmp_path, tls="starttls", users={"apikey": "pa55word"}) as server, \
+            mailer(env, server, SMTP_USERNAME="apikey", SMTP_PASSWORD="pa55word") as m:
+        m.send_verification("ada@example.com", "1")
+    log = "\n".join(r.getMessage() for r in caplog.records)
+    assert ">> ehlo" in log and ">> STARTTLS" in log.upper() and "AUTH ***" in log and ">> mail FROM:" in log
+    assert "pa55word" not in log and "cGE1NXdvcmQ" not in log  # nor its base64
+
+
+# -- command line ---------------------------------------------------------------------------------
+def test_cli_send_and_doctor(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("ADMIN_WEB_URL", BASE)
+    with smtp_server(tmp_path, tls="starttls") as server:
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        sent = CliRunner().invoke(main, ["send", "verification", "--to", "ada@example.com", "--data",
+                                         '{"code": "777"}'])
+        assert sent.exit_code == 0, sent.output
+        doctor = CliRunner().invoke(main, ["doctor", "--to", "ops@example.com"])
+        assert doctor.exit_code == 0, doctor.output
+    assert "777" in server.recorder.messages[0].get_body("plain").get_content()
+    lines = doctor.output.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["✓ config", "✓ DNS", "✓ TCP", "✓ connect", "✓ EHLO",
+                                                       "✓ STARTTLS", "✓ MAIL FROM", "✓ test message"]
+    assert server.recorder.messages[1]["Subject"] == "mailtpl doctor: test message"
+
+
+def test_cli_doctor_names_the_first_failure_and_its_fix(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    port = free_port()
+    for key, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SENDER": SENDER}.items():
+        monkeypatch.setenv(key, value)
+    result = CliRunner().invoke(main, ["doctor"])
+    assert result.exit_code == 1
+    assert "✗ TCP: 127.0.0.1:" in result.output and "fix: a firewall may block the port" in result.output
+    monkeypatch.setenv("SMTP_PORT", "smtp")
+    result = CliRunner().invoke(main, ["doctor"])
+    assert result.exit_code == 1 and "✗ config" in result.output and "SMTP_PORT" in result.output
