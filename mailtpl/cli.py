@@ -117,3 +117,23 @@ def doctor(to: str | None, env_file: str) -> None:
 
     steps = diagnose(dotenv=env_file, to=to, emit=emit)
     sys.exit(0 if steps and all(step.ok for step in steps) else 1)
+
+
+@main.command()
+@templates_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8025, show_default=True, type=int, help="Port to listen on.")
+@_friendly
+def preview(templates: str, host: str, port: int) -> None:
+    """Serve the live preview: edit a template, the open page re-renders."""
+    from .environment import Environment
+    from .preview import create_app
+    from .smtp.transport import is_loopback
+
+    if not is_loopback(host):
+        click.secho(f"warning: listening on {host}: anyone who can reach this machine sees your emails "
+                    "and can send test mail through your SMTP settings", fg="yellow", err=True)
+    env = Environment(templates)
+    app = create_app(env)
+    click.echo(f"previewing {env.root}/ on http://{host}:{port}/ (Ctrl-C to stop)")
+    app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)

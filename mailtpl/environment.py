@@ -284,8 +284,12 @@ class Environment:
         return EmailInfo(name, self.subject_source(name), fixtures, mode, email.inline_reason, None)
 
     # -- rendering -------------------------------------------------------------------------------
-    def context(self, name: str, context: Mapping | None = None, *, fixture: str | None = None) -> dict:
-        """The data an email is rendered with: sample data, then ``context``, then ``baseUrl``."""
+    def context(self, name: str, context: Mapping | None = None, *, fixture: str | None = None,
+                preview: bool = False) -> dict:
+        """The data an email is rendered with: sample data, then ``context``, then ``baseUrl``.
+
+        ``baseUrl`` is ``base_url``, else ADMIN_WEB_URL, else (for sample data and ``preview``)
+        the folder's ``preview_base_url``."""
         if context is not None and not isinstance(context, Mapping):
             raise DataError(f"the data for {name!r} must be an object (a dict), not {type(context).__name__}",
                             name=name)
@@ -298,7 +302,7 @@ class Environment:
         data.update(context or {})
         if "baseUrl" not in data:
             base = self.base_url or os.environ.get("ADMIN_WEB_URL")
-            if base is None and fixture is not None:
+            if base is None and (fixture is not None or preview):
                 base = self.preview_base_url
             if base is not None:
                 data["baseUrl"] = base.rstrip("/")
