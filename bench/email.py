@@ -45,7 +45,7 @@ def main() -> None:
     for name in env.names():
         context = {**env.context(name, fixture="default"), **CONTEXT}
         mode = env.render(name, context).inlining
-        t = per_call(lambda: env.render(name, context))
+        t = per_call(lambda name=name, context=context: env.render(name, context))
         rows.append([f"mailtpl {name} ({mode})", fmt_time(t), ""])
     m, p = per_call(ours), per_call(lambda: theirs(CONTEXT))
     per_render = Environment(TEMPLATES, inline_css="per-render")

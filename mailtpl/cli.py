@@ -58,7 +58,7 @@ def check(templates: str, out: str) -> None:
 
     files = render_snapshots(preview_environment(templates))
     result = compare(files, Path(out))
-    for name, diff in result.changed.items():
+    for diff in result.changed.values():
         click.echo(diff, nl=False)
     for name in result.missing:
         click.secho(f"missing: {out}/{name} (not built yet)", fg="red")

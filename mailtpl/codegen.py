@@ -86,7 +86,7 @@ class CodeGenerator:
         return f"W[{len(self.sites) - 1}]"
 
     # -- programs --------------------------------------------------------------
-    def function(self, fname: str, program: n.Program, level: int, scopes: list, is_main: bool = False) -> "_Function":
+    def function(self, fname: str, program: n.Program, level: int, scopes: list, is_main: bool = False) -> _Function:
         """Lines defining ``fname``; ``before`` holds what the enclosing function must define first."""
         fn = _Function(fname)
         self.stack.append(fn)

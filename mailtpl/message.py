@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import email.utils
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from email.charset import QP, Charset
 from email.errors import HeaderParseError
 from email.header import Header
@@ -80,7 +80,7 @@ def build_message(rendered: RenderedEmail, *, to: str | Iterable[str], sender: s
     if reply_to:
         msg["Reply-To"] = ", ".join(_addresses(reply_to, "reply_to"))
     msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
-    msg["Date"] = email.utils.format_datetime(date or datetime.now(timezone.utc))
+    msg["Date"] = email.utils.format_datetime(date or datetime.now(UTC))
     msg["Message-ID"] = email.utils.make_msgid(domain=sender.rsplit("@", 1)[1])
     msg["MIME-Version"] = "1.0"
     msg.set_type("multipart/alternative")

@@ -36,13 +36,13 @@ class Literal(Node):
 
 @dataclass(slots=True)
 class Hash(Node):
-    pairs: list[tuple[str, "Expr"]]
+    pairs: list[tuple[str, Expr]]
 
 
 @dataclass(slots=True)
 class SubExpr(Node):
-    path: "Expr"
-    params: list["Expr"]
+    path: Expr
+    params: list[Expr]
     hash: Hash | None
 
 
@@ -51,7 +51,7 @@ Expr = Union[PathExpr, Literal, SubExpr]
 
 @dataclass(slots=True)
 class Program(Node):
-    body: list["Statement"]
+    body: list[Statement]
     block_params: list[str] = field(default_factory=list)
     chained: bool = False  # the inverse of an {{else if}} chain
     uses_depths: bool = False  # set on the root: some path climbs with ../

@@ -11,6 +11,7 @@ Names used by generated code:
 """
 from __future__ import annotations
 
+import inspect
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -102,10 +103,19 @@ def no_get(key):
 
 
 def lam(value, c):
-    """A function found in the data is called with the context (handlebars "lambdas")."""
+    """A function found in the data is called (handlebars "lambdas"): with the context if it takes an argument,
+    so both ``lambda this: ...`` and a method like ``user.full_name`` work."""
     if is_callable(value):
-        return value(c)
+        return value(c) if _takes_argument(value) else value()
     return value
+
+
+def _takes_argument(fn) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature: assume the handlebars convention
+        return True
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in params)
 
 
 # -- helpers -------------------------------------------------------------------
@@ -156,7 +166,7 @@ def amb(H: dict, name: str, c, base, W):
         return _invoke(h, name, c, (), {}, W)
     value = sget(base, name, W) if W[0].strict else get(base, name)
     if is_callable(value):
-        return _invoke(value, name, c, (), {}, W)
+        return _invoke(lambda this: lam(value, this), name, c, (), {}, W)
     if value is None and H.get("helperMissing") is not BUILTINS["helperMissing"]:
         return _missing(H, name, c, (), {}, W)
     return value
@@ -167,7 +177,7 @@ class ProgramFn:
 
     __slots__ = ("options", "program")
 
-    def __init__(self, options: "Options", program: Program | None) -> None:
+    def __init__(self, options: Options, program: Program | None) -> None:
         self.options = options
         self.program = program
 
@@ -374,7 +384,7 @@ _PARTIAL_CACHE_LOCK = threading.Lock()
 _PARTIAL_CACHE_SIZE = 256
 
 
-def compile_partial(source: str, name: str, options: dict) -> "Template":
+def compile_partial(source: str, name: str, options: dict) -> Template:
     """Partials passed as source strings are compiled with the caller's options, and cached."""
     key = (source, name, tuple(sorted(options.items())))
     with _PARTIAL_CACHE_LOCK:

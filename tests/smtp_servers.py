@@ -51,6 +51,13 @@ class Recorder:
         envelope.mail_from = address
         return "250 OK"
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self._next("RCPT:" + address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         self.commands.append("DATA")
         reply = self._next("DATA")

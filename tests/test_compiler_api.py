@@ -1,7 +1,6 @@
 """The Compiler's API: pybars3 compatibility, precompile, errors, threads and memory."""
 import gc
 import sys
-import threading
 import tracemalloc
 import types
 
@@ -11,6 +10,7 @@ import pytest
 from mailtpl import (Compiler, PybarsError, SafeString, TemplateRuntimeError, TemplateSyntaxError,
                      UndefinedError)
 from mailtpl.compiler import load
+from tests.threads import run_in_threads
 
 
 # -- pybars3 compatibility: the same helpers give the same output on both engines ------------------
@@ -162,28 +162,17 @@ def test_blocks_nested_too_deep_is_a_syntax_error():
 
 # -- threads and memory ----------------------------------------------------------------------------
 def test_compile_and_render_from_eight_threads():
-    errors = []
-    barrier = threading.Barrier(8)
     compiler = Compiler()
+    wrong = []
 
     def work(n):
-        try:
-            barrier.wait(timeout=10)
-            for i in range(40):
-                template = compiler.compile(f"{{{{#each xs}}}}{n}-{{{{this}}}}-{i};{{{{/each}}}}{{{{> p}}}}")
-                out = template({"xs": [n, i], "v": n}, partials={"p": "[{{v}}]"})
-                expected = f"{n}-{n}-{i};{n}-{i}-{i};[{n}]"
-                if out != expected:
-                    errors.append((out, expected))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        for i in range(40):
+            template = compiler.compile(f"{{{{#each xs}}}}{n}-{{{{this}}}}-{i};{{{{/each}}}}{{{{> p}}}}")
+            out = template({"xs": [n, i], "v": n}, partials={"p": "[{{v}}]"})
+            if out != f"{n}-{n}-{i};{n}-{i}-{i};[{n}]":
+                wrong.append(out)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors
+    assert run_in_threads(work, 8) == [] and wrong == []
 
 
 def test_compile_registers_no_modules():
@@ -219,3 +208,33 @@ def test_memory_stays_flat_over_5000_compiles():
         tracemalloc.stop()
     assert after - before < 128 * 1024, f"memory grew by {after - before} bytes over 5000 compiles"
     assert objects_after - objects_before < 100, f"{objects_after - objects_before} objects more after 5000 compiles"
+
+
+# -- Python data ---------------------------------------------------------------------------------
+class User:
+    def __init__(self, first, last, tags):
+        self.first, self.last, self.tags = first, last, tags
+        self._secret = "hidden"
+
+    def full_name(self):
+        return f"{self.first} {self.last}"
+
+    @property
+    def initials(self):
+        return self.first[0] + self.last[0]
+
+
+def test_objects_attributes_methods_tuples():
+    template = Compiler().compile(
+        "{{user.first}}|{{user.full_name}}|{{user.initials}}|[{{user._secret}}]|{{user.tags.length}}|"
+        "{{#each user.tags}}{{@index}}={{this}};{{/each}}|{{#with user}}{{last}}{{/with}}|{{t.[1]}}|"
+        "{{#each m}}{{@key}}:{{first}} {{/each}}|{{greet}}")
+    ada = User("Ada", "Lovelace", ("math", "code"))
+    out = template({"user": ada, "t": (1, 2.5), "m": {"a": ada}, "greet": lambda this: f"hi {this['t'][0]}"})
+    assert out == "Ada|Ada Lovelace|AL|[]|2|0=math;1=code;|Lovelace|2.5|a:Ada |hi 1"
+
+
+def test_strict_mode_on_objects():
+    template = Compiler().compile("{{user.first}} {{user.middle}}", strict=True, name="o.hbs")
+    with pytest.raises(UndefinedError, match='"user.middle" is not defined'):
+        template({"user": User("A", "B", ())})

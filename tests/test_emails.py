@@ -58,6 +58,8 @@ def test_rendered_email_content(env, name, fixture):
         assert not re.search(r"(^|})\s*[.#a-z][^{@]*\{", re.sub(r"@media[^{]*\{([^{}]*\{[^{}]*\})*[^{}]*\}", "",
                                                                style.text or "")), style.text
     assert doc.cssselect(".content")[0].get("style").startswith("padding:24px 40px")
+    media = "".join(style.text or "" for style in doc.iter("style"))
+    assert "@media only screen and (max-width: 620px)" in media and "width: 100% !important" in media
     assert "<" not in out.text and "{" not in out.text and "padding" not in out.text
     assert "\n\n" in out.text and not out.text.startswith("\n")
 

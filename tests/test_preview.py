@@ -184,6 +184,8 @@ def _status(url, data=None, headers=None):
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
+    except urllib.error.URLError:
+        return None
 
 
 def test_cross_origin_post_is_refused(served):
@@ -211,3 +213,33 @@ def test_edited_data_is_saved_only_when_asked(page, served):
     page.click("#save")
     expect(page.locator("#data-status")).to_contain_text('Saved as "edited" in verification.preview.json')
     assert json.loads((served.folder / "verification.preview.json").read_text())["edited"] == {"code": "123123"}
+
+
+def test_preview_command_serves_on_loopback(tmp_path):
+    """`mailtpl preview` serves the folder on 127.0.0.1 by default (any other address prints a warning:
+    mailtpl.smtp.transport.is_loopback decides; tests never listen off loopback)."""
+    import socket
+    import subprocess
+    import sys
+
+    from mailtpl.smtp.transport import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5") and not is_loopback("mail.example.com")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "mailtpl", "preview", "--templates", str(ROOT / "templates"),
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if _status(f"http://127.0.0.1:{port}/") == 200:
+                break
+            time.sleep(0.2)
+        assert _status(f"http://127.0.0.1:{port}/email/invitation") == 200
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    assert f"previewing {ROOT / 'templates'}/ on http://127.0.0.1:{port}/" in out
+    assert "warning" not in err

@@ -1,8 +1,6 @@
 """Issue 4: SMTP settings, transport, pool, retries and diagnoses, against real servers on 127.0.0.1."""
 import logging
 import socket
-import threading
-import time
 from pathlib import Path
 
 import lxml.html
@@ -12,8 +10,9 @@ from click.testing import CliRunner
 from mailtpl import Environment, reset_password_link
 from mailtpl.cli import main
 from mailtpl.smtp import (ConfigError, Mailer, SmtpAuthError, SmtpConfig, SmtpConnectError, SmtpInsecureAuthError,
-                          SmtpSenderRejected, SmtpStartTlsError, SmtpTlsError)
+                          SmtpRecipientsRefused, SmtpSenderRejected, SmtpStartTlsError, SmtpTlsError)
 from tests.smtp_servers import free_port, smtp_server
+from tests.threads import run_in_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "https://fb.example.org"
@@ -119,6 +118,27 @@ def test_550_at_mail_from_raises_at_once(tmp_path, env):
     assert server.recorder.commands == ["MAIL"]  # no retry of a permanent failure
 
 
+def test_refused_recipients_are_reported(tmp_path, env):
+    script = {"RCPT:bad@example.com": ["550 5.1.1 no such user"] * 2, "RCPT:gone@example.com": ["550 5.1.1 gone"]}
+    with smtp_server(tmp_path, script=script) as server, mailer(env, server) as m:
+        result = m.send("verification", ["ada@example.com", "bad@example.com"], {"code": "1"})
+        assert result.accepted == ["ada@example.com"]
+        assert result.refused == {"bad@example.com": (550, "5.1.1 no such user")}
+        with pytest.raises(SmtpRecipientsRefused) as info:
+            m.send("verification", ["bad@example.com", "gone@example.com"], {"code": "1"})
+    assert set(info.value.refused) == {"bad@example.com", "gone@example.com"}
+    assert server.recorder.envelopes == [(SENDER, ["ada@example.com"])]
+
+
+def test_send_message_sends_bcc_without_showing_it(tmp_path, env):
+    msg = env.message("verification", {"code": "1"}, to="ada@example.com", sender=SENDER)
+    msg["Bcc"] = "audit@example.com"
+    with smtp_server(tmp_path) as server, mailer(env, server) as m:
+        m.send_message(msg)
+    assert server.recorder.envelopes == [(SENDER, ["ada@example.com", "audit@example.com"])]
+    assert server.recorder.messages[0]["Bcc"] is None
+
+
 def test_closed_port_is_a_connect_error(tmp_path, env):
     port = free_port()
     config = SmtpConfig.from_env({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SENDER": SENDER},
@@ -176,21 +196,11 @@ def test_failed_starttls_stops_unless_opportunistic(tmp_path, env, caplog):
 
 def test_pool_is_shared_by_threads_and_bounded(tmp_path, env):
     with smtp_server(tmp_path) as server, mailer(env, server) as m:
-        errors = []
-
         def work(i):
-            try:
-                for j in range(5):
-                    m.send_verification(f"user{i}.{j}@example.com", f"{i}{j}")
-            except Exception as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
+            for j in range(5):
+                m.send_verification(f"user{i}.{j}@example.com", f"{i}{j}")
 
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
-        assert not errors and m.pool.opened <= m.pool.size
+        assert run_in_threads(work, 8) == [] and m.pool.opened <= m.pool.size
     received = sorted(addr for _, rcpts in server.recorder.envelopes for addr in rcpts)
     assert received == sorted(f"user{i}.{j}@example.com" for i in range(8) for j in range(5))
 

@@ -20,7 +20,7 @@ class Watcher(FileSystemEventHandler):
         self.hub = hub
         self.observer = Observer()
 
-    def start(self) -> "Watcher":
+    def start(self) -> Watcher:
         self.observer.schedule(self, str(self.env.root), recursive=True)
         self.observer.daemon = True
         self.observer.start()

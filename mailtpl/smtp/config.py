@@ -71,7 +71,7 @@ class SmtpConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None,
-                 dotenv: str | os.PathLike | None = ".env") -> "SmtpConfig":
+                 dotenv: str | os.PathLike | None = ".env") -> SmtpConfig:
         """Read SMTP_* from ``environ`` (default: the process environment) over a ``.env`` file."""
         values: dict[str, str | None] = {}
         if dotenv is not None and Path(dotenv).is_file():

@@ -59,7 +59,7 @@ class Mailer:
     def close(self) -> None:
         self.pool.close()
 
-    def __enter__(self) -> "Mailer":
+    def __enter__(self) -> Mailer:
         return self
 
     def __exit__(self, *exc) -> None:

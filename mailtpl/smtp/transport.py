@@ -122,7 +122,7 @@ def _connect(config: SmtpConfig, report: Report) -> smtplib.SMTP:
         raise SmtpConnectError(f"connection to {_where(config)} refused") from None
     except ssl.SSLError as exc:
         raise SmtpTlsError(f"TLS handshake with {_where(config)} failed ({exc.reason or exc})") from None
-    except (socket.timeout, TimeoutError, smtplib.SMTPServerDisconnected) as exc:
+    except (TimeoutError, smtplib.SMTPServerDisconnected) as exc:
         if not smtp.socket_open:
             raise SmtpConnectError(f"connecting to {_where(config)} timed out after {config.timeout:g}s") from None
         if not config.tls:
