@@ -53,7 +53,7 @@ class _Email:
     inline_reason: str | None
     text: Template | None
     subject: Template
-    partials: set[str] = field(default_factory=set)  # names it includes, directly or not
+    partials: dict[str, Template] = field(default_factory=dict)  # what it includes, directly or not
 
 
 @dataclass(frozen=True)
@@ -236,9 +236,7 @@ class Environment:
         source = self._read(path)
         program = self._compiler.parse(source, name=self._rel(path))
         html = self._compile(program, source, self._rel(path))
-        used = self._used_partials(program)
-        for partial in used:
-            self._partial(partial)
+        used = {partial: self._partial(partial) for partial in sorted(self._used_partials(program))}
         inlined, reason = None, None
         if self.inline_css == "per-render":
             reason = 'inline_css="per-render"'
@@ -320,7 +318,7 @@ class Environment:
             raise
 
     def _render(self, name: str, email: _Email, data: dict) -> RenderedEmail:
-        partials = {p: self._partials[p] for p in email.partials}
+        partials = email.partials  # compiled with the email: a concurrent invalidate cannot pull them away
         html, mode = None, "off"
         if email.inlined is not None:
             try:

@@ -36,6 +36,7 @@ class Recorder:
     def __init__(self, script: dict[str, list[str]] | None = None) -> None:
         self.script = {stage: deque(replies) for stage, replies in (script or {}).items()}
         self.messages: list[email.message.EmailMessage] = []
+        self.raw: list[bytes] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.commands: list[str] = []
 
@@ -66,6 +67,7 @@ class Recorder:
             return "421 dropped"
         if reply:
             return reply
+        self.raw.append(envelope.content)
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 2.0.0 Ok: queued"

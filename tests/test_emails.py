@@ -170,7 +170,7 @@ def test_unbalanced_block_falls_back_to_inlining_per_render(folder):
     html = env.render("verification", {"code": "1", "wrap": True}).html
     assert dom(html) == dom(inline_css(env.compiled("verification").html(
         env.context("verification", {"code": "1", "wrap": True}),
-        partials={p: env._partial(p) for p in env.compiled("verification").partials})))
+        partials=env.compiled("verification").partials)))
 
 
 def test_original_single_file_templates_render_unchanged(tmp_path):
@@ -235,3 +235,25 @@ def test_subject_with_line_break_is_refused(folder):
     assert env.render("verification", {"code": "1", "name": "Ann"}).subject == "Hi Ann"
     with pytest.raises(ValueError, match="subject of 'verification' contains a line break"):
         env.render("verification", {"code": "1", "name": "a\r\nBcc: x@y.z"})
+
+
+def test_helpers_of_the_environment(folder):
+    (folder / "verification.hbs").write_text('{{#> layout}}<p class="text">{{shout code}}</p>{{/layout}}\n')
+    env = Environment(folder, base_url=BASE, helpers={"shout": lambda this, value: value.upper() + "!"})
+    assert ">AB12!</p>" in env.render("verification", {"code": "ab12"}).html
+
+
+def test_concurrent_renders_and_invalidations(folder):
+    from tests.threads import run_in_threads
+
+    env = Environment(folder, base_url=BASE)
+    footer = folder / "partials" / "footer.hbs"
+
+    def work(i):
+        for _ in range(20):
+            if i == 0:
+                env.invalidate([footer])
+            else:
+                assert "482913" in env.render("verification", fixture="default").html
+
+    assert run_in_threads(work, 4) == []

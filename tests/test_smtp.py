@@ -58,6 +58,7 @@ def test_plain_send_delivers_the_rendered_email(tmp_path, env, caplog):
         result = m.send_reset_password("a+b@x.io", "c0de")
     msg = server.recorder.messages[0]
     assert server.recorder.envelopes == [(SENDER, ["a+b@x.io"])]
+    assert b'\r\nFrom: "User feedback" <no-reply@fb.example.org>\r\n' in b"\r\n" + server.recorder.raw[0]
     assert msg["From"].addresses[0].display_name == "User feedback" and msg["From"].addresses[0].addr_spec == SENDER
     assert msg["Subject"] == "User feedback Reset Password" and msg["Message-ID"] == result.message_id
     text, html = msg.iter_parts()
