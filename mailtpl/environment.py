@@ -128,9 +128,6 @@ class Environment:
         """The emails in the folder."""
         return sorted(self._email_files)
 
-    def partial_names(self) -> list[str]:
-        return sorted(self._partial_files)
-
     def files(self) -> list[Path]:
         """Every file the environment reads (what a watcher should watch)."""
         paths = [*self._email_files.values(), *self._text_files.values(), *self._preview_files.values(),
