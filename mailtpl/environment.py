@@ -28,7 +28,7 @@ from .compiler import Compiler, compile_options, generate, load
 from .errors import DataError, TemplateError, TemplateNotFound, UndefinedError
 from .flatten import NotFlat, flatten
 from .inline import NotStatic, inline_css, inline_program
-from .message import build_message, check_header
+from .message import Composed, build_message, check_header, compose
 from .rendered import RenderedEmail
 from .runtime import Template
 from .text import html_to_text
@@ -334,11 +334,21 @@ class Environment:
                 sender: str | None = None, reply_to: str | Iterable[str] | None = None,
                 fixture: str | None = None) -> EmailMessage:
         """The email as a MIME message ready for SMTP; ``sender`` defaults to SMTP_SENDER."""
+        rendered = self.render(name, context, fixture=fixture)
+        return build_message(rendered, **self._envelope(to, sender, reply_to))
+
+    def compose(self, name: str, context: Mapping | None = None, *, to: str | Iterable[str],
+                sender: str | None = None, reply_to: str | Iterable[str] | None = None,
+                headers: Mapping[str, str] | None = None, fixture: str | None = None) -> Composed:
+        """The email as bytes for SMTP, with its recipients and Message-ID (what :class:`Mailer` sends)."""
+        rendered = self.render(name, context, fixture=fixture)
+        return compose(rendered, headers=headers, **self._envelope(to, sender, reply_to))
+
+    def _envelope(self, to, sender: str | None, reply_to) -> dict:
         sender = sender or os.environ.get("SMTP_SENDER")
         if not sender:
             raise ValueError("no sender: pass sender= or set SMTP_SENDER")
-        rendered = self.render(name, context, fixture=fixture)
-        return build_message(rendered, to=to, sender=sender, sender_name=self.sender_name, reply_to=reply_to)
+        return {"to": to, "sender": sender, "sender_name": self.sender_name, "reply_to": reply_to}
 
 
 def _static_partial_names(program: n.Program) -> Iterable[str]:

@@ -52,6 +52,10 @@ class Recorder:
         envelope.mail_from = address
         return "250 OK"
 
+    async def handle_RSET(self, server, session, envelope):
+        self.commands.append("RSET")
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self._next("RCPT:" + address)
         if reply:

@@ -1,6 +1,7 @@
 """Issue 3: the shipped emails, sample data, CSS inlining, plain text, MIME messages."""
 import email
 import email.policy
+import json
 import re
 import shutil
 from pathlib import Path
@@ -257,3 +258,24 @@ def test_concurrent_renders_and_invalidations(folder):
                 assert "482913" in env.render("verification", fixture="default").html
 
     assert run_in_threads(work, 4) == []
+
+
+@pytest.mark.parametrize("subject", [
+    "Bestätigung für Zoë – " + "sehr lange Betreffzeile mit Umlauten äöü " * 4,
+    "A plain subject that is long enough to need folding over more than one line of a header " * 2,
+])
+def test_long_subjects_survive_the_wire(folder, subject):
+    (folder / "mailtpl.json").write_text(json.dumps({"subjects": {"verification": subject}}))
+    msg = Environment(folder, base_url=BASE).message("verification", {"code": "1"}, to="a@b.io", sender="s@b.io")
+    raw = msg.as_bytes(policy=email.policy.SMTP)
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == subject.strip()
+
+
+def test_non_ascii_and_long_lines_go_quoted_printable(folder):
+    (folder / "verification.hbs").write_text('{{#> layout}}<p class="text">' + "x" * 1200 + " Grüße {{code}}</p>{{/layout}}\n")
+    msg = Environment(folder, base_url=BASE).message("verification", {"code": "ü1"}, to="a@b.io", sender="s@b.io")
+    text, html = msg.iter_parts()
+    assert html["Content-Transfer-Encoding"] == "quoted-printable"
+    assert "x" * 1200 + " Grüße ü1</p>" in html.get_content()
+    assert all(len(line) <= 998 for line in msg.as_bytes().split(b"\n"))

@@ -103,6 +103,17 @@ def test_451_then_success_is_retried_on_the_same_connection(tmp_path, env):
     assert len(server.recorder.messages) == 1
 
 
+def test_connection_is_reset_after_a_failed_transaction_or_when_idle(tmp_path, env):
+    with smtp_server(tmp_path, script={"DATA": ["451 4.3.0 try again"]}) as server, mailer(env, server) as m:
+        m.send_verification("ada@example.com", "1")  # 451, RSET, then the retry succeeds
+        m.send_verification("bob@example.com", "2")  # after a completed transaction: no RSET needed
+        m.pool.idle_probe = 0
+        m.send_verification("cy@example.com", "3")  # idle (probe 0 s): RSET proves the server is there
+        assert m.pool.opened == 1
+    assert server.recorder.commands == ["MAIL", "DATA", "RSET", "MAIL", "DATA", "MAIL", "DATA",
+                                        "RSET", "MAIL", "DATA"]
+
+
 def test_421_then_success_reconnects(tmp_path, env):
     with smtp_server(tmp_path, script={"MAIL": ["421 4.7.0 closing"]}) as server, mailer(env, server) as m:
         assert m.send_verification("ada@example.com", "1").attempts == 2

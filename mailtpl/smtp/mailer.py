@@ -17,7 +17,7 @@ from email.utils import getaddresses
 
 from ..environment import Environment
 from ..links import invitation_link, reset_password_link
-from ..message import SMTP_WIRE, check_header
+from ..message import SMTP_WIRE
 from .config import SmtpConfig
 from .errors import SmtpError, SmtpRecipientsRefused, SmtpSenderRejected, SmtpTransientError
 from .pool import SmtpPool
@@ -85,32 +85,35 @@ class Mailer:
     def send(self, name: str, to: str | Iterable[str], context: Mapping | None = None, *,
              reply_to: str | Iterable[str] | None = None, **headers: str) -> SendResult:
         """Render email ``name`` for ``to`` and send it. Extra headers: ``X_Tag="v"`` becomes ``X-Tag: v``."""
-        msg = self.env.message(name, context, to=to, sender=self.config.sender, reply_to=reply_to)
-        for key, value in headers.items():
-            header = key.replace("_", "-")
-            msg[header] = check_header(value, header)
-        return self.send_message(msg, name=name)
+        composed = self.env.compose(name, context, to=to, sender=self.config.sender, reply_to=reply_to,
+                                    headers={key.replace("_", "-"): value for key, value in headers.items()})
+        return self._deliver(composed.wire, composed.recipients, composed.message_id, name)
 
     def send_message(self, msg: EmailMessage, *, name: str = "message") -> SendResult:
+        """Send a message built elsewhere: to its To, Cc and Bcc (Bcc is not shown to anyone)."""
         recipients = [addr for _, addr in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", [])
                                                          + msg.get_all("Bcc", [])) if addr]
         if not recipients:
             raise ValueError("the message has no recipient (To, Cc or Bcc)")
         if "Bcc" in msg:
             msg = _without_bcc(msg)
-        data = msg.as_bytes(policy=SMTP_WIRE)
+        return self._deliver(msg.as_bytes(policy=SMTP_WIRE), recipients, str(msg["Message-ID"] or ""), name)
+
+    def _deliver(self, data: bytes, recipients: list[str], message_id: str, name: str) -> SendResult:
         started = time.perf_counter()
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
             error = None
             try:
                 with self.pool.connection() as conn:
+                    conn.clean = False
                     try:
-                        result = self._transaction(conn.smtp, recipients, data, str(msg["Message-ID"] or ""))
+                        result = self._transaction(conn.smtp, recipients, data, message_id)
+                        conn.clean = True  # the server's 250 to DATA ended the transaction
                     except _Retry as retry:
                         if retry.reconnect:
                             raise  # the pool closes this connection
-                        error = retry.error  # after RSET the connection goes back to the pool
+                        error = retry.error  # the pool resets it before its next message
             except _Retry as retry:
                 error = retry.error
             except SmtpError as exc:
@@ -136,14 +139,13 @@ class Mailer:
         try:
             code, reply = smtp.mail(self.config.sender)
             if code != 250:
-                self._failed(code, reply, "MAIL FROM", smtp)
+                self._failed(code, reply, "MAIL FROM")
             refused = {}
             for rcpt in recipients:
                 code, reply = smtp.rcpt(rcpt)
                 if code not in (250, 251):
                     refused[rcpt] = (code, _text(reply))
             if len(refused) == len(recipients):
-                smtp.rset()
                 if all(400 <= c < 500 for c, _ in refused.values()):
                     raise _Retry(SmtpTransientError("every recipient was deferred", code=code, reply=_text(reply)),
                                  reconnect=False)
@@ -151,22 +153,18 @@ class Mailer:
                                             code=code, reply=_text(reply))
             code, reply = smtp.data(data)
         except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
-            self._failed(exc.smtp_code, exc.smtp_error, "DATA", smtp)
+            self._failed(exc.smtp_code, exc.smtp_error, "DATA")
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             raise _Retry(SmtpTransientError(f"connection lost before the server accepted the message ({exc})"),
                          reconnect=True) from None
         if code != 250:
-            self._failed(code, reply, "the message", smtp)
+            self._failed(code, reply, "the message")
         accepted = [r for r in recipients if r not in refused]
         return SendResult(message_id, accepted, refused, f"{code} {_text(reply)}")
 
-    def _failed(self, code: int, reply: bytes | str, stage: str, smtp: smtplib.SMTP):
+    def _failed(self, code: int, reply: bytes | str, stage: str):
         text = _text(reply)
         if code == 421 or 400 <= code < 500:
-            try:
-                smtp.rset()
-            except (smtplib.SMTPException, OSError):
-                pass
             raise _Retry(SmtpTransientError(f"{stage} deferred", code=code, reply=text), reconnect=code == 421)
         if stage == "MAIL FROM":
             raise SmtpSenderRejected(f"the server rejected the sender {self.config.sender}", code=code, reply=text)

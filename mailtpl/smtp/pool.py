@@ -1,8 +1,16 @@
-"""A bounded pool of SMTP connections shared by threads: reused, RSET between messages, reopened when dead."""
+"""A bounded pool of SMTP connections shared by threads: reused, reset between messages, reopened when dead.
+
+A connection goes back to the pool after each message. Before it is used again
+it gets an RSET when the last transaction on it did not end with the server's
+250 to DATA (after a completed one the session is already reset, RFC 5321
+4.1.1.4, which is also when nodemailer's pool skips it) or when it sat idle
+long enough for the server to have dropped it.
+"""
 from __future__ import annotations
 
 import smtplib
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,12 +20,14 @@ from .transport import Connection, open_connection
 
 
 class SmtpPool:
-    def __init__(self, config: SmtpConfig, size: int = 4, acquire_timeout: float = 60.0) -> None:
+    def __init__(self, config: SmtpConfig, size: int = 4, acquire_timeout: float = 60.0,
+                 idle_probe: float = 5.0) -> None:
         if size < 1:
             raise ValueError("pool size must be at least 1")
         self.config = config
         self.size = size
         self.acquire_timeout = acquire_timeout
+        self.idle_probe = idle_probe
         self._slots = threading.BoundedSemaphore(size)
         self._idle: list[Connection] = []
         self._lock = threading.Lock()
@@ -37,6 +47,7 @@ class SmtpPool:
                 conn.close()
             raise
         else:
+            conn.released_at = time.monotonic()
             with self._lock:
                 self._idle.append(conn)
         finally:
@@ -51,9 +62,12 @@ class SmtpPool:
                 conn = self._idle.pop() if self._idle else None
             if conn is None:
                 break
+            if conn.clean and time.monotonic() - conn.released_at < self.idle_probe:
+                return conn
             try:  # RSET: a clean transaction, and proof the server is still there
                 code, _ = conn.smtp.rset()
                 if code == 250:
+                    conn.clean = True
                     return conn
             except (smtplib.SMTPException, OSError):
                 pass

@@ -95,6 +95,8 @@ class Connection:
         self.smtp = smtp
         self.encrypted = encrypted
         self.config = config
+        self.clean = True  # no transaction left half-done on it
+        self.released_at = 0.0
 
     def close(self) -> None:
         try:
