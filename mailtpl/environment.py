@@ -95,12 +95,9 @@ class Environment:
     def _scan(self) -> None:
         emails, texts, previews, partials = {}, {}, {}, {}
         for path in sorted(self.root.glob("*.hbs")):
-            if path.name.endswith(".txt.hbs"):
-                texts[path.name[:-len(".txt.hbs")]] = path
-            else:
-                emails[path.stem] = path
+            (texts if path.name.endswith(".txt.hbs") else emails)[_email_of(path)] = path
         for path in sorted(self.root.glob("*.preview.json")):
-            previews[path.name[:-len(".preview.json")]] = path
+            previews[_email_of(path)] = path
         for folder in PARTIAL_DIRS:
             for path in sorted((self.root / folder).rglob("*.hbs")):
                 name = path.relative_to(self.root / folder).with_suffix("").as_posix()
@@ -186,8 +183,7 @@ class Environment:
                     affected |= {name for name, email in self._emails.items() if partial in email.partials}
                     affected |= {name for name in self.names() if name not in self._emails}
                 else:
-                    stem = path.name.split(".")[0]
-                    affected.add(stem)
+                    affected.add(_email_of(path))
             for name in affected:
                 self._emails.pop(name, None)
             return affected & set(self.names())
@@ -349,6 +345,14 @@ class Environment:
         if not sender:
             raise ValueError("no sender: pass sender= or set SMTP_SENDER")
         return {"to": to, "sender": sender, "sender_name": self.sender_name, "reply_to": reply_to}
+
+
+def _email_of(path: Path) -> str:
+    """The email a file belongs to: NAME.hbs, NAME.txt.hbs, NAME.preview.json."""
+    for suffix in (".txt.hbs", ".preview.json", ".hbs"):
+        if path.name.endswith(suffix):
+            return path.name[:-len(suffix)]
+    return path.name
 
 
 def _static_partial_names(program: n.Program) -> Iterable[str]:

@@ -29,14 +29,13 @@ Program = Callable[[Any, dict, tuple, dict], str]
 class TemplateInfo:
     """Compile-time facts a running template needs: its name and source (for errors) and its options."""
 
-    __slots__ = ("name", "source", "options", "strict", "assume_objects")
+    __slots__ = ("name", "source", "options", "strict")
 
     def __init__(self, name: str | None, source: str, options: dict) -> None:
         self.name = name
         self.source = source
         self.options = options
         self.strict = bool(options.get("strict"))
-        self.assume_objects = bool(options.get("assume_objects"))
 
 
 def _where(W) -> dict:
@@ -62,8 +61,7 @@ def oget(obj, key, W):
     """Strict / assume_objects intermediate lookup: the object read from must exist."""
     if obj is None or obj is MISSING:
         path = W[3]
-        raise UndefinedError(f'"{path}" is not defined: cannot read "{key}" of a missing value (strict mode)',
-                             path, **_where(W))
+        raise UndefinedError(f'"{path}" is not defined: cannot read "{key}" of a missing value', path, **_where(W))
     return get(obj, key)
 
 
@@ -105,9 +103,15 @@ def no_get(key):
 def lam(value, c):
     """A function found in the data is called (handlebars "lambdas"): with the context if it takes an argument,
     so both ``lambda this: ...`` and a method like ``user.full_name`` work."""
-    if is_callable(value):
+    if not is_callable(value):
+        return value
+    try:
         return value(c) if _takes_argument(value) else value()
-    return value
+    except (TemplateError, RecursionError):
+        raise
+    except Exception as exc:
+        raise TemplateRuntimeError(f"a function in the data ({getattr(value, '__name__', 'callable')}) raised "
+                                   f"{type(exc).__name__}: {exc}") from exc
 
 
 def _takes_argument(fn) -> bool:

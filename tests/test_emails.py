@@ -150,6 +150,10 @@ def test_editing_a_partial_rerenders_its_dependents(folder):
     assert env.invalidate([footer]) == {"invitation", "resetPassword", "verification"}
     assert "Feedback HQ</a>" in env.render("invitation", fixture="default").html
     assert env.invalidate([folder / "verification.txt.hbs"]) == {"verification"}
+    (folder / "welcome.v2.hbs").write_text("{{#> layout}}<p class=\"text\">hi</p>{{/layout}}\n")
+    env.invalidate([folder / "welcome.v2.hbs"])  # a new file: the folder is read again
+    assert "welcome.v2" in env.names()
+    assert env.invalidate([folder / "welcome.v2.hbs"]) == {"welcome.v2"}
 
 
 def test_data_dependent_classes_fall_back_to_inlining_per_render(folder):
