@@ -34,6 +34,14 @@ def main() -> None:
     """Compile, preview, test and send transactional email written in Handlebars."""
 
 
+def _report_uncovered(env) -> None:
+    from .snapshots import without_sample_data
+
+    for name in without_sample_data(env):
+        click.secho(f"warning: {name} has no sample data ({name}.preview.json), so no snapshot covers it",
+                    fg="yellow", err=True)
+
+
 @main.command()
 @templates_option
 @out_option
@@ -42,8 +50,10 @@ def build(templates: str, out: str) -> None:
     """Render every email x sample-data set into the snapshot folder."""
     from .snapshots import build as build_snapshots, preview_environment, render_snapshots
 
-    files = render_snapshots(preview_environment(templates))
+    env = preview_environment(templates)
+    files = render_snapshots(env)
     result = build_snapshots(files, Path(out), report=click.echo)
+    _report_uncovered(env)
     click.echo(f"{len(files)} files in {out}/: {len(result.missing)} new, {len(result.changed)} updated, "
                f"{len(result.stale)} removed")
 
@@ -56,8 +66,10 @@ def check(templates: str, out: str) -> None:
     """Fail (exit 1) when the snapshots differ from what the templates render now."""
     from .snapshots import compare, preview_environment, render_snapshots
 
-    files = render_snapshots(preview_environment(templates))
+    env = preview_environment(templates)
+    files = render_snapshots(env)
     result = compare(files, Path(out))
+    _report_uncovered(env)
     for diff in result.changed.values():
         click.echo(diff, nl=False)
     for name in result.missing:

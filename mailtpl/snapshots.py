@@ -34,13 +34,17 @@ def preview_environment(templates: str | os.PathLike, **options) -> Environment:
     return Environment(templates, base_url=probe.preview_base_url, **options)
 
 
+def without_sample_data(env: Environment) -> list[str]:
+    """Emails that no snapshot covers, because they have no NAME.preview.json."""
+    return [name for name in env.names() if not env.fixtures(name)]
+
+
 def render_snapshots(env: Environment) -> dict[str, str]:
     """File name -> content for every email x sample-data set, plus the index page."""
     files: dict[str, str] = {}
     entries = []
     for name in env.names():
-        fixtures = env.fixtures(name)
-        for fixture in fixtures:
+        for fixture in env.fixtures(name):
             rendered = env.render(name, fixture=fixture)
             stem = f"{name}.{fixture}"
             files[f"{stem}.html"] = rendered.html

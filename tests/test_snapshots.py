@@ -73,6 +73,13 @@ def test_removed_fixture_is_reported_stale_and_build_removes_it(project):
     assert run("check").exit_code == 0
 
 
+def test_email_without_sample_data_is_reported(project):
+    (project / "templates" / "welcome.hbs").write_text('{{#> layout}}<p class="text">hi</p>{{/layout}}\n')
+    result = CliRunner().invoke(main, ["check"])
+    assert result.exit_code == 0
+    assert "warning: welcome has no sample data (welcome.preview.json)" in result.stderr
+
+
 def test_missing_snapshot_is_reported(project):
     (project / "previews" / "invitation.default.txt").unlink()
     result = run("check")
