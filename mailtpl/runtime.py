@@ -11,6 +11,7 @@ Names used by generated code:
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import threading
 from collections import OrderedDict
@@ -93,6 +94,11 @@ def btxt(value) -> str:
     if isinstance(value, list):
         return "".join(btxt(v) for v in value)
     return to_str(value)
+
+
+def context_get(c):
+    """``cg(key)`` for a context that is not a dict (a list, an object, a pybars3 Scope)."""
+    return functools.partial(get, c)
 
 
 def no_get(key):
