@@ -47,19 +47,20 @@ class CodeGenerator:
         self.hoisted: dict[str, str] = {}  # per-render facts computed once at the top of _main
         self.ambiguous_names: set[str] = set()  # {{name}}s that may be helpers or data
         self.stack: list[_Function] = []  # functions being generated, innermost last
+        self.statics: list[str] = []  # module-level constants for text-only block bodies
 
     # -- entry point -----------------------------------------------------------
     def module(self, program: n.Program) -> str:
         self.uses_depths = program.uses_depths
-        self.statics: list[str] = []
         main = self.function("_main", program, 0, [], is_main=True)
-        if self.ambiguous_names:
-            names = repr(frozenset(self.ambiguous_names))
-            self.hoisted = {f"not {names}.intersection(H)": "_plain", **self.hoisted}
+        if self.ambiguous_names:  # {{name}}s that a helper of that name would take over
+            self.hoisted = {"not AMBIGUOUS.intersection(H)": "_plain", **self.hoisted}
         hoisted = [f"    {var} = {code}" for code, var in self.hoisted.items()]
         main.lines[1:1] = hoisted
         out = [_HEADER.format(name=self.name, options=self.options, source=self.source)]
         out.append(f"W = tuple((T, *site) for site in ({''.join(site + ', ' for site in self.sites)}))")
+        if self.ambiguous_names:
+            out.append(f"AMBIGUOUS = frozenset({sorted(self.ambiguous_names)!r})")
         out.extend(self.statics)
         out.append("")
         out.extend(main.lines)

@@ -437,7 +437,7 @@ class Template:
         if data:
             d.update(data)
         try:
-            return self._main(context, d, dict(partials) if partials else {}, H)
+            return self._main(context, d, partials if partials is not None else {}, H)  # never modified
         except RecursionError:
             raise TemplateRuntimeError("templates nested too deeply (a partial that includes itself?)",
                                        name=self.info.name) from None
