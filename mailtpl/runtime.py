@@ -16,6 +16,7 @@ import inspect
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from pybars import Scope, strlist
@@ -72,9 +73,11 @@ def depth(D: tuple, n: int):
 
 
 def push(c, D: tuple) -> tuple:
-    """Depth stack of a block: a new level only when the block changed the context."""
+    """Depth stack of a block: a new level only when the block changed the context
+    (and, as in handlebars.js, not for the null context a helper got where the context was null)."""
     top = D[0]
-    if c is top or (type(c) is type(top) and type(c) in (str, int, float, bool) and c == top):
+    if c is top or (type(c) is type(top) and type(c) in (str, int, float, bool) and c == top) or \
+            (c is NULL_CONTEXT and top is None):
         return D
     return (c,) + D
 
@@ -129,7 +132,12 @@ def _takes_argument(fn) -> bool:
 
 
 # -- helpers -------------------------------------------------------------------
+NULL_CONTEXT = MappingProxyType({})  # handlebars.js's nullContext: a helper's `this` where the context is null
+
+
 def _invoke(h, name: str, this, args: tuple, kw: dict, W):
+    if this is None:
+        this = NULL_CONTEXT
     try:
         return h(this, *args, **kw)
     except TemplateError:

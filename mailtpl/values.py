@@ -150,19 +150,15 @@ def lookup(obj, key):
     ``length``, other objects by public attribute.
     """
     if type(obj) is dict:
-        value = obj.get(key, MISSING)
-        if value is MISSING and type(key) is not str:
-            value = obj.get(str(key), MISSING)
-        return value
+        if type(key) is str:
+            return obj.get(key, MISSING)
+        return _mapping_get(obj, key)
     if obj is None or obj is MISSING:
         return MISSING
     if isinstance(obj, Scope):
         return lookup(obj.context, key)
     if isinstance(obj, Mapping):
-        try:
-            return obj[key]
-        except (KeyError, TypeError):
-            return MISSING
+        return _mapping_get(obj, key)
     if isinstance(obj, (list, tuple, str)):
         if key == "length":
             return len(obj)
@@ -178,6 +174,21 @@ def lookup(obj, key):
     return MISSING
 
 
+def _mapping_get(obj, key):
+    """The key as given (Python data may have int keys), else as JavaScript would: its string form."""
+    try:
+        return obj[key]
+    except (KeyError, TypeError):
+        pass
+    text = to_str(key)
+    if text == key:
+        return MISSING
+    try:
+        return obj[text]
+    except KeyError:
+        return MISSING
+
+
 def _as_index(key) -> int | None:
     if type(key) is int:
         return key if key >= 0 else None
@@ -185,6 +196,8 @@ def _as_index(key) -> int | None:
         return int(key)
     if type(key) is float and key.is_integer() and key >= 0:
         return int(key)
+    if isinstance(key, (list, tuple)):  # JavaScript: xs[[1]] is xs["1"]
+        return _as_index(to_str(key))
     return None
 
 

@@ -91,6 +91,11 @@ case("options/assume-objects-ok", "[{{a.b}}]", {"a": {}}, None, {"assumeObjects"
 case("options/no-escape", "{{x}}", {"x": "<b>"}, None, {"noEscape": True})
 case("options/known-helpers-only-value", "{{foo}}", {"foo": "v"}, None, {"knownHelpersOnly": True})
 case("options/known-helpers-only-error", "{{foo 1}}", {}, None, {"knownHelpersOnly": True})
+# found by differential fuzzing against handlebars.js
+case("lookup/object-as-key", "[{{lookup o k}}][{{lookup xs ks}}]", {"o": {"a": 1, "[object Object]": "obj"}, "k": {"x": 1}, "xs": ["a", "b"], "ks": [1]})
+case("null-context/if-this", "{{#each xs}}[{{#each c}}{{else if this}}T{{/each}}]{{/each}}", {"xs": [None, {}, 0]})
+case("null-context/with-dot", "{{#each xs}}{{#if a}}A{{else}}{{#with .}}W{{else}}E{{/with}}{{/if}}{{/each}}", {"xs": [None, False]})
+case("null-context/depth", "{{#each .}}{{#if .}}{{else}}{{#unless xs}}{{{../b}}}{{/unless}}{{/if}}{{/each}}", {"b": "B", "n": None, "s": False, "e": []})
 # syntax errors
 for name, t in [("open-sexpr", "{{foo (bar}}"), ("bad-hash", "{{foo a=}}"), ("unclosed-comment", "{{!-- x"),
                 ("unclosed-raw", "{{{{raw}}}} x"), ("mismatched-raw", "{{{{raw}}}} x {{{{/other}}}}"),
