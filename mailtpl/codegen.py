@@ -87,16 +87,18 @@ class CodeGenerator:
         return f"W[{len(self.sites) - 1}]"
 
     # -- programs --------------------------------------------------------------
-    def function(self, fname: str, program: n.Program, level: int, scopes: list, is_main: bool = False) -> _Function:
+    def function(self, fname: str, program: n.Program, level: int, scopes: list, is_main: bool = False,
+                 top_inline: bool = False) -> _Function:
         """Lines defining ``fname``; ``before`` holds what the enclosing function must define first."""
         fn = _Function(fname)
         self.stack.append(fn)
         inner_scopes = scopes + [(level, program.block_params)] if program.block_params else scopes
         setup: list[str] = []
-        if not is_main and self.uses_depths:
-            setup.append(f"D{level} = push(c, D{level - 1})")
-        elif is_main and self.uses_depths:
-            setup.append("D0 = (c,)")
+        if self.uses_depths:
+            # A top-level inline partial starts a new ../ stack, as handlebars.js runs main's decorators
+            # with no depths.
+            fresh = is_main or top_inline
+            setup.append(f"D{level} = (c,)" if fresh else f"D{level} = push(c, D{level - 1})")
         if program.block_params:
             count = len(program.block_params)
             names = ", ".join(f"B{level}_{i}" for i in range(count))
@@ -111,7 +113,7 @@ class CodeGenerator:
                 if not isinstance(key, n.Literal) or not isinstance(key.value, str):
                     raise self.error("{{#*inline}} takes the partial's name as a quoted string", stmt)
                 inline = self.function(self.fresh("_p"), stmt.program or n.Program(stmt.line, stmt.column, []),
-                                       inline_level, scopes)
+                                       inline_level, scopes, top_inline=is_main)
                 inline_target.extend(inline.before)
                 inline_target.extend(inline.lines)
                 entries.append(f"{key.value!r}: InlinePartial({inline.name})")

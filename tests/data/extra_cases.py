@@ -96,6 +96,7 @@ case("lookup/object-as-key", "[{{lookup o k}}][{{lookup xs ks}}]", {"o": {"a": 1
 case("null-context/if-this", "{{#each xs}}[{{#each c}}{{else if this}}T{{/each}}]{{/each}}", {"xs": [None, {}, 0]})
 case("null-context/with-dot", "{{#each xs}}{{#if a}}A{{else}}{{#with .}}W{{else}}E{{/with}}{{/if}}{{/each}}", {"xs": [None, False]})
 case("null-context/depth", "{{#each .}}{{#if .}}{{else}}{{#unless xs}}{{{../b}}}{{/unless}}{{/if}}{{/each}}", {"b": "B", "n": None, "s": False, "e": []})
+case("null-context/inline-partial-depth", '{{#*inline "q"}}[{{../a}}|{{#each ../xs}}x{{/each}}]{{/inline}}{{#each xs}}{{> q}}{{/each}}{{#with o}}{{#*inline "w"}}<{{../a}}>{{/inline}}{{> w}}{{/with}}', {"a": "A", "xs": [1, 2], "o": {"a": "inner"}})
 # syntax errors
 for name, t in [("open-sexpr", "{{foo (bar}}"), ("bad-hash", "{{foo a=}}"), ("unclosed-comment", "{{!-- x"),
                 ("unclosed-raw", "{{{{raw}}}} x"), ("mismatched-raw", "{{{{raw}}}} x {{{{/other}}}}"),
