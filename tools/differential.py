@@ -72,7 +72,12 @@ class Generator:
     def stmt(self, depth: int) -> str:
         r, t, ws = self.rng.random(), self.tilde, self.ws
         if depth > 3 or r < 0.3:
-            return self.rng.choice(["x", "<b>", " ", "\n", "&", "text "])
+            return self.rng.choice(["x", "<b>", " ", "\n", "&", "text ", "{{! note }}", "\n  {{!-- a }} b --}}\n",
+                                    "\\{{a}}", "\\\\{{a}}"])
+        if r < 0.36:  # a mustache section: a list iterates, an object is the context, true/false/null
+            name, kind = self.rng.choice(NAMES + ["."]), self.rng.choice(["#", "#", "^"])
+            inverse = "{{else}}" + self.body(depth, 1) if self.rng.random() < 0.2 else ""
+            return ws() + "{{" + t() + kind + name + t() + "}}" + ws() + self.body(depth, 3) + inverse + "{{/" + name + "}}" + ws()
         if r < 0.5:
             return "{{" + t() + self.rng.choice(["", "&"]) + self.expr() + t() + "}}"
         if r < 0.55:
