@@ -311,7 +311,7 @@ class CodeGenerator:
         for i, part in enumerate(parts):
             if terminal and self.strict and i == last:
                 expr = f"sget({expr}, {part!r}, {where})"
-            elif self.checked and (i > 0 or bp is not None):
+            elif self.checked:  # reading from a missing object is an error, as in handlebars.js
                 expr = f"oget({expr}, {part!r}, {where})"
             elif i == 0 and expr == "d":
                 expr = f"d.get({part!r})"  # @data frames are always dicts

@@ -46,12 +46,17 @@ def _where(W) -> dict:
 
 
 # -- lookups -------------------------------------------------------------------
+_PRIMITIVES = (str, int, float, bool)
+
+
 def sget(obj, key, W):
-    """Strict-mode terminal lookup: the key must exist."""
-    value = lookup(obj, key)
+    """Strict-mode terminal lookup: the key must exist (in an object: a string or number has no keys)."""
+    value = MISSING if isinstance(obj, _PRIMITIVES) else lookup(obj, key)
     if value is MISSING:
         path = W[3]
-        if path == key:
+        if isinstance(obj, _PRIMITIVES):
+            message = f'"{path}" is not defined: cannot look up "{key}" in a {type(obj).__name__} ({obj!r})'
+        elif path == key:
             message = f'"{key}" is not defined'
         else:
             message = f'"{path}" is not defined: nothing named "{key}" there'

@@ -1,7 +1,7 @@
 """Differential fuzzing: random templates and data, rendered by handlebars.js 4.7.10 and by mailtpl.
 
     npm install --prefix /tmp/hbs handlebars@4.7.10
-    NODE_PATH=/tmp/hbs/node_modules python3 tools/differential.py --seed 1 --count 1500
+    NODE_PATH=/tmp/hbs/node_modules python3 tools/differential.py --seed 1 --count 1500 [--strict]
 
 Prints each case where the two disagree, reduced to a small template. Expected differences (README):
 adjacent unescaped values, which handlebars.js joins with JavaScript's + ({{{a}}}{{{b}}} with -1 and 0).
@@ -34,8 +34,9 @@ PARTIALS = {
 
 
 class Generator:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, options: dict | None = None) -> None:
         self.rng = random.Random(seed)
+        self.options = options or {}
 
     def path(self) -> str:
         r = self.rng.random()
@@ -110,7 +111,7 @@ class Generator:
 
     def case(self, index: int) -> dict:
         return {"name": f"diff/{index}", "template": "".join(self.stmt(0) for _ in range(self.rng.randint(1, 4))),
-                "data": {k: self.data() for k in NAMES}, "options": {}, "helpers": [],
+                "data": {k: self.data() for k in NAMES}, "options": self.options, "helpers": [],
                 "partials": {name: self.rng.choice(sources) for name, sources in PARTIALS.items()}}
 
 
@@ -122,9 +123,14 @@ def oracle(cases: list[dict]) -> list[dict]:
         return json.loads(out.read_text())
 
 
+def render(case: dict) -> str:
+    return Compiler().compile(case["template"], strict=bool(case["options"].get("strict")))(
+        case["data"], partials=case["partials"])
+
+
 def differs(case: dict) -> bool:
     try:
-        got = Compiler().compile(case["template"])(case["data"], partials=case["partials"])
+        got = render(case)
     except PybarsError:
         return "error" not in case
     return "error" in case or got != case["expected"]
@@ -146,15 +152,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--count", type=int, default=1500)
+    parser.add_argument("--strict", action="store_true", help="compile with strict mode on both sides")
     args = parser.parse_args()
-    generator = Generator(args.seed)
+    generator = Generator(args.seed, {"strict": True} if args.strict else {})
     cases = oracle([generator.case(i) for i in range(args.count)])
     different = [c for c in cases if differs(c)]
     print(f"{len(cases)} cases ({sum('error' in c for c in cases)} handlebars.js errors), {len(different)} differ")
     for case in different:
         small = reduce(case)
         try:
-            ours = Compiler().compile(small["template"])(small["data"], partials=small["partials"])
+            ours = render(small)
         except PybarsError as exc:
             ours = f"error: {exc}"
         print(f"\n{small['template']!r}\n  data:          {json.dumps(small['data'])}"

@@ -97,6 +97,11 @@ case("null-context/if-this", "{{#each xs}}[{{#each c}}{{else if this}}T{{/each}}
 case("null-context/with-dot", "{{#each xs}}{{#if a}}A{{else}}{{#with .}}W{{else}}E{{/with}}{{/if}}{{/each}}", {"xs": [None, False]})
 case("null-context/depth", "{{#each .}}{{#if .}}{{else}}{{#unless xs}}{{{../b}}}{{/unless}}{{/if}}{{/each}}", {"b": "B", "n": None, "s": False, "e": []})
 case("null-context/inline-partial-depth", '{{#*inline "q"}}[{{../a}}|{{#each ../xs}}x{{/each}}]{{/inline}}{{#each xs}}{{> q}}{{/each}}{{#with o}}{{#*inline "w"}}<{{../a}}>{{/inline}}{{> w}}{{/with}}', {"a": "A", "xs": [1, 2], "o": {"a": "inner"}})
+case("strict/parent-above-root", "{{#if ../x}}y{{/if}}", {"x": 1}, None, {"strict": True})
+case("strict/key-of-a-string", "{{s.[1]}}", {"s": "abc"}, None, {"strict": True})
+case("strict/length-of-a-string", "{{s.length}}", {"s": "abc"}, None, {"strict": True})
+case("strict/param-on-null-item", "{{#each xs}}{{#if a}}A{{/if}}{{/each}}", {"xs": [None]}, None, {"strict": True})
+case("strict/param-on-null-parent", "{{#each xs}}{{#if this.a}}A{{else}}B{{/if}}{{/each}}", {"xs": [{}, {"a": 1}]}, None, {"strict": True})
 # syntax errors
 for name, t in [("open-sexpr", "{{foo (bar}}"), ("bad-hash", "{{foo a=}}"), ("unclosed-comment", "{{!-- x"),
                 ("unclosed-raw", "{{{{raw}}}} x"), ("mismatched-raw", "{{{{raw}}}} x {{{{/other}}}}"),
