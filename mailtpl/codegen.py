@@ -172,13 +172,13 @@ class CodeGenerator:
         """``{{value}}``; a string value (the common case) takes a short path to the output."""
         escaped = stmt.escaped and not self.no_escape
         wrap = "esc" if escaped else "txt"
-        general = f"{wrap}({self.call_value(stmt, level, scopes)})"
         path = _as_path(stmt.path)
         kind = self.classify(stmt, path, scopes)
         fast_out = "esc_str(_v)" if escaped else "_v"
         if kind == "simple":
             value = self.path(path, level, scopes, terminal=True)
             return f"({fast_out} if type(_v := {value}) is str else {wrap}(lam(_v, c)))"
+        general = f"{wrap}({self.call_value(stmt, level, scopes, path, kind)})"
         if kind == "ambiguous" and path.data and not self.strict:  # {{@index}}: @data frames are plain dicts of plain values
             name = path.parts[0]
             plain = self.hoist(f"{name!r} not in H and H.get('helperMissing') is BUILTINS['helperMissing']")
@@ -196,16 +196,17 @@ class CodeGenerator:
         kind = self.classify(stmt, path, scopes)
         where = self.site(stmt, path.original)
         if kind == "helper":
-            args, kw = self.arguments(stmt, level, scopes)
+            params, pairs = self.argument_exprs(stmt, level, scopes)
+            args, kw = _args(params), _kw(pairs)
             general = f"block(H, {path.parts[0]!r}, c, d, P, {fn}, {inv}, {args}, {kw}, {where})"
-            if _simple_id(path) and path.parts[0] in ("if", "unless") and len(stmt.params) == 1 and \
-                    all(key == "includeZero" for key, _ in (stmt.hash.pairs if stmt.hash else ())):
+            if _simple_id(path) and path.parts[0] in ("if", "unless") and len(params) == 1 and \
+                    all(key == "includeZero" for key, _ in pairs):
                 # The builtin if/unless (unless overridden in this render) without an Options object.
                 builtin = self.hoist(f"H.get({path.parts[0]!r}) is BUILTINS[{path.parts[0]!r}]")
-                zero = self.expr(stmt.hash.pairs[0][1], level, scopes) if stmt.hash else "False"
+                zero = dict(pairs).get("includeZero", "False")
                 yes, no = (stmt.program, stmt.inverse) if path.parts[0] == "if" else (stmt.inverse, stmt.program)
                 yes, no = (self.inline_call(p, fn if p is stmt.program else inv) for p in (yes, no))
-                test = f"condition({self.expr(stmt.params[0], level, scopes)}, NULL_CONTEXT if c is None else c, {zero})"
+                test = f"condition({params[0]}, NULL_CONTEXT if c is None else c, {zero})"
                 return f"(({yes} if {test} else {no}) if {builtin} else {general})"
             if _simple_id(path):
                 return general
@@ -230,7 +231,7 @@ class CodeGenerator:
         else:
             name = repr(_as_path(stmt.name).original)
         context = self.expr(stmt.params[0], level, scopes) if stmt.params else "c"
-        kw = self.hash(stmt.hash, level, scopes) if stmt.hash else "None"
+        kw = _kw(self.hash_exprs(stmt.hash, level, scopes)) if stmt.hash else "None"
         indent = getattr(stmt, "indent", "")
         if indent and self.prevent_indent:
             _text(pieces, indent)
@@ -260,10 +261,11 @@ class CodeGenerator:
             return "helper"
         return "ambiguous" if eligible else "simple"
 
-    def call_value(self, node, level: int, scopes: list) -> str:
-        """The value of a mustache or subexpression (before escaping)."""
-        path = _as_path(node.path)
-        kind = self.classify(node, path, scopes)
+    def call_value(self, node, level: int, scopes: list, path: n.PathExpr | None = None,
+                   kind: str | None = None) -> str:
+        """The value of a mustache or subexpression (before escaping); ``path``/``kind`` if already known."""
+        path = path or _as_path(node.path)
+        kind = kind or self.classify(node, path, scopes)
         if kind == "helper":
             where = self.site(path, path.original)
             args, kw = self.arguments(node, level, scopes)
@@ -278,14 +280,16 @@ class CodeGenerator:
         return f"lam({self.path(path, level, scopes, terminal=True)}, c)"
 
     def arguments(self, node, level: int, scopes: list) -> tuple[str, str]:
-        params = [self.expr(p, level, scopes) for p in node.params]
-        args = "(" + "".join(p + ", " for p in params) + ")"
-        kw = self.hash(node.hash, level, scopes) if node.hash else "{}"
-        return args, kw
+        """Code for a call's positional arguments (a tuple) and hash (a dict)."""
+        params, pairs = self.argument_exprs(node, level, scopes)
+        return _args(params), _kw(pairs)
 
-    def hash(self, hash_: n.Hash, level: int, scopes: list) -> str:
-        items = ", ".join(f"{key!r}: {self.expr(value, level, scopes)}" for key, value in hash_.pairs)
-        return "{" + items + "}"
+    def argument_exprs(self, node, level: int, scopes: list) -> tuple[list[str], list[tuple[str, str]]]:
+        params = [self.expr(p, level, scopes) for p in node.params]
+        return params, self.hash_exprs(node.hash, level, scopes)
+
+    def hash_exprs(self, hash_: n.Hash | None, level: int, scopes: list) -> list[tuple[str, str]]:
+        return [(key, self.expr(value, level, scopes)) for key, value in hash_.pairs] if hash_ else []
 
     def expr(self, node, level: int, scopes: list) -> str:
         if isinstance(node, n.Literal):
@@ -333,6 +337,14 @@ class _Function:
         self.inline: str | None = None
         self.uses_get = False
         self.uses_cg = False
+
+
+def _args(params: list[str]) -> str:
+    return "(" + "".join(p + ", " for p in params) + ")"
+
+
+def _kw(pairs: list[tuple[str, str]]) -> str:
+    return "{" + ", ".join(f"{key!r}: {value}" for key, value in pairs) + "}"
 
 
 class _Static(str):

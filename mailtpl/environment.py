@@ -89,6 +89,7 @@ class Environment:
         self._emails: dict[str, _Email] = {}
         self._partials: dict[str, Template] = {}
         self._asts: dict[str, n.Program] = {}
+        self._fixtures: dict[str, dict[str, dict]] = {}
         self._scan()
 
     # -- the folder ----------------------------------------------------------------------------
@@ -148,14 +149,15 @@ class Environment:
     def fixtures(self, name: str) -> dict[str, dict]:
         """The named sample-data sets of an email (``{}`` when it has none)."""
         self._check_name(name)
-        path = self._preview_files.get(name)
-        if path is None:
-            return {}
-        data = _read_json(path, self._rel(path))
-        if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-            raise DataError('sample data must be an object of named objects: {"default": {...}}',
-                            name=self._rel(path))
-        return data
+        cached = self._fixtures.get(name)
+        if cached is None:
+            path = self._preview_files.get(name)
+            cached = {} if path is None else _read_json(path, self._rel(path))
+            if not isinstance(cached, dict) or not all(isinstance(v, dict) for v in cached.values()):
+                raise DataError('sample data must be an object of named objects: {"default": {...}}',
+                                name=self._rel(path))
+            self._fixtures[name] = cached
+        return dict(cached)  # a caller may add or replace sets (the preview's "save as sample data")
 
     # -- cache -----------------------------------------------------------------------------------
     def invalidate(self, paths: Iterable[str | os.PathLike] | None = None) -> set[str]:
@@ -172,6 +174,7 @@ class Environment:
                 self._emails.clear()
                 self._partials.clear()
                 self._asts.clear()
+                self._fixtures.clear()
                 return set(self.names())
             affected: set[str] = set()
             partial_by_path = {p.resolve(): name for name, p in self._partial_files.items()}
@@ -186,6 +189,7 @@ class Environment:
                     affected.add(_email_of(path))
             for name in affected:
                 self._emails.pop(name, None)
+                self._fixtures.pop(name, None)
             return affected & set(self.names())
 
     def _check_name(self, name: str) -> None:

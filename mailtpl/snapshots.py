@@ -30,8 +30,9 @@ def snapshot_text(rendered: RenderedEmail) -> str:
 
 def preview_environment(templates: str | os.PathLike, **options) -> Environment:
     """An environment whose output does not depend on this machine (ADMIN_WEB_URL is ignored)."""
-    probe = Environment(templates, **options)
-    return Environment(templates, base_url=probe.preview_base_url, **options)
+    env = Environment(templates, **options)
+    env.base_url = env.preview_base_url
+    return env
 
 
 def without_sample_data(env: Environment) -> list[str]:

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 
 from ..environment import Environment
 from ..errors import PybarsError, TemplateError
-from ..message import SMTP_WIRE
+from ..message import compose
 
 blueprint = Blueprint("preview", __name__, template_folder="templates", static_folder="static",
                       static_url_path="/static/preview")
@@ -99,10 +99,10 @@ def render_email(name: str):
             context = None
         rendered = env.render(name, context, fixture=fixture)
         sender = os.environ.get("SMTP_SENDER") or "no-reply@example.com"
-        message = env.message(name, context, fixture=fixture, to=PREVIEW_RECIPIENT, sender=sender)
+        wire = compose(rendered, to=PREVIEW_RECIPIENT, sender=sender, sender_name=env.sender_name).wire
     except (PybarsError, ValueError) as exc:
         return jsonify(error=_error(exc)), 422
-    headers = message.as_bytes(policy=SMTP_WIRE).split(b"\r\n\r\n", 1)[0].decode("ascii", "replace")
+    headers = wire.split(b"\r\n\r\n", 1)[0].decode("ascii", "replace")
     return jsonify(subject=rendered.subject, html=rendered.html, text=rendered.text, headers=headers,
                    inlining=rendered.inlining)
 
