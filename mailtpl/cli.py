@@ -34,12 +34,16 @@ def main() -> None:
     """Compile, preview, test and send transactional email written in Handlebars."""
 
 
-def _report_uncovered(env) -> None:
-    from .snapshots import without_sample_data
+def _snapshots(templates: str) -> dict[str, str]:
+    """What build and check both render, with a warning for each email no snapshot covers."""
+    from .snapshots import preview_environment, render_snapshots, without_sample_data
 
+    env = preview_environment(templates)
+    files = render_snapshots(env)
     for name in without_sample_data(env):
         click.secho(f"warning: {name} has no sample data ({name}.preview.json), so no snapshot covers it",
                     fg="yellow", err=True)
+    return files
 
 
 @main.command()
@@ -48,12 +52,10 @@ def _report_uncovered(env) -> None:
 @_friendly
 def build(templates: str, out: str) -> None:
     """Render every email x sample-data set into the snapshot folder."""
-    from .snapshots import build as build_snapshots, preview_environment, render_snapshots
+    from .snapshots import build as build_snapshots
 
-    env = preview_environment(templates)
-    files = render_snapshots(env)
+    files = _snapshots(templates)
     result = build_snapshots(files, Path(out), report=click.echo)
-    _report_uncovered(env)
     click.echo(f"{len(files)} files in {out}/: {len(result.missing)} new, {len(result.changed)} updated, "
                f"{len(result.stale)} removed")
 
@@ -64,12 +66,10 @@ def build(templates: str, out: str) -> None:
 @_friendly
 def check(templates: str, out: str) -> None:
     """Fail (exit 1) when the snapshots differ from what the templates render now."""
-    from .snapshots import compare, preview_environment, render_snapshots
+    from .snapshots import compare
 
-    env = preview_environment(templates)
-    files = render_snapshots(env)
+    files = _snapshots(templates)
     result = compare(files, Path(out))
-    _report_uncovered(env)
     for diff in result.changed.values():
         click.echo(diff, nl=False)
     for name in result.missing:

@@ -296,12 +296,14 @@ class Environment:
             data.update(fixtures[fixture])
         data.update(context or {})
         if "baseUrl" not in data:
-            base = self.base_url or os.environ.get("ADMIN_WEB_URL")
-            if base is None and (fixture is not None or preview):
-                base = self.preview_base_url
+            base = self.admin_url() or (self.preview_base_url if fixture is not None or preview else None)
             if base is not None:
                 data["baseUrl"] = base.rstrip("/")
         return data
+
+    def admin_url(self) -> str | None:
+        """The admin web address links point to: ``base_url``, else ADMIN_WEB_URL."""
+        return self.base_url or os.environ.get("ADMIN_WEB_URL")
 
     def render(self, name: str, context: Mapping | None = None, *, fixture: str | None = None) -> RenderedEmail:
         """Render an email: subject, HTML with CSS inlined, and plain text."""

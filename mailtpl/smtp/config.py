@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,8 +107,6 @@ class SmtpConfig:
         opportunistic = _bool(get("SMTP_OPPORTUNISTIC_TLS"), "SMTP_OPPORTUNISTIC_TLS", problems)
         cipher_spec = get("SMTP_CIPHER_SPEC") or ("TLSv1.2" if tls else None)
         if cipher_spec:
-            import ssl
-
             try:
                 ssl.create_default_context().set_ciphers(cipher_spec)
             except ssl.SSLError:

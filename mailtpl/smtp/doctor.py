@@ -6,10 +6,8 @@ import smtplib
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import make_msgid
-
-from ..message import check_address, format_sender
+from ..message import compose
+from ..rendered import RenderedEmail
 from .config import ConfigError, SmtpConfig
 from .errors import SmtpError, SmtpSenderRejected
 from .transport import open_connection
@@ -68,15 +66,11 @@ def diagnose(environ=None, dotenv: str | None = ".env", to: str | None = None,
         conn.smtp.rset()
         add(Step("MAIL FROM", True, f"{config.sender} accepted"))
         if to:
-            check_address(to, "--to")
-            msg = EmailMessage()
-            msg["From"] = format_sender("mailtpl doctor", config.sender)
-            msg["To"] = to
-            msg["Subject"] = "mailtpl doctor: test message"
-            msg["Message-ID"] = make_msgid(domain=config.sender.rsplit("@", 1)[1])
-            msg.set_content("This test message was sent by `mailtpl doctor`: the SMTP settings work.\n")
-            refused = conn.smtp.send_message(msg)
-            add(Step("test message", True, f"accepted for {to} {msg['Message-ID']}"
+            text = "This test message was sent by `mailtpl doctor`: the SMTP settings work.\n"
+            test = RenderedEmail("doctor", "mailtpl doctor: test message", f"<p>{text}</p>", text)
+            composed = compose(test, to=to, sender=config.sender, sender_name="mailtpl doctor")
+            refused = conn.smtp.sendmail(config.sender, composed.recipients, composed.wire)
+            add(Step("test message", True, f"accepted for {to} {composed.message_id}"
                      + (f" (refused: {refused})" if refused else "")))
     except SmtpError as exc:
         add(Step(type(exc).__name__, False, exc.message + (f" ({exc.code} {exc.reply})" if exc.code else ""), exc.fix))

@@ -6,8 +6,8 @@ retried with bounded exponential backoff; 5xx replies raise at once.
 """
 from __future__ import annotations
 
+import copy
 import logging
-import os
 import smtplib
 import time
 from collections.abc import Iterable, Mapping
@@ -76,7 +76,7 @@ class Mailer:
         return self.send("invitation", email, {"link": invitation_link(self._base_url(), code, email)})
 
     def _base_url(self) -> str:
-        base = self.env.base_url or os.environ.get("ADMIN_WEB_URL")
+        base = self.env.admin_url()
         if not base:
             raise ValueError("links need the admin web address: set ADMIN_WEB_URL (or Environment(base_url=...))")
         return base
@@ -173,8 +173,6 @@ class Mailer:
 
 
 def _without_bcc(msg: EmailMessage) -> EmailMessage:
-    import copy
-
     clean = copy.copy(msg)
     del clean["Bcc"]
     return clean
