@@ -10,18 +10,6 @@ from __future__ import annotations
 from pybars import PybarsError
 
 
-def source_excerpt(source: str | None, lineno: int | None, column: int | None) -> str:
-    """The source line ``lineno`` with a caret under ``column``."""
-    if not source or not lineno:
-        return ""
-    lines = source.splitlines()
-    if not 0 < lineno <= len(lines):
-        return ""
-    line = lines[lineno - 1].replace("\t", " ")
-    caret = " " * max((column or 1) - 1, 0) + "^"
-    return f"\n    {line}\n    {caret}"
-
-
 class TemplateError(PybarsError):
     """Base class of errors that point at a place in a template."""
 
@@ -37,12 +25,8 @@ class TemplateError(PybarsError):
         self.name = name
         self.lineno = lineno
         self.column = column
-        self.source_line = None
-        if source and lineno:
-            lines = source.splitlines()
-            if 0 < lineno <= len(lines):
-                self.source_line = lines[lineno - 1]
-        self._excerpt = source_excerpt(source, lineno, column)
+        lines = source.splitlines() if source and lineno else []
+        self.source_line = lines[lineno - 1] if 0 < (lineno or 0) <= len(lines) else None
         super().__init__(str(self))
 
     @property
@@ -55,7 +39,10 @@ class TemplateError(PybarsError):
         return ":".join(parts)
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}{self._excerpt}"
+        if self.source_line is None:
+            return f"{self.location}: {self.message}"
+        caret = " " * max((self.column or 1) - 1, 0) + "^"
+        return f"{self.location}: {self.message}\n    {self.source_line.replace(chr(9), ' ')}\n    {caret}"
 
     def __reduce__(self):  # keep errors picklable (multiprocessing, pytest-xdist)
         return (_rebuild, (type(self), self.__dict__))

@@ -73,7 +73,7 @@ def email_page(name: str):
                            names=env.names(), can_send=can_send, send_status=send_status)
 
 
-def _request_data(name: str) -> tuple[str | None, dict | None]:
+def _request_data() -> tuple[str | None, dict | None]:
     body = request.get_json(silent=True) if request.method == "POST" else None
     if body is not None and not isinstance(body, dict):
         abort(400)
@@ -91,7 +91,7 @@ def render_email(name: str):
     if name not in env.names():
         return jsonify(error={"message": f"no email named {name!r}"}), 404
     try:
-        fixture, data = _request_data(name)
+        fixture, data = _request_data()
         if data is not None:  # edited in the page: the data as given, baseUrl filled in like a fixture's
             context = env.context(name, data, preview=True)
             fixture = None
@@ -118,7 +118,7 @@ def send_test(name: str):
     if not can_send:
         return jsonify(error={"message": status}), 409
     try:
-        fixture, data = _request_data(name)
+        fixture, data = _request_data()
         to = (request.get_json() or {}).get("to", "")
         context = env.context(name, data, preview=True) if data is not None else env.context(name, fixture=fixture)
         with Mailer(env, SmtpConfig.from_env(), attempts=2) as mailer:

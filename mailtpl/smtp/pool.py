@@ -53,9 +53,6 @@ class SmtpPool:
         finally:
             self._slots.release()
 
-    def discard(self, conn: Connection) -> None:
-        conn.close()
-
     def _take(self) -> Connection:
         while True:
             with self._lock:
