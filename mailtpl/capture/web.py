@@ -1,0 +1,173 @@
+"""The inbox over HTTP: the JSON API (``api``) and the page that shows it live (``page``).
+
+Caught mail is untrusted input. Its HTML is only ever served from
+``/api/messages/<id>/html`` with a ``sandbox`` Content-Security-Policy (no
+scripts, no forms, a unique origin even when opened directly) and shown in an
+``<iframe sandbox>``; everything else reaches the page as JSON and is put into
+the DOM as text.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, stream_with_context
+
+from .message import CapturedMessage
+from .store import Inbox
+
+api = Blueprint("capture_api", __name__)
+page = Blueprint("capture", __name__, template_folder="templates", static_folder="static",
+                 static_url_path="/static/capture")
+
+HTML_POLICY = ("sandbox; default-src 'none'; img-src * data: cid:; style-src 'unsafe-inline' *; font-src * data:; "
+               "media-src * data:")
+KEEPALIVE_SECONDS = 15.0
+
+
+def inbox() -> Inbox:
+    return current_app.config["MAILTPL_INBOX"]
+
+
+def _error(message: str, status: int):
+    return jsonify(error={"message": message}), status
+
+
+def _message(message_id: str) -> CapturedMessage | None:
+    return inbox().get(message_id)
+
+
+@api.before_request
+def refuse_cross_origin_changes():
+    """DELETE and POST only from the page's own origin, POST only with a JSON body (no cross-site form)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if origin:
+        parts = urlsplit(origin)
+        if f"{parts.scheme}://{parts.netloc}" != request.host_url.rstrip("/"):
+            return _error(f"cross-origin request from {origin} refused", 403)
+    if request.method == "POST" and not request.is_json:
+        return _error("expected a JSON body", 415)
+    return None
+
+
+@api.get("/api/messages")
+def list_messages():
+    """Newest first; ``?q=`` searches from, recipients, subject and text."""
+    query = request.args.get("q", "").strip()
+    box = inbox()
+    version = box.version
+    messages = [m for m in reversed(box.messages) if not query or m.matches(query)]
+    return jsonify(messages=[m.summary() for m in messages], total=len(box), limit=box.limit, version=version)
+
+
+@api.get("/api/messages/<message_id>")
+def show_message(message_id: str):
+    message = _message(message_id)
+    if message is None:
+        return _error(f"no message {message_id!r} (deleted, or dropped past the inbox limit)", 404)
+    return jsonify(message.details())
+
+
+@api.get("/api/messages/<message_id>.eml")
+def message_source(message_id: str):
+    message = _message(message_id)
+    if message is None:
+        return _error(f"no message {message_id!r}", 404)
+    return Response(message.raw, mimetype="message/rfc822",
+                    headers={"Content-Disposition": f'attachment; filename="{message.id}.eml"'})
+
+
+@api.get("/api/messages/<message_id>/html")
+def message_html(message_id: str):
+    message = _message(message_id)
+    if message is None or message.html is None:
+        return _error(f"no HTML part in message {message_id!r}", 404)
+    return Response(message.html, mimetype="text/html",
+                    headers={"Content-Security-Policy": HTML_POLICY, "X-Content-Type-Options": "nosniff",
+                             "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
+
+
+@api.delete("/api/messages/<message_id>")
+def delete_message(message_id: str):
+    if not inbox().delete(message_id):
+        return _error(f"no message {message_id!r}", 404)
+    return jsonify(deleted=1)
+
+
+@api.delete("/api/messages")
+def delete_all():
+    return jsonify(deleted=inbox().clear())
+
+
+@api.post("/api/messages/<message_id>/release")
+def release_message(message_id: str):
+    """Send the message to the real SMTP_* server, to the one recipient in the body: ``{"to": "..."}``."""
+    from ..smtp import ConfigError, SmtpConfig, SmtpError
+    from ..smtp.transport import is_loopback
+    from .release import release
+
+    message = _message(message_id)
+    if message is None:
+        return _error(f"no message {message_id!r}", 404)
+    body = request.get_json(silent=True)
+    to = body.get("to") if isinstance(body, dict) else None
+    if not isinstance(to, str) or not to.strip():
+        return _error('give one recipient: {"to": "you@example.com"}', 400)
+    try:
+        config = SmtpConfig.from_env()
+    except ConfigError as exc:
+        return _error(str(exc), 409)
+    listener = current_app.config.get("MAILTPL_CAPTURE_ADDRESS")
+    if listener and config.port == listener[1] and is_loopback(config.host) and is_loopback(listener[0]):
+        return _error(f"SMTP_HOST/SMTP_PORT ({config.host}:{config.port}) point at this capture server: set the "
+                      "real server's SMTP_* settings where mailtpl runs to release", 409)
+    try:
+        reply = release(message, to, config)
+    except (SmtpError, ValueError) as exc:
+        return _error(str(exc), 422)
+    return jsonify(released=message.id, to=to.strip(), via=f"{config.host}:{config.port}", reply=reply)
+
+
+@api.get("/api/messages/events")
+def events():
+    """Server-Sent Events: ``change`` with the inbox's version whenever a message comes or goes."""
+    box = inbox()
+
+    def stream() -> Iterator[str]:
+        version = box.version
+        yield f"event: hello\ndata: {json.dumps({'version': version})}\n\n"
+        while True:
+            now = box.wait_changed(version, KEEPALIVE_SECONDS)
+            if now == version:
+                yield ": keep-alive\n\n"
+                continue
+            version = now
+            yield f"event: change\ndata: {json.dumps({'version': version, 'total': len(box)})}\n\n"
+
+    return Response(stream_with_context(stream()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@page.get("/inbox")
+def inbox_page():
+    return render_template("capture/inbox.html", capture=current_app.config.get("MAILTPL_CAPTURE_ADDRESS"))
+
+
+def register(app: Flask, box: Inbox, *, address: tuple[str, int] | None = None, ui: bool = True) -> None:
+    """Serve ``box`` from ``app``: the API, and the inbox page unless ``ui`` is false. ``address`` is where
+    the SMTP listener is (shown on the page, and never a release target)."""
+    app.config["MAILTPL_INBOX"] = box
+    app.config["MAILTPL_CAPTURE_ADDRESS"] = address
+    app.register_blueprint(api)
+    if ui:
+        app.register_blueprint(page)
+
+
+def create_app(box: Inbox, *, address: tuple[str, int] | None = None) -> Flask:
+    """The headless inbox of ``mailtpl capture``: the API only."""
+    app = Flask(__name__)
+    register(app, box, address=address, ui=False)
+    return app
