@@ -188,13 +188,28 @@ def preview(templates: str, host: str, port: int, capture: bool, smtp_host: str,
             server = _start_capture(smtp_host, smtp_port, max_messages, capture_folder)
         except CaptureError as exc:  # the preview is still worth having without the inbox
             click.secho(f"warning: {exc}; previewing without the inbox", fg="yellow", err=True)
+    app = create_app(env, host=host)
+    if server is not None:
+        from .capture import register
+
+        register(app, server.inbox, address=(server.host, server.port))
+    _serve(app, host, port, server, f"previewing {env.root}/ on http://{host}:{{port}}/ (Ctrl-C to stop)")
+
+
+def _serve(app, host: str, port: int, capture, announce: str) -> None:
+    """Serve ``app`` until Ctrl-C (werkzeug, without its development banner), saying ``announce`` with the
+    port once listening; the capture server stops with it."""
+    from werkzeug.serving import make_server
+
     try:
-        app = create_app(env, capture=server)
-        click.echo(f"previewing {env.root}/ on http://{host}:{port}/ (Ctrl-C to stop)")
-        app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
+        http = make_server(host, port, app, threaded=True)
+        click.echo(announce.format(port=http.server_port))
+        http.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
-        if server is not None:
-            server.stop()
+        if capture is not None:
+            capture.stop()
 
 
 @main.command()
@@ -208,9 +223,5 @@ def capture(host: str, port: int, smtp_host: str, smtp_port: int, max_messages: 
     from .capture import create_app
 
     server = _start_capture(smtp_host, smtp_port, max_messages, capture_folder)
-    try:
-        app = create_app(server.inbox, address=(server.host, server.port))
-        click.echo(f"API on http://{host}:{port}/api/messages (Ctrl-C to stop)")
-        app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
-    finally:
-        server.stop()
+    _serve(create_app(server.inbox, address=(server.host, server.port), host=host), host, port, server,
+           f"API on http://{host}:{{port}}/api/messages (Ctrl-C to stop)")

@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 
 from mailtpl import Environment
 from mailtpl.capture import CaptureError, CaptureServer, CaptureTimeout, Inbox, create_app
+from mailtpl.capture import register
 from mailtpl.preview import create_app as create_preview_app
 from mailtpl.smtp import Mailer, SmtpConfig
 from tests.smtp_servers import free_port, smtp_server
@@ -242,8 +243,9 @@ def test_api_round_trip(capture, api):
     status, eml, headers = api.call(f"/api/messages/{invitation['id']}.eml")
     assert (status, eml, headers["Content-Type"]) == (200, composed.wire, "message/rfc822")
     status, html, headers = api.call(f"/api/messages/{invitation['id']}/html")
-    assert status == 200 and html.decode() == details["html"]
-    assert headers["Content-Security-Policy"].startswith("sandbox;") and "script-src" not in headers["Content-Security-Policy"]
+    assert status == 200 and html.decode().replace('<base target="_blank">', "", 1) == details["html"]  # links: new tab
+    policy = headers["Content-Security-Policy"]
+    assert policy.startswith("sandbox ") and "allow-scripts" not in policy and "default-src 'none'" in policy
 
     assert [m["subject"] for m in api.json("/api/messages?q=INVITATION")[1]["messages"]] == ["User Feedback Invitation"]
     assert [m["subject"] for m in api.json("/api/messages?q=482913")[1]["messages"]] == ["Second"]  # text is searched
@@ -254,13 +256,18 @@ def test_api_round_trip(capture, api):
     assert api.json("/api/messages")[1]["messages"] == []
 
 
-def test_changes_from_other_origins_are_refused(capture, api):
+def test_other_sites_cannot_change_the_inbox(capture, api):
+    """The preview's guard covers the API: a page of another site cannot POST (Origin), rebind its name to
+    127.0.0.1 (Host), or send a form; a cross-site DELETE is preflighted by browsers, and no CORS header allows it."""
     send(capture, "Keep me")
-    assert api.json("/api/messages", "DELETE", headers={"Origin": "http://evil.example"})[0] == 403
     message_id = capture.inbox.messages[0].id
-    status, _, _ = api.call(f"/api/messages/{message_id}/release", "POST", headers={"Origin": api.url},
-                            body=None)
-    assert status == 415  # a POST without a JSON body (what a cross-site form could send)
+    release = f"/api/messages/{message_id}/release"
+    assert api.call(release, "POST", {"to": "me@example.net"}, {"Origin": "http://evil.example"})[0] == 403
+    assert api.call("/api/messages", "DELETE", headers={"Host": "evil.example"})[0] == 400
+    assert api.call(release, "POST", headers={"Content-Type": "application/x-www-form-urlencoded"})[0] == 415
+    status, _, headers = api.call("/api/messages", "OPTIONS", headers={"Origin": "http://evil.example",
+                                                                       "Access-Control-Request-Method": "DELETE"})
+    assert not any(name.lower().startswith("access-control-allow") for name in headers)
     assert len(capture.inbox) == 1
 
 
@@ -308,12 +315,16 @@ def test_release_refuses_to_send_to_itself_or_without_settings(capture, api, tmp
 # -- the preview and the command --------------------------------------------------------------------
 def test_preview_serves_the_inbox_only_with_capture(capture, tmp_path):
     env = Environment(ROOT / "templates")
-    with_capture = create_preview_app(env, watch=False, capture=capture).test_client()
+    app = create_preview_app(env, watch=False)
+    register(app, capture.inbox, address=(capture.host, capture.port))
+    with_capture = app.test_client()
     assert with_capture.get("/inbox").status_code == 200
     assert b'id="inbox-link"' in with_capture.get("/").data
     without = create_preview_app(env, watch=False).test_client()
     assert without.get("/inbox").status_code == 404 and b'id="inbox-link"' not in without.get("/").data
-    assert create_app(capture.inbox).test_client().get("/inbox").status_code == 404  # headless: API only
+    headless = create_app(capture.inbox).test_client()  # API only
+    page = headless.get("/inbox")
+    assert page.status_code == 404 and b'<a href="/api/messages">' in page.data
 
 
 def test_capture_command_catches_mail_and_serves_the_api(tmp_path):

@@ -1,19 +1,22 @@
 """The inbox over HTTP: the JSON API (``api``) and the page that shows it live (``page``).
 
 Caught mail is untrusted input. Its HTML is only ever served from
-``/api/messages/<id>/html`` with a ``sandbox`` Content-Security-Policy (no
-scripts, no forms, a unique origin even when opened directly) and shown in an
-``<iframe sandbox>``; everything else reaches the page as JSON and is put into
-the DOM as text.
+``/api/messages/<id>/html`` under the preview's frame policy (a ``sandbox``
+Content-Security-Policy: no scripts, no forms, a unique origin even when
+opened directly; links open in a new tab) and shown in an ``<iframe sandbox>``;
+everything else reaches the page as JSON and is put into the DOM as text.
+The apps these blueprints join carry the preview's guard (Host and Origin
+checks, security headers, errors as JSON).
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, stream_with_context
 
+from ..preview import guard
+from ..preview.frames import FRAME_CSP, frame_html
 from .message import CapturedMessage
 from .store import Inbox
 
@@ -21,8 +24,6 @@ api = Blueprint("capture_api", __name__)
 page = Blueprint("capture", __name__, template_folder="templates", static_folder="static",
                  static_url_path="/static/capture")
 
-HTML_POLICY = ("sandbox; default-src 'none'; img-src * data: cid:; style-src 'unsafe-inline' *; font-src * data:; "
-               "media-src * data:")
 KEEPALIVE_SECONDS = 15.0
 
 
@@ -30,27 +31,8 @@ def inbox() -> Inbox:
     return current_app.config["MAILTPL_INBOX"]
 
 
-def _error(message: str, status: int):
-    return jsonify(error={"message": message}), status
-
-
 def _message(message_id: str) -> CapturedMessage | None:
     return inbox().get(message_id)
-
-
-@api.before_request
-def refuse_cross_origin_changes():
-    """DELETE and POST only from the page's own origin, POST only with a JSON body (no cross-site form)."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return None
-    origin = request.headers.get("Origin") or request.headers.get("Referer")
-    if origin:
-        parts = urlsplit(origin)
-        if f"{parts.scheme}://{parts.netloc}" != request.host_url.rstrip("/"):
-            return _error(f"cross-origin request from {origin} refused", 403)
-    if request.method == "POST" and not request.is_json:
-        return _error("expected a JSON body", 415)
-    return None
 
 
 @api.get("/api/messages")
@@ -67,7 +49,7 @@ def list_messages():
 def show_message(message_id: str):
     message = _message(message_id)
     if message is None:
-        return _error(f"no message {message_id!r} (deleted, or dropped past the inbox limit)", 404)
+        return guard.error(f"no message {message_id!r} (deleted, or dropped past the inbox limit)", 404)
     return jsonify(message.details())
 
 
@@ -75,7 +57,7 @@ def show_message(message_id: str):
 def message_source(message_id: str):
     message = _message(message_id)
     if message is None:
-        return _error(f"no message {message_id!r}", 404)
+        return guard.error(f"no message {message_id!r}", 404)
     return Response(message.raw, mimetype="message/rfc822",
                     headers={"Content-Disposition": f'attachment; filename="{message.id}.eml"'})
 
@@ -84,16 +66,15 @@ def message_source(message_id: str):
 def message_html(message_id: str):
     message = _message(message_id)
     if message is None or message.html is None:
-        return _error(f"no HTML part in message {message_id!r}", 404)
-    return Response(message.html, mimetype="text/html",
-                    headers={"Content-Security-Policy": HTML_POLICY, "X-Content-Type-Options": "nosniff",
-                             "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
+        return guard.error(f"no HTML part in message {message_id!r}", 404)
+    return Response(frame_html(message.html), mimetype="text/html",
+                    headers={"Content-Security-Policy": FRAME_CSP, "Cache-Control": "no-store"})
 
 
 @api.delete("/api/messages/<message_id>")
 def delete_message(message_id: str):
     if not inbox().delete(message_id):
-        return _error(f"no message {message_id!r}", 404)
+        return guard.error(f"no message {message_id!r}", 404)
     return jsonify(deleted=1)
 
 
@@ -111,23 +92,22 @@ def release_message(message_id: str):
 
     message = _message(message_id)
     if message is None:
-        return _error(f"no message {message_id!r}", 404)
-    body = request.get_json(silent=True)
-    to = body.get("to") if isinstance(body, dict) else None
+        return guard.error(f"no message {message_id!r}", 404)
+    to = guard.json_body().get("to")
     if not isinstance(to, str) or not to.strip():
-        return _error('give one recipient: {"to": "you@example.com"}', 400)
+        return guard.error('give one recipient: {"to": "you@example.com"}', 400)
     try:
         config = SmtpConfig.from_env()
     except ConfigError as exc:
-        return _error(str(exc), 409)
+        return guard.error(str(exc), 409)
     listener = current_app.config.get("MAILTPL_CAPTURE_ADDRESS")
     if listener and config.port == listener[1] and is_loopback(config.host) and is_loopback(listener[0]):
-        return _error(f"SMTP_HOST/SMTP_PORT ({config.host}:{config.port}) point at this capture server: set the "
+        return guard.error(f"SMTP_HOST/SMTP_PORT ({config.host}:{config.port}) point at this capture server: set the "
                       "real server's SMTP_* settings where mailtpl runs to release", 409)
     try:
         reply = release(message, to, config)
     except (SmtpError, ValueError) as exc:
-        return _error(str(exc), 422)
+        return guard.error(str(exc), 422)
     return jsonify(released=message.id, to=to.strip(), via=f"{config.host}:{config.port}", reply=reply)
 
 
@@ -166,8 +146,9 @@ def register(app: Flask, box: Inbox, *, address: tuple[str, int] | None = None, 
         app.register_blueprint(page)
 
 
-def create_app(box: Inbox, *, address: tuple[str, int] | None = None) -> Flask:
-    """The headless inbox of ``mailtpl capture``: the API only."""
+def create_app(box: Inbox, *, address: tuple[str, int] | None = None, host: str = "127.0.0.1") -> Flask:
+    """The headless inbox of ``mailtpl capture``: the API only, behind the preview's Host and Origin checks."""
     app = Flask(__name__)
+    guard.init_app(app, host)
     register(app, box, address=address, ui=False)
     return app
