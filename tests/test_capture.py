@@ -327,31 +327,85 @@ def test_preview_serves_the_inbox_only_with_capture(capture, tmp_path):
     assert page.status_code == 404 and b'<a href="/api/messages">' in page.data
 
 
+def get_json(url: str, timeout: float = 20.0):
+    """GET ``url`` as JSON, waiting up to ``timeout`` seconds for a just-started server to answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except urllib.error.URLError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def run_command(*args: str):
+    return subprocess.Popen([sys.executable, "-m", "mailtpl", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+
+
+def caught_on(line: str) -> int:
+    """The SMTP port in the line a command prints when it starts catching."""
+    assert line.startswith("catching mail on smtp://127.0.0.1:"), line
+    return int(line.split("smtp://127.0.0.1:")[1].split(" ")[0])
+
+
 def test_capture_command_catches_mail_and_serves_the_api(tmp_path):
     http_port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "mailtpl", "capture", "--smtp-port", "0", "--port", str(http_port),
-                             "--max-messages", "10", "--capture-folder", str(tmp_path / "eml")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = run_command("capture", "--smtp-port", "0", "--port", str(http_port), "--max-messages", "10",
+                       "--capture-folder", str(tmp_path / "eml"))
     try:
         first = proc.stdout.readline()
-        assert first.startswith("catching mail on smtp://127.0.0.1:") and "keeping the last 10" in first
-        smtp_port = int(first.split("smtp://127.0.0.1:")[1].split(" ")[0])
+        smtp_port = caught_on(first)
+        assert "keeping the last 10" in first
         assert proc.stdout.readline() == f"API on http://127.0.0.1:{http_port}/api/messages (Ctrl-C to stop)\n"
         with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
             smtp.sendmail("app@example.org", ["ada@example.com"], RAW)
-        listing = None
-        deadline = time.monotonic() + 20
-        while listing is None and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/api/messages", timeout=5) as response:
-                    listing = json.load(response)
-            except urllib.error.URLError:
-                time.sleep(0.2)
-        assert listing is not None and [m["subject"] for m in listing["messages"]] == ["Hello"]
+        listing = get_json(f"http://127.0.0.1:{http_port}/api/messages")
+        assert [m["subject"] for m in listing["messages"]] == ["Hello"]
         assert len(list((tmp_path / "eml").glob("*.eml"))) == 1
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+@pytest.mark.parametrize("flags", [["--smtp-port", "0"], ["--no-capture"]])
+def test_preview_command_catches_mail_unless_told_not_to(flags):
+    http_port = free_port()
+    proc = run_command("preview", "--templates", str(ROOT / "templates"), "--port", str(http_port), *flags)
+    try:
+        first = proc.stdout.readline()
+        if flags == ["--no-capture"]:
+            assert first.startswith("previewing ")
+            assert get_json(f"http://127.0.0.1:{http_port}/api/messages") == 404
+            return
+        with smtplib.SMTP("127.0.0.1", caught_on(first), timeout=10) as smtp:
+            smtp.sendmail("app@example.org", ["ada@example.com"], RAW)
+        assert proc.stdout.readline().startswith("previewing ")
+        assert [m["subject"] for m in get_json(f"http://127.0.0.1:{http_port}/api/messages")["messages"]] == ["Hello"]
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    assert "warning" not in err and "Traceback" not in err
+
+
+def test_preview_command_on_a_busy_smtp_port_previews_without_the_inbox():
+    http_port = free_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        proc = run_command("preview", "--templates", str(ROOT / "templates"), "--port", str(http_port),
+                           "--smtp-port", str(busy.getsockname()[1]))
+        try:
+            assert proc.stdout.readline().startswith("previewing ")
+            assert get_json(f"http://127.0.0.1:{http_port}/api/messages") == 404
+        finally:
+            proc.terminate()
+            _, err = proc.communicate(timeout=10)
+    assert "the port is in use (choose another with --smtp-port, or turn capture off); previewing without the inbox" in err
 
 
 def test_capture_command_on_a_busy_port_says_what_to_change():
