@@ -9,6 +9,7 @@ against it as they do against Mailpit or smtp4dev.
 """
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import socket
@@ -59,7 +60,10 @@ class _Handler:
             login=login.decode("utf-8", "replace") if isinstance(login, bytes) else login,
             tls=session.ssl is not None)
         try:
-            self.inbox.add(message)
+            if self.inbox.folder is None:
+                self.inbox.add(message)
+            else:  # writing the .eml file blocks: off the event loop, so other connections go on meanwhile
+                await asyncio.to_thread(self.inbox.add, message)
         except OSError as exc:  # the .eml folder is full or gone: the client must not think the mail is kept
             logger.error("could not keep message %s: %s", message.id, exc)
             return "451 4.3.0 could not store the message"
