@@ -149,6 +149,31 @@ def test_nodemailer_with_starttls_and_auth_is_caught(capture):
     assert message.html == "<p>code <b>777111</b></p>" and message.sender == "User feedback <no-reply@fb.example.org>"
 
 
+def test_a_message_over_the_size_limit_is_refused_with_552_and_not_kept():
+    with CaptureServer(port=0, max_message_bytes=1000) as server:
+        with smtplib.SMTP(server.host, server.port, timeout=10) as smtp:
+            smtp.ehlo()
+            assert smtp.esmtp_features["size"] == "1000"
+            with pytest.raises(smtplib.SMTPSenderRefused) as refused:  # smtplib declares SIZE in MAIL FROM
+                smtp.sendmail("app@example.org", ["ada@example.com"], RAW + b"x" * 1000)
+            assert refused.value.smtp_code == 552
+            assert smtp.docmd("MAIL FROM:<app@example.org>")[0] == 250  # a client that does not declare the size
+            assert smtp.rcpt("ada@example.com")[0] == 250
+            assert smtp.data(RAW + b"x" * 1000)[0] == 552
+        assert len(server.inbox) == 0
+
+
+def test_events_stream_count_is_bounded(capture, api):
+    from mailtpl.capture.web import MAX_STREAMS
+
+    streams = [urllib.request.urlopen(api.url + "/api/messages/events", timeout=10) for _ in range(MAX_STREAMS)]
+    try:
+        assert api.call("/api/messages/events")[0] == 503
+    finally:
+        for stream in streams:
+            stream.close()
+
+
 def test_port_in_use_names_the_option_to_change(capture):
     with pytest.raises(CaptureError, match=r"127\.0\.0\.1:\d+: the port is in use \(choose another with --smtp-port"):
         CaptureServer(port=capture.port).start()

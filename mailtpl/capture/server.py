@@ -100,11 +100,12 @@ class CaptureServer:
     """``with CaptureServer(port=0) as server:`` listens on ``server.host``:``server.port`` (0 = a free port)."""
 
     def __init__(self, inbox: Inbox | None = None, *, host: str = "127.0.0.1", port: int = DEFAULT_SMTP_PORT,
-                 tls: bool = True) -> None:
+                 tls: bool = True, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
         self.inbox = inbox if inbox is not None else Inbox()
         self.host = host
         self.port = port
         self.tls = tls
+        self.max_message_bytes = max_message_bytes
         self.cert_file: Path | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._controller: Controller | None = None
@@ -119,7 +120,7 @@ class CaptureServer:
                 kwargs["tls_context"] = server_context(self.cert_file, key_file)
             controller = _Controller(_Handler(self.inbox), sock, ready_timeout=10, server_hostname="mailtpl-capture",
                                      authenticator=_accept_any_login, auth_require_tls=False, enable_SMTPUTF8=True,
-                                     data_size_limit=MAX_MESSAGE_BYTES, **kwargs)
+                                     data_size_limit=self.max_message_bytes, **kwargs)
             controller.start()
         except BaseException:
             sock.close()

@@ -11,6 +11,7 @@ checks, security headers, errors as JSON).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, stream_with_context
@@ -25,6 +26,7 @@ page = Blueprint("capture", __name__, template_folder="templates", static_folder
                  static_url_path="/static/capture")
 
 KEEPALIVE_SECONDS = 15.0
+MAX_STREAMS = 16  # open inbox pages (Server-Sent Event streams) at once
 
 
 def inbox() -> Inbox:
@@ -115,17 +117,23 @@ def release_message(message_id: str):
 def events():
     """Server-Sent Events: ``change`` with the inbox's version whenever a message comes or goes."""
     box = inbox()
+    streams: threading.BoundedSemaphore = current_app.config["MAILTPL_INBOX_STREAMS"]
+    if not streams.acquire(blocking=False):  # each stream holds a server thread
+        return guard.error(f"too many open inbox pages ({MAX_STREAMS}): close some", 503)
 
     def stream() -> Iterator[str]:
-        version = box.version
-        yield f"event: hello\ndata: {json.dumps({'version': version})}\n\n"
-        while True:
-            now = box.wait_changed(version, KEEPALIVE_SECONDS)
-            if now == version:
-                yield ": keep-alive\n\n"
-                continue
-            version = now
-            yield f"event: change\ndata: {json.dumps({'version': version, 'total': len(box)})}\n\n"
+        try:
+            version = box.version
+            yield f"event: hello\ndata: {json.dumps({'version': version})}\n\n"
+            while True:
+                now = box.wait_changed(version, KEEPALIVE_SECONDS)
+                if now == version:
+                    yield ": keep-alive\n\n"
+                    continue
+                version = now
+                yield f"event: change\ndata: {json.dumps({'version': version, 'total': len(box)})}\n\n"
+        finally:  # the client went away (the next write failed) or the server stops
+            streams.release()
 
     return Response(stream_with_context(stream()), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -139,8 +147,8 @@ def inbox_page():
 def register(app: Flask, box: Inbox, *, address: tuple[str, int] | None = None, ui: bool = True) -> None:
     """Serve ``box`` from ``app``: the API, and the inbox page unless ``ui`` is false. ``address`` is where
     the SMTP listener is (shown on the page, and never a release target)."""
-    app.config["MAILTPL_INBOX"] = box
-    app.config["MAILTPL_CAPTURE_ADDRESS"] = address
+    app.config.update(MAILTPL_INBOX=box, MAILTPL_CAPTURE_ADDRESS=address,
+                      MAILTPL_INBOX_STREAMS=threading.BoundedSemaphore(MAX_STREAMS))
     app.register_blueprint(api)
     if ui:
         app.register_blueprint(page)
