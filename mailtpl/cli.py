@@ -136,7 +136,8 @@ def capture_options(fn):
     from .capture import DEFAULT_LIMIT, DEFAULT_SMTP_PORT
 
     for option in reversed([
-        click.option("--smtp-host", default="127.0.0.1", show_default=True, help="Address the SMTP capture listens on."),
+        click.option("--smtp-host", default="127.0.0.1", show_default=True,
+                     help="Address the SMTP capture listens on."),
         click.option("--smtp-port", default=DEFAULT_SMTP_PORT, show_default=True, type=click.IntRange(0, 65535),
                      help="Port the SMTP capture listens on (0: any free port)."),
         click.option("--max-messages", default=DEFAULT_LIMIT, show_default=True, type=click.IntRange(1),
@@ -193,17 +194,18 @@ def preview(templates: str, host: str, port: int, capture: bool, smtp_host: str,
         from .capture import register
 
         register(app, server.inbox, address=(server.host, server.port))
-    _serve(app, host, port, server, f"previewing {env.root}/ on http://{host}:{{port}}/ (Ctrl-C to stop)")
+    _serve(app, host, port, server,
+           lambda bound: f"previewing {env.root}/ on http://{host}:{bound}/ (Ctrl-C to stop)")
 
 
-def _serve(app, host: str, port: int, capture, announce: str) -> None:
-    """Serve ``app`` until Ctrl-C (werkzeug, without its development banner), saying ``announce`` with the
-    port once listening; the capture server stops with it."""
+def _serve(app, host: str, port: int, capture, announce) -> None:
+    """Serve ``app`` until Ctrl-C (werkzeug, without its development banner), saying ``announce(port)`` once
+    listening; the capture server stops with it."""
     from werkzeug.serving import make_server
 
     try:
         http = make_server(host, port, app, threaded=True)
-        click.echo(announce.format(port=http.server_port))
+        click.echo(announce(http.server_port))
         http.serve_forever()
     except KeyboardInterrupt:
         pass
@@ -224,4 +226,4 @@ def capture(host: str, port: int, smtp_host: str, smtp_port: int, max_messages: 
 
     server = _start_capture(smtp_host, smtp_port, max_messages, capture_folder)
     _serve(create_app(server.inbox, address=(server.host, server.port), host=host), host, port, server,
-           f"API on http://{host}:{{port}}/api/messages (Ctrl-C to stop)")
+           lambda bound: f"API on http://{host}:{bound}/api/messages (Ctrl-C to stop)")

@@ -203,10 +203,25 @@ def test_folder_is_read_back_at_start_ignoring_files_that_are_not_ours(tmp_path)
         kept = server.inbox.messages[0]
     (folder / "notes.eml").write_bytes(b"Subject: not ours\r\n\r\n")
     (folder / "..evil.eml").write_bytes(b"Subject: not ours\r\n\r\n")
+    outside = tmp_path / "secret.txt"
+    outside.write_bytes(b"Subject: outside the folder\r\n\r\n")
+    (folder / "0123456789abcdef.eml").symlink_to(outside)
     again = Inbox(folder=folder)
     assert [(m.id, m.subject, m.raw) for m in again.messages] == [(kept.id, "kept", kept.raw)]
     again.delete(kept.id)
-    assert sorted(p.name for p in folder.iterdir()) == ["..evil.eml", "notes.eml"]
+    assert sorted(p.name for p in folder.iterdir()) == ["..evil.eml", "0123456789abcdef.eml", "notes.eml"]
+    assert outside.read_bytes() == b"Subject: outside the folder\r\n\r\n"
+
+
+def test_folder_read_back_with_a_smaller_limit_drops_the_oldest_files(tmp_path):
+    folder = tmp_path / "eml"
+    with CaptureServer(Inbox(folder=folder), port=0) as server:
+        for i in range(3):
+            send(server, f"n{i}")
+            os.utime(folder / f"{server.inbox.messages[-1].id}.eml", (1000 + i, 1000 + i))  # distinct mtimes
+    again = Inbox(limit=2, folder=folder)
+    assert [m.subject for m in again.messages] == ["n1", "n2"]
+    assert sorted(p.stem for p in folder.iterdir()) == sorted(m.id for m in again.messages)
 
 
 def test_wait_for_times_out_naming_what_was_caught(capture):
@@ -227,7 +242,8 @@ HOSTILE = [
     b"Subject: bad\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/html\r\n"
     b"Content-Transfer-Encoding: base64\r\n\r\n!!!notbase64\r\n",  # unterminated multipart
     b"From: <<<@@@>>>\r\nTo: ,,,;;\"\r\nSubject: \r\n\tfolded\r\n\r\n",
-    b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=ZZ<a href=\"javascript:alert(1)\">x</a>",
+    b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+    b"=ZZ<a href=\"javascript:alert(1)\">x</a>",
 ]
 
 
@@ -430,7 +446,8 @@ def test_preview_command_on_a_busy_smtp_port_previews_without_the_inbox():
         finally:
             proc.terminate()
             _, err = proc.communicate(timeout=10)
-    assert "the port is in use (choose another with --smtp-port, or turn capture off); previewing without the inbox" in err
+    assert ("the port is in use (choose another with --smtp-port, or turn capture off); "
+            "previewing without the inbox") in err
 
 
 def test_capture_command_on_a_busy_port_says_what_to_change():

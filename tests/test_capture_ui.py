@@ -20,7 +20,8 @@ SENDER = "no-reply@fb.example.org"
 HOSTILE = (b"From: x@evil.example\r\nTo: ada@example.com\r\nSubject: Hostile\r\nContent-Type: text/html\r\n\r\n"
            b"<p id=p>hostile</p><script>document.getElementById('p').textContent='ran';"
            b"try { parent.document.body.dataset.pwned = 1 } catch (e) {}</script>"
-           b"<img src=x onerror=\"document.title='ran'\"><form action=/api/messages method=post><button id=b>go</button></form>")
+           b"<img src=x onerror=\"document.title='ran'\">"
+           b"<form action=/api/messages method=post><button id=b>go</button></form>")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import email
 import email.policy
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from email.header import decode_header, make_header
 from email.message import Message
@@ -114,28 +114,20 @@ class CapturedMessage:
     peer: str = ""
     login: str | None = None  # the AUTH user name, when the client logged in (passwords are not kept)
     tls: bool = False
-    _parsed: Message | None = field(default=None, init=False, repr=False, compare=False)
 
     # -- reading ----------------------------------------------------------------------------------
     @property
     def size(self) -> int:
         return len(self.raw)
 
-    @property
+    @cached_property
     def message(self) -> Message:
         """The stdlib's reading of the bytes (compat32: header values exactly as written)."""
-        if self._parsed is None:
-            self._parsed = email.message_from_bytes(self.raw, policy=email.policy.compat32)
-        return self._parsed
+        return email.message_from_bytes(self.raw, policy=email.policy.compat32)
 
     @cached_property
     def headers(self) -> Headers:
         return Headers([(name, _decode_header(value)) for name, value in self.message.items()])
-
-    @property
-    def raw_headers(self) -> str:
-        head = re.split(rb"\r?\n\r?\n", self.raw, maxsplit=1)[0]
-        return head.decode("utf-8", "replace")
 
     @property
     def subject(self) -> str:

@@ -18,7 +18,8 @@ def release(message: CapturedMessage, to: str, config: SmtpConfig) -> str:
         code, reply = smtp.mail(config.sender)
         if code != 250:
             raise SmtpError(f"{config.host}:{config.port} rejected the sender {config.sender}", code=code,
-                            reply=reply.decode("utf-8", "replace"), fix="SMTP_SENDER must be a sender the server accepts")
+                            reply=reply.decode("utf-8", "replace"),
+                            fix="SMTP_SENDER must be a sender the server accepts")
         code, reply = smtp.rcpt(to)
         if code not in (250, 251):
             raise SmtpError(f"{config.host}:{config.port} refused the recipient {to}", code=code,

@@ -45,13 +45,19 @@ class Inbox:
 
     # -- the folder ----------------------------------------------------------------------------------
     def _file(self, message_id: str) -> Path:
-        assert self.folder is not None and _ID.fullmatch(message_id)
+        if self.folder is None or not _ID.fullmatch(message_id):
+            raise ValueError(f"no file for message {message_id!r}")
         return self.folder / f"{message_id}.eml"
 
     def _load(self) -> None:
-        """Messages a previous run left in the folder (only files named like ours), oldest first."""
-        files = sorted((p for p in self.folder.glob("*.eml") if _ID.fullmatch(p.stem) and p.is_file()),
+        """Messages a previous run left in the folder, oldest first: only regular files named like ours (no
+        symlinks), the newest ``limit`` of them; older ones are dropped as they would have been. The envelope
+        is not kept in the file: a message read back has the recipients of its headers only."""
+        files = sorted((p for p in self.folder.glob("*.eml")
+                        if _ID.fullmatch(p.stem) and p.is_file() and not p.is_symlink()),
                        key=lambda p: p.stat().st_mtime)
+        for path in files[:-self.limit]:
+            path.unlink()
         for path in files[-self.limit:]:
             received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
             self._messages[path.stem] = CapturedMessage(path.stem, path.read_bytes(), "", [], received)
