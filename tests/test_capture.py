@@ -124,6 +124,17 @@ def test_mailer_with_starttls_and_login_through_the_fixture(mail_capture, monkey
                                                          "User feedback Reset Password"]
 
 
+def test_mailer_with_opportunistic_starttls_and_no_ca_file_still_delivers(capture):
+    """An app that does not trust the capture's certificate but allows SMTP_OPPORTUNISTIC_TLS carries on in plain."""
+    settings = {**capture.env(), "SMTP_SENDER": SENDER, "SMTP_OPPORTUNISTIC_TLS": "true"}
+    del settings["SMTP_CA_FILE"]
+    with Mailer(Environment(ROOT / "templates", base_url="https://fb.example.org"),
+                SmtpConfig.from_env(settings, dotenv=None)) as mailer:
+        mailer.send_verification("ada@example.com", "123456")
+    message = capture.inbox.wait_for(to="ada@example.com")
+    assert message.find(r"\b(\d{6})\b") == "123456" and not message.tls
+
+
 NODE_SEND = """
 const nodemailer = require('nodemailer');
 const [port, ca] = process.argv.slice(1);
