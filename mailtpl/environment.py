@@ -312,9 +312,11 @@ class Environment:
                 raise FixtureExists(f"the sample-data set {fixture!r} is already there (sets: "
                                     f"{', '.join(fixtures)}); choose another name or overwrite it",
                                     name=f"{name}.preview.json")
+            added = fixture not in fixtures
             fixtures[fixture] = dict(data)
             path = self._preview_files.get(name) or self.root / f"{name}.preview.json"
-            path.write_text(json.dumps(fixtures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            text = _with_set(path.read_text(encoding="utf-8"), fixtures, fixture) if added and path.exists() else None
+            path.write_text(text or json.dumps(fixtures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             self.invalidate([path])
             return path
 
@@ -395,6 +397,18 @@ class Environment:
 
 class FixtureExists(DataError):
     """The sample-data set is already in NAME.preview.json (pass ``overwrite=True`` to replace it)."""
+
+
+def _with_set(text: str, fixtures: dict, added: str) -> str | None:
+    """``text`` (a NAME.preview.json) with the set ``added`` written before its closing brace, the rest as
+    it was; None when the result would not read back as ``fixtures``."""
+    end = text.rfind("}")
+    entry = f"  {json.dumps(added, ensure_ascii=False)}: {json.dumps(fixtures[added], ensure_ascii=False)}"
+    new = f"{text[:end].rstrip()}{',' if len(fixtures) > 1 else ''}\n{entry}\n{text[end:]}"
+    try:
+        return new if json.loads(new) == fixtures else None
+    except json.JSONDecodeError:
+        return None
 
 
 def _email_of(path: Path) -> str:

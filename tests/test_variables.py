@@ -308,3 +308,17 @@ def test_save_fixture_api(bare):
     with pytest.raises(FixtureExists):
         env.save_fixture("invitation", "default", {"link": "https://y.io"})
     assert env.fixtures("invitation") == {"default": {"link": "https://x.io"}}
+
+
+def test_save_fixture_keeps_the_file_as_written_when_it_adds_a_set(tmp_path):
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    path = tmp_path / "templates" / "verification.preview.json"
+    before = path.read_text()
+    env = Environment(tmp_path / "templates")
+    env.save_fixture("verification", "zoë", {"code": "7"})
+    after = path.read_text()
+    assert after.startswith(before.rstrip()[:-1].rstrip() + ",\n")  # the sets already there, byte for byte
+    assert json.loads(after) == {**json.loads(before), "zoë": {"code": "7"}}
+    env.save_fixture("verification", "zoë", {"code": "8"}, overwrite=True)  # replacing: written afresh
+    assert json.loads(path.read_text())["zoë"] == {"code": "8"}
+    assert list(json.loads(path.read_text())) == ["default", "leading-zeros", "zoë"]
