@@ -153,7 +153,7 @@ class Comparison:
 
 
 def _path(out: Path, name: str, *, listed: bool = False) -> Path:
-    """``out / name``, only for a plain file name (``listed``: read from the manifest), never through a link."""
+    """``out / name``, only for a plain file name (``listed``: read from the manifest), never a link or folder."""
     reason = unsafe_file_name(name)
     if reason:
         where = f"{out.name}/{MANIFEST} lists {name!r}, which" if listed else f"snapshot file name {name!r}"
@@ -164,6 +164,9 @@ def _path(out: Path, name: str, *, listed: bool = False) -> Path:
     if path.is_symlink():
         raise SnapshotError(f"{out.name}/{name} is a symbolic link; mailtpl does not read, write or remove "
                             "snapshots through links (replace it with the file or delete it)", name)
+    if path.is_dir():
+        raise SnapshotError(f"{out.name}/{name} is a folder, where mailtpl keeps a snapshot file (move it away)",
+                            name)
     return path
 
 
