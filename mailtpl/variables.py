@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from . import nodes as n
+from .errors import TemplateError
 from .helpers import BUILTINS
 
 KINDS = ("text", "url", "boolean", "object", "list")
@@ -45,6 +46,8 @@ _URL_ATTRIBUTE = re.compile(
 _OUTPUT = "\x00"  # stands for a mustache's output in the text seen so far
 _MOST_ITEMS = 100  # items.[N] beyond this is not generated
 _RECURSION = 2  # levels of a partial that includes itself that are followed
+_MOST_INCLUSIONS = 5000  # partials that include each other many times over: stop, don't hang
+_SEEN_TEXT = 2000  # characters of template text kept to tell whether a mustache starts a URL attribute
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,7 @@ class _Walker:
         self.helpers = set(BUILTINS) | set(helpers)
         self.text = ""  # the template text so far, to tell when a mustache starts a URL attribute
         self.active: list[str] = []  # partials being followed, to stop one that includes itself
+        self.inclusions = 0
 
     def program(self, program: n.Program | None, scope: _Scope) -> None:
         if program is None:
@@ -155,7 +159,7 @@ class _Walker:
 
     def statement(self, s: n.Statement, scope: _Scope) -> None:
         if isinstance(s, n.Content):
-            self.text = (self.text + s.value)[-2000:]
+            self.see(s.value)
         elif isinstance(s, n.Mustache):
             self.mustache(s, scope)
         elif isinstance(s, n.Block) and not s.decorator:
@@ -217,7 +221,10 @@ class _Walker:
             self.arguments(s.params, s.hash, scope)
         else:
             self.read(s.path, scope, "url" if _URL_ATTRIBUTE.search(self.text) else "text")
-        self.text += _OUTPUT
+        self.see(_OUTPUT)
+
+    def see(self, text: str) -> None:
+        self.text = (self.text + text)[-_SEEN_TEXT:]
 
     def block(self, s: n.Block, scope: _Scope) -> None:
         helper = s.path.parts[0] if self.is_helper(s.path, scope) else None
@@ -279,6 +286,10 @@ class _Walker:
                 return
         if found is not None:
             program, file = found
+            self.inclusions += 1
+            if self.inclusions > _MOST_INCLUSIONS:
+                raise TemplateError(f"the partials include each other more than {_MOST_INCLUSIONS} times; "
+                                    "mailtpl stops analysing the variables here", name=file)
             self.active.append(name)
             self.program(program, replace(inner, file=file))
             self.active.pop()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mailtpl import Compiler, Environment, UndefinedError
+from mailtpl import Compiler, Environment, TemplateError, UndefinedError
 from mailtpl.cli import main
 from mailtpl.environment import FixtureExists
 from mailtpl.variables import analyze, sample_data
@@ -180,6 +180,14 @@ def test_recursive_partial_is_followed_two_levels_and_its_data_ends_there(tmp_pa
     assert data["children"][0] == {"name": "[children.0.name]", "children": []}
     html = env.render("tree", env.context("tree", data, preview=True)).html
     assert "([name]([children.0.name])([children.1.name]))" in html
+
+
+def test_partials_that_include_each_other_endlessly_are_one_error(tmp_path):
+    names = [f"p{i}" for i in range(8)]
+    files = {f"partials/{name}.hbs": "".join(f"{{{{> {other}}}}}" for other in names) for name in names}
+    env = Environment(folder(tmp_path, {"bomb.hbs": "{{> p0}}", **files}))
+    with pytest.raises(TemplateError, match="the partials include each other more than 5000 times"):
+        env.variables("bomb")
 
 
 def test_to_json_is_plain_json(tmp_path):
