@@ -345,7 +345,10 @@ def analyze(programs: Iterable[tuple[n.Program, str]], partials: PartialSource,
     walker = _Walker(partials, helpers)
     for program, file in programs:
         walker.text = ""
-        walker.program(program, _Scope(stack=(_Frame(root),), root=root, file=file))
+        try:
+            walker.program(program, _Scope(stack=(_Frame(root),), root=root, file=file))
+        except RecursionError:
+            raise TemplateError("blocks and partials nest too deeply to analyse", name=file) from None
     return tuple(_variable(key, key, root.fields[key]) for key in sorted(root.fields))
 
 

@@ -190,6 +190,14 @@ def test_partials_that_include_each_other_endlessly_are_one_error(tmp_path):
         env.variables("bomb")
 
 
+def test_partials_nested_too_deeply_are_one_error(tmp_path):
+    nest = "{{#with a}}" * 60 + "{{> next}}" + "{{/with}}" * 60
+    files = {f"partials/p{i}.hbs": nest.replace("next", f"p{i + 1}") for i in range(60)}
+    env = Environment(folder(tmp_path, {"deep.hbs": "{{> p0}}", **files}))
+    with pytest.raises(TemplateError, match="deep.hbs: blocks and partials nest too deeply to analyse"):
+        env.variables("deep")
+
+
 def test_to_json_is_plain_json(tmp_path):
     env = Environment(folder(tmp_path, TRICKY))
     text = json.dumps([v.to_json() for v in env.variables("order")])
