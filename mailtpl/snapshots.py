@@ -103,9 +103,15 @@ def render_snapshots(env: Environment) -> dict[str, str]:
     """File name -> content for every email x sample-data set, plus the index page."""
     files: dict[str, str] = {}
     entries = []
+    seen: dict[str, tuple[str, str]] = {}  # casefolded stem -> (email, set): one file on any file system
     for name in env.names():
         for fixture in env.fixtures(name):
             stem = snapshot_stem(name, fixture)
+            if (other := seen.setdefault(stem.casefold(), (name, fixture))) != (name, fixture):
+                why = "" if snapshot_stem(*other) == stem else \
+                    " (names that differ only in case are one file on Windows and macOS)"
+                raise SnapshotError(f"{name}.preview.json: sample-data set {fixture!r} and set {other[1]!r} of "
+                                    f"{other[0]} would both be {stem}.html{why}; rename one", fixture)
             rendered = env.render(name, fixture=fixture)
             files.update(snapshot_files(stem, rendered))
             entries.append((name, fixture, rendered.subject, stem))

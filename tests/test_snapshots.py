@@ -289,3 +289,19 @@ def test_a_folder_listed_in_the_manifest_is_refused_before_anything_is_written(p
     result = CliRunner().invoke(main, ["build"])
     assert result.exit_code == 1 and "previews/sub is a folder" in result.output and "Traceback" not in result.output
     assert folder_state(project / "previews") == before and (project / "previews" / "sub" / "keep.txt").exists()
+
+
+@pytest.mark.parametrize("files, message", [
+    ({"verification.preview.json": {"default": {"code": "1"}, "Default": {"code": "2"}}},
+     "verification.preview.json: sample-data set 'Default' and set 'default' of verification would both be "
+     "verification.Default.html (names that differ only in case are one file on Windows and macOS)"),
+    ({"a.b.hbs": "x", "a.b.preview.json": {"c": {}}, "a.hbs": "y", "a.preview.json": {"b.c": {}}},
+     "a.b.preview.json: sample-data set 'c' and set 'b.c' of a would both be a.b.c.html; rename one"),
+])
+def test_two_sets_that_would_share_a_snapshot_file_are_refused(project, files, message):
+    for name, content in files.items():
+        (project / "templates" / name).write_text(content if isinstance(content, str) else json.dumps(content))
+    before = folder_state(project / "previews")
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1 and message in result.output
+    assert folder_state(project / "previews") == before
