@@ -67,6 +67,18 @@ def test_generated_data_renders_the_shipped_emails_in_strict_mode(bare, name):
         assert 'href="https://feedback.example.com/link"' in rendered.html
 
 
+def test_generated_data_renders_the_original_single_file_templates():
+    env = Environment(ROOT / "tests" / "fixtures" / "original")  # the project's own emails: no sample data
+    assert {name: shape(env.variables(name)) for name in env.names()} == {
+        "verification": {"baseUrl": "url", "code": "text"},
+        "resetPassword": {"baseUrl": "url", "link": "url"},
+        "invitation": {"baseUrl": "url", "link": "url"},
+    }
+    for name in env.names():
+        rendered = env.render(name, env.context(name, env.sample_data(name), preview=True))
+        assert "https://feedback.example.com/assets/" in rendered.html
+
+
 # -- shapes ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("source, expected", [
     ('<a href="{{home}}">{{label}}</a>', {"home": "url", "label": "text"}),
