@@ -73,6 +73,8 @@ def test_caught_mail_appears_live_and_reads_in_every_view(page, inbox):
     row.click()
     expect(page.frame_locator("#frame").locator("div.code")).to_have_text("482913")
     expect(page.locator("#received")).to_contain_text("STARTTLS")
+    page.click("button[data-width=mobile]")
+    assert page.locator("#frame").bounding_box()["width"] == 375
     page.click("button[data-view=text]")
     expect(page.locator("#text")).to_contain_text("482913")
     page.click("button[data-view=headers]")

@@ -93,6 +93,12 @@
     state.view = event.target.dataset.view;
     showView();
   });
+  $("widths").addEventListener("click", (event) => {
+    const width = event.target.dataset.width;
+    if (!width) return;
+    for (const button of $("widths").children) button.classList.toggle("on", button.dataset.width === width);
+    $("frame").classList.toggle("mobile", width === "mobile");
+  });
   $("search").addEventListener("input", () => { state.query = $("search").value; load(); });
   $("delete").addEventListener("click", async () => {
     await request(`/api/messages/${encodeURIComponent(state.selected)}`, { method: "DELETE" });
