@@ -104,8 +104,8 @@ def release_message(message_id: str):
         return guard.error(str(exc), 409)
     listener = current_app.config.get("MAILTPL_CAPTURE_ADDRESS")
     if listener and config.port == listener[1] and is_loopback(config.host) and is_loopback(listener[0]):
-        return guard.error(f"SMTP_HOST/SMTP_PORT ({config.host}:{config.port}) point at this capture server: set the "
-                      "real server's SMTP_* settings where mailtpl runs to release", 409)
+        return guard.error(f"SMTP_HOST/SMTP_PORT ({config.host}:{config.port}) point at this capture server: set "
+                           "the real server's SMTP_* settings where mailtpl runs to release", 409)
     try:
         reply = release(message, to, config)
     except (SmtpError, ValueError) as exc:
