@@ -255,6 +255,15 @@ HOSTILE = [
     b"From: <<<@@@>>>\r\nTo: ,,,;;\"\r\nSubject: \r\n\tfolded\r\n\r\n",
     b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
     b"=ZZ<a href=\"javascript:alert(1)\">x</a>",
+    # nested past the stdlib reader's recursion: the whole inbox listing used to be a 500
+    b"Subject: deep\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
+    + b"".join(b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1) for i in range(3000)),
+    b"Content-Type: message/rfc822\r\n\r\n" * 3000 + b"Subject: inside\r\n\r\nbody",
+    # RFC 2231 continuations the stdlib raises on (TypeError, ValueError), an unknown charset in an encoded word
+    b"Subject: =?utf\xff-8?q?x?=\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+    b"Content-Type: text/plain; charset=\"utf\x00-8\"\r\n\r\ntext\r\n--b\r\n"
+    b"Content-Disposition: attachment; filename*0*=x''%ff; filename*=a; filename*1=\r\n\r\nx\r\n--b\r\n"
+    b"Content-Disposition: attachment; filename*=utf-8''a\x00b\r\n\r\nx\r\n--b--\r\n",
 ]
 
 
@@ -268,6 +277,32 @@ def test_malformed_messages_are_shown_not_crashed_on(capture, api, raw):
     status, details = api.json(f"/api/messages/{message_id}")
     assert status == 200 and isinstance(details["headers"], list)
     assert api.call(f"/api/messages/{message_id}.eml")[1] == capture.inbox.get(message_id).raw
+
+
+def test_a_message_nested_past_the_limit_is_read_as_its_headers(capture):
+    from mailtpl.capture.message import MAX_NESTING
+
+    def nested(subject: str, levels: int) -> bytes:  # a MIME tree ``levels`` deep, the text at the bottom
+        return (f"Subject: {subject}\r\n".encode() + b"Content-Type: message/rfc822\r\n\r\n" * (levels - 1)
+                + b"Subject: inside\r\n\r\ninner text")
+
+    with smtplib.SMTP(capture.host, capture.port, timeout=10) as smtp:
+        smtp.sendmail("app@example.org", ["ada@example.com"], nested("at the limit", MAX_NESTING))
+        smtp.sendmail("app@example.org", ["ada@example.com"], nested("too deep", MAX_NESTING + 1))
+    within, beyond = capture.inbox.messages
+    assert (within.subject, within.find("inner (text)"), len(within.parts)) == ("at the limit", "text", 1)
+    assert (beyond.subject, beyond.text, [p.content_type for p in beyond.parts]) == ("too deep", None,
+                                                                                     ["message/rfc822"])
+
+
+def test_utf8_headers_of_an_smtputf8_client_read_as_utf8(capture):
+    with smtplib.SMTP(capture.host, capture.port, timeout=10) as smtp:
+        smtp.sendmail("app@example.org", ["ada@example.com"],
+                      "From: Zoë <zoë@example.org>\r\nSubject: ✓ café\r\n\r\nbody".encode(), mail_options=["SMTPUTF8"])
+        smtp.sendmail("app@example.org", ["ada@example.com"], b"Subject: caf\xe9\r\n\r\nnot UTF-8")
+    utf8, latin1 = capture.inbox.messages
+    assert (utf8.sender, utf8.subject) == ("Zoë <zoë@example.org>", "✓ café")
+    assert latin1.subject == "caf\ufffd"
 
 
 # -- the API ----------------------------------------------------------------------------------------

@@ -7,18 +7,21 @@ replacement characters, never raised to the caller.
 from __future__ import annotations
 
 import email
+import email.errors
 import email.policy
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from email.header import decode_header, make_header
 from email.message import Message
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 from functools import cached_property
 from html.parser import HTMLParser
 
 _URL = re.compile(r"""https?://[^\s<>"')\]]+""")
+MAX_NESTING = 100  # MIME levels read; deeper mail (real mail nests a few) is read as its headers only
 
 
 def _decode_header(value: str) -> str:
@@ -28,8 +31,13 @@ def _decode_header(value: str) -> str:
         return unfolded
     try:
         return str(make_header(decode_header(unfolded)))
-    except (LookupError, UnicodeDecodeError, ValueError, email.errors.HeaderParseError):
+    except (LookupError, UnicodeDecodeError, ValueError, email.errors.MessageError):
         return unfolded
+
+
+def _utf8(value: str) -> str:
+    """A header value as the stdlib kept it from the bytes (8-bit bytes as surrogates), read as UTF-8 (SMTPUTF8)."""
+    return value.encode("ascii", "surrogateescape").decode("utf-8", "replace")
 
 
 class Headers:
@@ -82,13 +90,33 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def _parameter(read: Callable[[], str | None]) -> str | None:
+    """A MIME parameter as the stdlib reads it (charset, filename), or None when hostile RFC 2231 syntax
+    (continuations without a number, NUL bytes) makes the stdlib raise."""
+    try:
+        return read()
+    except (TypeError, ValueError, LookupError):
+        return None
+
+
 def _part_text(part: Message) -> str:
     payload = part.get_payload(decode=True) or b""
-    charset = part.get_content_charset() or "utf-8"
+    charset = _parameter(part.get_content_charset) or "utf-8"
     try:
         return payload.decode(charset)
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, ValueError):  # an unknown charset, a wrong one, a name with a NUL in it
         return payload.decode("utf-8", "replace")
+
+
+def _nesting(message: Message) -> int:
+    """How deep the MIME tree goes, counted without recursion (up to just past ``MAX_NESTING``)."""
+    deepest, todo = 0, [(message, 1)]
+    while todo and deepest <= MAX_NESTING:
+        part, depth = todo.pop()
+        deepest = max(deepest, depth)
+        if part.is_multipart():
+            todo.extend((child, depth + 1) for child in part.get_payload())
+    return deepest
 
 
 @dataclass(frozen=True)
@@ -122,12 +150,19 @@ class CapturedMessage:
 
     @cached_property
     def message(self) -> Message:
-        """The stdlib's reading of the bytes (compat32: header values exactly as written)."""
-        return email.message_from_bytes(self.raw, policy=email.policy.compat32)
+        """The stdlib's reading of the bytes (compat32: header values exactly as written). Mail nested past
+        ``MAX_NESTING`` levels is read as its headers only: the stdlib's reader and ``walk`` recurse per level."""
+        try:
+            parsed = email.message_from_bytes(self.raw, policy=email.policy.compat32)
+            if _nesting(parsed) <= MAX_NESTING:
+                return parsed
+        except RecursionError:
+            pass
+        return BytesHeaderParser(policy=email.policy.compat32).parsebytes(self.raw)
 
     @cached_property
     def headers(self) -> Headers:
-        return Headers([(name, _decode_header(value)) for name, value in self.message.items()])
+        return Headers([(name, _decode_header(_utf8(value))) for name, value in self.message.raw_items()])
 
     @property
     def subject(self) -> str:
@@ -169,8 +204,9 @@ class CapturedMessage:
         for part in self.message.walk():
             if part.is_multipart():
                 continue
-            filename = part.get_filename()
-            found.append(Part(part.get_content_type(), part.get_content_charset(), part.get_content_disposition(),
+            filename = _parameter(part.get_filename)
+            found.append(Part(part.get_content_type(), _parameter(part.get_content_charset),
+                              part.get_content_disposition(),
                               None if filename is None else _decode_header(filename),
                               len(part.get_payload(decode=True) or b"")))
         return found
