@@ -235,6 +235,47 @@ def test_folder_read_back_with_a_smaller_limit_drops_the_oldest_files(tmp_path):
     assert sorted(p.stem for p in folder.iterdir()) == sorted(m.id for m in again.messages)
 
 
+def test_inbox_drops_the_oldest_past_its_byte_bound_in_memory_and_on_disk(tmp_path):
+    folder = tmp_path / "eml"
+    size = len(RAW.replace(b"Subject: Hello", b"Subject: n0"))
+    with CaptureServer(Inbox(folder=folder, max_bytes=size * 5 // 2), port=0) as server:
+        for i in range(4):
+            send(server, f"n{i}")
+        assert [m.subject for m in server.inbox.messages] == ["n2", "n3"]
+        assert server.inbox.bytes == 2 * size
+        assert sorted(p.stem for p in folder.iterdir()) == sorted(m.id for m in server.inbox.messages)
+        server.inbox.delete(server.inbox.messages[0].id)
+        assert server.inbox.bytes == size
+        send(server, "n4")
+        send(server, "n5")
+        assert [m.subject for m in server.inbox.messages] == ["n4", "n5"]
+        server.inbox.clear()
+        assert server.inbox.bytes == 0
+
+
+def test_a_message_larger_than_the_inbox_holds_is_refused_not_kept_and_lost():
+    with CaptureServer(Inbox(max_bytes=500), port=0) as server:
+        with smtplib.SMTP(server.host, server.port, timeout=10) as smtp:
+            smtp.ehlo()
+            assert smtp.esmtp_features["size"] == "500"
+            with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+                smtp.sendmail("app@example.org", ["ada@example.com"], RAW + b"x" * 500)
+            assert refused.value.smtp_code == 552
+        assert len(server.inbox) == 0
+
+
+def test_folder_read_back_within_the_byte_bound_drops_the_oldest_files(tmp_path):
+    folder = tmp_path / "eml"
+    with CaptureServer(Inbox(folder=folder), port=0) as server:
+        for i in range(3):
+            send(server, f"n{i}")
+            os.utime(folder / f"{server.inbox.messages[-1].id}.eml", (1000 + i, 1000 + i))  # distinct mtimes
+    size = server.inbox.messages[0].size
+    again = Inbox(folder=folder, max_bytes=size * 2)
+    assert ([m.subject for m in again.messages], again.bytes) == (["n1", "n2"], size * 2)
+    assert sorted(p.stem for p in folder.iterdir()) == sorted(m.id for m in again.messages)
+
+
 def test_wait_for_times_out_naming_what_was_caught(capture):
     send(capture, "Something else", to="bob@example.com")
     with pytest.raises(CaptureTimeout, match=r"no message \(to='ada@example.com'\) within 0.2s; caught 1:\n"
@@ -443,16 +484,18 @@ def caught_on(line: str) -> int:
 def test_capture_command_catches_mail_and_serves_the_api(tmp_path):
     http_port = free_port()
     proc = run_command("capture", "--smtp-port", "0", "--port", str(http_port), "--max-messages", "10",
-                       "--capture-folder", str(tmp_path / "eml"))
+                       "--max-megabytes", "1", "--capture-folder", str(tmp_path / "eml"))
     try:
         first = proc.stdout.readline()
         smtp_port = caught_on(first)
-        assert "keeping the last 10" in first
+        assert "keeping the last 10, at most 1 MB" in first
         assert proc.stdout.readline() == f"API on http://127.0.0.1:{http_port}/api/messages (Ctrl-C to stop)\n"
         with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
             smtp.sendmail("app@example.org", ["ada@example.com"], RAW)
+            assert smtp.esmtp_features["size"] == str(1 << 20)
         listing = get_json(f"http://127.0.0.1:{http_port}/api/messages")
         assert [m["subject"] for m in listing["messages"]] == ["Hello"]
+        assert (listing["bytes"], listing["max_bytes"]) == (len(RAW), 1 << 20)
         assert len(list((tmp_path / "eml").glob("*.eml"))) == 1
     finally:
         proc.terminate()

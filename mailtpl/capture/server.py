@@ -26,7 +26,7 @@ from .store import Inbox, new_id
 from .tls import self_signed, server_context
 
 logger = logging.getLogger("mailtpl.capture")
-MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # larger messages get 552 (RFC 1870 SIZE is advertised)
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # larger messages (or larger than the inbox holds) get 552 (SIZE is advertised)
 
 
 class _WithoutLoginDataNotice(logging.Filter):
@@ -120,7 +120,7 @@ class CaptureServer:
                 kwargs["tls_context"] = server_context(self.cert_file, key_file)
             controller = _Controller(_Handler(self.inbox), sock, ready_timeout=10, server_hostname="mailtpl-capture",
                                      authenticator=_accept_any_login, auth_require_tls=False, enable_SMTPUTF8=True,
-                                     data_size_limit=self.max_message_bytes, **kwargs)
+                                     data_size_limit=min(self.max_message_bytes, self.inbox.max_bytes), **kwargs)
             controller.start()
         except BaseException:
             sock.close()
