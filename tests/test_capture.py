@@ -547,3 +547,33 @@ def test_capture_command_on_a_busy_port_says_what_to_change():
                               capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "the port is in use (choose another with --smtp-port" in proc.stderr
+
+
+def test_connections_past_the_bound_are_refused_with_421_and_their_slots_come_back():
+    """Each open connection may be buffering a message up to the size limit: their number is bounded."""
+    with CaptureServer(port=0, max_connections=2) as server:
+        held = [smtplib.SMTP(server.host, server.port, timeout=10) for _ in range(2)]
+        held[1].starttls(context=tls_client(server))  # an upgraded connection is still one connection
+        with pytest.raises(smtplib.SMTPConnectError) as refused:
+            smtplib.SMTP(server.host, server.port, timeout=10)
+        assert refused.value.smtp_code == 421
+        assert held[1].sendmail("app@example.org", ["ada@example.com"], RAW) == {}
+        for smtp in held:
+            smtp.quit()
+        deadline = time.monotonic() + 10
+        while True:  # the server sees the connections close a moment after the clients do
+            held = []
+            try:
+                while len(held) < 2:
+                    held.append(smtplib.SMTP(server.host, server.port, timeout=10))
+                break
+            except smtplib.SMTPConnectError:
+                for smtp in held:
+                    smtp.close()
+                assert time.monotonic() < deadline, "the slots of closed connections never came back"
+                time.sleep(0.05)
+        for smtp in held:
+            smtp.starttls(context=tls_client(server))
+            smtp.sendmail("app@example.org", ["ada@example.com"], RAW)
+            smtp.quit()
+        assert len(server.inbox) == 3
