@@ -224,14 +224,16 @@ def test_folder_is_read_back_at_start_ignoring_files_that_are_not_ours(tmp_path)
     assert outside.read_bytes() == b"Subject: outside the folder\r\n\r\n"
 
 
-def test_folder_read_back_with_a_smaller_limit_drops_the_oldest_files(tmp_path):
+@pytest.mark.parametrize("bound", ["limit", "max_bytes"])
+def test_folder_read_back_with_a_smaller_bound_drops_the_oldest_files(tmp_path, bound):
     folder = tmp_path / "eml"
     with CaptureServer(Inbox(folder=folder), port=0) as server:
         for i in range(3):
             send(server, f"n{i}")
             os.utime(folder / f"{server.inbox.messages[-1].id}.eml", (1000 + i, 1000 + i))  # distinct mtimes
-    again = Inbox(limit=2, folder=folder)
-    assert [m.subject for m in again.messages] == ["n1", "n2"]
+    size = server.inbox.messages[0].size  # the subjects n0..n2 are as long as each other
+    again = Inbox(folder=folder, **{bound: 2 if bound == "limit" else 2 * size})
+    assert ([m.subject for m in again.messages], again.bytes) == (["n1", "n2"], 2 * size)
     assert sorted(p.stem for p in folder.iterdir()) == sorted(m.id for m in again.messages)
 
 
@@ -262,18 +264,6 @@ def test_a_message_larger_than_the_inbox_holds_is_refused_not_kept_and_lost():
                 smtp.sendmail("app@example.org", ["ada@example.com"], RAW + b"x" * 500)
             assert refused.value.smtp_code == 552
         assert len(server.inbox) == 0
-
-
-def test_folder_read_back_within_the_byte_bound_drops_the_oldest_files(tmp_path):
-    folder = tmp_path / "eml"
-    with CaptureServer(Inbox(folder=folder), port=0) as server:
-        for i in range(3):
-            send(server, f"n{i}")
-            os.utime(folder / f"{server.inbox.messages[-1].id}.eml", (1000 + i, 1000 + i))  # distinct mtimes
-    size = server.inbox.messages[0].size
-    again = Inbox(folder=folder, max_bytes=size * 2)
-    assert ([m.subject for m in again.messages], again.bytes) == (["n1", "n2"], size * 2)
-    assert sorted(p.stem for p in folder.iterdir()) == sorted(m.id for m in again.messages)
 
 
 def test_wait_for_times_out_naming_what_was_caught(capture):
