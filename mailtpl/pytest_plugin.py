@@ -7,6 +7,11 @@
 Snapshots live in ``previews/`` (ini option ``mailtpl_previews``), templates in
 ``templates/`` (``mailtpl_templates``); both relative to the rootdir.
 ``pytest --mailtpl-update`` rewrites the snapshots instead of comparing.
+
+    def test_lint(mail_lint):
+        report = mail_lint("verification")               # every sample-data set; mailtpl.json's switch-offs
+        assert "img-alt" not in report.rules()
+        mail_lint.assert_clean("invitation")             # fails listing the errors and warnings
 """
 from __future__ import annotations
 
@@ -61,3 +66,31 @@ class MailSnapshot:
 def mail_snapshot(request) -> MailSnapshot:
     """Render an email with one of its sample-data sets and compare it with its snapshot."""
     return MailSnapshot(request.config)
+
+
+class MailLint:
+    def __init__(self, config) -> None:
+        self.templates = Path(config.rootpath) / config.getini("mailtpl_templates")
+        self._linters: dict = {}
+
+    def __call__(self, name: str, fixture: str | None = None, clients: list[str] | None = None):
+        """The lint report of an email (``mailtpl.lint.Report``)."""
+        from .lint import Linter
+
+        key = tuple(clients or ())
+        if key not in self._linters:
+            self._linters[key] = Linter(preview_environment(self.templates), clients)
+        return self._linters[key].lint(name, fixture=fixture)
+
+    def assert_clean(self, name: str, fixture: str | None = None, clients: list[str] | None = None) -> None:
+        from .lint.report import text
+
+        report = self(name, fixture, clients)
+        if not report.clean:
+            pytest.fail(f"mailtpl lint {name}:\n" + text([report]), pytrace=False)
+
+
+@pytest.fixture
+def mail_lint(request) -> MailLint:
+    """Lint an email (``mail_lint(name)`` returns the report; ``mail_lint.assert_clean(name)``)."""
+    return MailLint(request.config)

@@ -41,11 +41,11 @@ def check(doc: Document) -> Iterator[Finding]:
 
 
 def _stylesheet(doc: Document, style) -> Iterator[Finding]:
-    """Findings of a ``<style>`` block, each at the first match of its CSS in the template after the
-    previous one's (the inliner keeps the rules in order)."""
+    """Findings of a ``<style>`` block, each at the first match of its CSS in the template at or after the
+    previous one's (the inliner keeps the rules in order, and may add ``!important``)."""
     cursor = None
     for slug, detail, _, _ in stylesheet_hits(style.text):
-        found = doc.search(style, detail, cursor)
+        found = doc.search(style, detail, cursor) or doc.search(style, detail.removesuffix(" !important"), cursor)
         if found:
             cursor = found[1]
         yield from _finding(doc, slug, detail, style, found[0] if found else None)

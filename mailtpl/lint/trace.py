@@ -3,7 +3,8 @@
 A second :class:`~mailtpl.environment.Environment` on the same folder parses
 each HTML template (email, layouts, partials) as usual, then writes
 ``data-mtpl-src="N"`` into every start tag of its text, where N indexes the
-(file, line, column) of that tag's ``<``. Rendering and inlining run unchanged,
+(file, line, column) of that tag's ``<``. Rendering and inlining (at compile time
+where the email allows it, as for the real render) run unchanged,
 so each element of the result names the template text it came from, whichever
 partial, layout or loop produced it. ``tests/test_lint.py`` proves that the
 traced HTML without the markers is the HTML :meth:`Environment.render` gives.
@@ -87,9 +88,9 @@ class Traced:
 
 
 def traced_environment(env: Environment) -> Environment:
-    """An environment like ``env`` whose HTML templates mark their elements (inlining per render)."""
+    """An environment like ``env`` whose HTML templates mark their elements."""
     tracer = Environment(env.root, strict=env.strict, base_url=env.base_url, helpers=env.helpers,
-                         inline_css="per-render" if env.inline_css else False)
+                         inline_css=env.inline_css)
     tracer._compiler = _TracingCompiler()
     return tracer
 
