@@ -1,6 +1,7 @@
 """One rendered, traced email as the rules see it: elements with their template places."""
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,13 +64,16 @@ class Document:
         return (source.count("\n", 0, match.start()) + 1, match.start()) if match else None
 
 
-def declarations(element) -> dict[str, str]:
-    """The inline style of an element, property -> value (the last one wins)."""
-    style = element.get("style")
-    if not style:
-        return {}
+@functools.lru_cache(maxsize=1024)
+def _parsed(style: str) -> dict[str, str]:
     found = {}
     for decl in tinycss2.parse_blocks_contents(style, skip_whitespace=True, skip_comments=True):
         if decl.type == "declaration":
             found[decl.lower_name] = tinycss2.serialize(decl.value).strip()
     return found
+
+
+def declarations(element) -> dict[str, str]:
+    """The inline style of an element, property -> value (the last one wins)."""
+    style = element.get("style")
+    return _parsed(style) if style else {}
