@@ -72,6 +72,7 @@ CASES = [  # rule, change to the clean email (old, new)
     ("link-empty", ('href="https://abc.io/x"', 'href=" "')),
     ("link-hash", ("https://abc.io/x", "#")),
     ("link-javascript", ("https://abc.io/x", "javascript:alert(1)")),
+    ("link-javascript", ("https://abc.io/x", "  JavaScript:alert(1)")),
     ("link-http", ("https://abc.io/x", "http://abc.io/x")),
     ("link-local", ("https://abc.io/x", "http://127.0.0.1:5000/x")),
     ("link-local", ("https://abc.io/x", "https://intranet.local/x")),
@@ -345,3 +346,20 @@ def test_mail_lint_fixture(pytester, monkeypatch):
     result = pytester.runpytest("-p", "mailtpl.pytest_plugin")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*mailtpl lint verification:*", "*error ?img-alt? <img src=*logo.svg*"])
+
+
+def test_hostile_templates_and_data_give_findings_not_tracebacks(tmp_path):
+    root = folder(tmp_path, "{{{html}}}", data={"html": '<img data-mtpl-src="99999" src="x.svg"><a href="#">x</a>'})
+    (root / "empty.hbs").write_text("", encoding="utf-8")
+    env = preview_environment(root)
+    report = Linter(env).lint("mail")
+    fake = next(f for f in report.active if f.rule == "img-alt")
+    assert (fake.file, fake.line) == ("mail.hbs", None)  # written by the data: no template line to name
+    empty = Linter(env).lint("empty")
+    assert [(f.rule, f.severity) for f in empty.findings if f.rule == "render"] == [("render", "error")]
+
+
+def test_links_are_read_as_browsers_read_them_when_not_inlined(tmp_path):
+    root = folder(tmp_path, CLEAN.replace("https://abc.io/x", " java\tscript:alert(1)"))
+    report = Linter(preview_environment(root, inline_css=False)).lint("mail")
+    assert "link-javascript" in own_rules(report)

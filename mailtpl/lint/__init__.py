@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from collections.abc import Mapping
 
 from ..environment import CONFIG_FILE, Environment
@@ -75,6 +76,9 @@ class Linter:
         except TemplateError as exc:
             return [Finding("render", "error", exc.message + (f" (sample data {fixture!r})" if fixture else ""),
                             name, exc.name, exc.lineno, exc.column)]
+        except Exception as exc:  # a failure below the linter is reported for this email, not as a traceback
+            return [Finding("render", "error", f"mailtpl could not render this email ({type(exc).__name__}: "
+                            f"{exc})", name, f"{name}.hbs")]
         doc = Document(name, traced, self.clients, self.env.preview_base_url, self._source)
         return [self._switched(finding) for finding in (*rules.check(doc), *compat.check(doc))]
 
@@ -86,13 +90,8 @@ class Linter:
             reasons = self.ignore.get(scope, {})
             for rule in (finding.rule, finding.rule.partition(":")[0]):
                 if rule in reasons:
-                    return _replace(finding, ignored=reasons[rule])
+                    return replace(finding, ignored=reasons[rule])
         return finding
-
-
-def _replace(finding: Finding, **changes) -> Finding:
-    from dataclasses import replace
-    return replace(finding, **changes)
 
 
 def _order(finding: Finding) -> tuple:

@@ -40,6 +40,7 @@ RULES = {
 }
 EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
 LOCAL_SUFFIXES = (".localhost", ".local", ".test", ".example", ".invalid", ".internal")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
 HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0(px)?\b|opacity\s*:\s*0(\.0*)?\b|"
                     r"mso-hide\s*:\s*all|font-size\s*:\s*0(px)?\b", re.I)
 
@@ -60,7 +61,7 @@ def _size(doc: Document) -> Iterator[Finding]:
 
 def _images(doc: Document) -> Iterator[Finding]:
     for img in doc.find("img"):
-        src = (img.get("src") or "").strip()
+        src = _url(img.get("src") or "")
         if img.get("alt") is None:
             yield doc.finding("img-alt", "error", f"<img src=\"{_short(src)}\"> has no alt text (alt=\"\" if it "
                               "is decorative)", img)
@@ -83,13 +84,13 @@ def _links(doc: Document) -> Iterator[Finding]:
             if a.get("name") is None and a.get("id") is None:
                 yield doc.finding("link-empty", "error", "<a> without href", a)
             continue
-        href = href.strip()
+        href = _url(href)
         label = _short(" ".join(a.text_content().split())) or "(no text)"
         if not href:
             yield doc.finding("link-empty", "error", f"link \"{label}\" has an empty href", a)
         elif href == "#":
             yield doc.finding("link-hash", "warning", f"link \"{label}\" goes to # (nowhere)", a)
-        elif re.match(r"\s*javascript:", href, re.I):
+        elif href.lower().startswith("javascript:"):
             yield doc.finding("link-javascript", "error", f"link \"{label}\" is a javascript: link (email "
                               "clients do not run it)", a)
         elif href.lower().startswith("http:"):
@@ -97,6 +98,11 @@ def _links(doc: Document) -> Iterator[Finding]:
         if href and _local(href, doc.placeholder_url):
             yield doc.finding("link-local", "error", f"link \"{label}\" points at "
                               f"{_local(href, doc.placeholder_url)}: {_short(href)}", a)
+
+
+def _url(value: str) -> str:
+    """An address as browsers read it: no tabs or newlines inside, no spaces or controls around."""
+    return re.sub(r"[\t\n\r]", "", value).strip(_C0_AND_SPACE)
 
 
 def _local(url: str, placeholder: str) -> str | None:

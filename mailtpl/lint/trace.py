@@ -10,8 +10,9 @@ partial, layout or loop produced it. ``tests/test_lint.py`` proves that the
 traced HTML without the markers is the HTML :meth:`Environment.render` gives.
 
 Start tags are found in the template text with a regular expression; a
-``<name`` inside an HTML comment or a ``<script>`` is marked too (harmless: the
-checks read elements only). Elements that the template does not write (a
+``<name`` inside an HTML comment, a ``<script>`` or an attribute value is marked
+too (it changes only that text in the traced copy, which the checks do not read
+as elements). Elements that the template does not write (a
 ``{{{html}}}`` value) carry no marker and are reported at the email's file.
 """
 from __future__ import annotations
@@ -83,8 +84,8 @@ class Traced:
     file: str  # the email's own template
 
     def origin(self, element) -> Origin | None:
-        index = element.get(MARKER)
-        return self.origins[int(index)] if index is not None and index.isdigit() else None
+        index = element.get(MARKER)  # data can carry a look-alike attribute: only known indexes count
+        return self.origins[int(index)] if index and index.isdigit() and int(index) < len(self.origins) else None
 
 
 def traced_environment(env: Environment) -> Environment:
