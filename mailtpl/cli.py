@@ -70,13 +70,7 @@ def check(templates: str, out: str, lint: bool) -> None:
     from .snapshots import compare
 
     files = _snapshots(templates)
-    if lint:
-        from .lint import report as lint_report
-
-        reports = _lint(templates, (), None)
-        click.echo(lint_report.text(reports), nl=False)
-        if any(r.errors for r in reports):
-            sys.exit(1)
+    lint_failed = lint and _lint_failed(templates)
     result = compare(files, Path(out))
     for diff in result.changed.values():
         click.echo(diff, nl=False)
@@ -89,6 +83,8 @@ def check(templates: str, out: str, lint: bool) -> None:
                     f"review the diff, then run `mailtpl build` to accept it", fg="red", err=True)
         sys.exit(1)
     click.echo(f"{len(files)} snapshots in {out}/ match the templates")
+    if lint_failed:
+        sys.exit(1)
 
 
 @main.command()
@@ -162,6 +158,15 @@ def preview(templates: str, host: str, port: int) -> None:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
+
+
+def _lint_failed(templates: str) -> bool:
+    """`check --lint`: print the lint report; whether it has errors."""
+    from .lint import report as lint_report
+
+    reports = _lint(templates, (), None)
+    click.echo(lint_report.text(reports), nl=False)
+    return any(r.errors for r in reports)
 
 
 def _lint(templates: str, names: tuple[str, ...], clients: str | None) -> list:

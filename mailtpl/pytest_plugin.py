@@ -77,7 +77,7 @@ class MailLint:
         """The lint report of an email (``mailtpl.lint.Report``)."""
         from .lint import Linter
 
-        key = tuple(clients or ())
+        key = (self.templates, tuple(clients or ()))
         if key not in self._linters:
             self._linters[key] = Linter(preview_environment(self.templates), clients)
         return self._linters[key].lint(name, fixture=fixture)

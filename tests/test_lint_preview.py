@@ -2,31 +2,18 @@
 import json
 import shutil
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from mailtpl import Environment
 from mailtpl.preview import create_app
+from tests.test_preview import browser, page, wait_until  # noqa: F401 - chromium as the preview tests drive it
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -42,22 +29,6 @@ def served(tmp_path, monkeypatch):
     yield f"http://127.0.0.1:{server.server_port}", tmp_path / "templates"
     server.shutdown()
     app.config["MAILTPL_WATCHER"].stop()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    yield context.new_page()
-    context.close()
-
-
-def wait_until(page, expression: str, timeout: float = 10.0) -> None:
-    """Poll a JavaScript condition (the page's CSP forbids the eval that wait_for_function needs)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout} s: {expression}")
-        time.sleep(0.02)
 
 
 def test_panel_lists_findings_and_a_click_outlines_the_element(page, served):
@@ -91,13 +62,13 @@ def test_panel_follows_saved_files_and_switch_offs(page, served):
     before = page.evaluate("Number(document.getElementById('lint-panel').dataset.lints)")
     template = folder / "verification.hbs"
     template.write_text(template.read_text().replace("<html>", '<html lang="en">', 1))
-    wait_until(page, f"document.getElementById('lint-panel').dataset.lints > {before}")
+    wait_until(page, f"document.getElementById('lint-panel').dataset.lints > {before}", timeout=10)
     expect(page.locator('#lint-list li[data-rule="html-lang"]')).to_have_count(0)
     config = json.loads((folder / "mailtpl.json").read_text())
     config["lint"] = {"ignore": {"verification": {"img-alt": "the logo is decorative"}}}
     before = page.evaluate("Number(document.getElementById('lint-panel').dataset.lints)")
     (folder / "mailtpl.json").write_text(json.dumps(config))
-    wait_until(page, f"document.getElementById('lint-panel').dataset.lints > {before}")
+    wait_until(page, f"document.getElementById('lint-panel').dataset.lints > {before}", timeout=10)
     expect(page.locator('#lint-list li[data-rule="img-alt"]')).to_have_count(0)
     page.check("#lint-off")
     expect(page.locator('#lint-list li.off[data-rule="img-alt"]')).to_contain_text("the logo is decorative")

@@ -148,10 +148,7 @@ def _flat(tokens: list) -> Iterator:
 
 def style_attribute_hits(style: str) -> Iterator[Hit]:
     """Features of a ``style`` attribute's declarations (positions within the attribute value)."""
-    for decl in tinycss2.parse_blocks_contents(style, skip_whitespace=True, skip_comments=True):
-        if decl.type == "declaration":
-            yield from declaration_hits(decl.name, decl.value, decl.important, decl.source_line,
-                                        decl.source_column)
+    return _block(style)
 
 
 def stylesheet_hits(css: str) -> Iterator[Hit]:
@@ -174,7 +171,7 @@ def _rules(rules: list, nested: bool) -> Iterator[Hit]:
             yield from _block(rule.content)
 
 
-def _block(content: list) -> Iterator[Hit]:
+def _block(content: list | str) -> Iterator[Hit]:
     for item in tinycss2.parse_blocks_contents(content, skip_whitespace=True, skip_comments=False):
         if item.type == "declaration":
             yield from declaration_hits(item.name, item.value, item.important, item.source_line,

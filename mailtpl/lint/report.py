@@ -7,8 +7,6 @@ from pathlib import Path
 
 from .findings import Finding, Report
 
-FORMATS = ("text", "json", "github")
-
 
 def _grouped(reports: Iterable[Report], *, ignored: bool) -> list[tuple[Finding, list[str]]]:
     """Findings shared by several emails (a layout's) once, with the emails they concern."""
