@@ -41,7 +41,7 @@ def test_panel_lists_findings_and_a_click_outlines_the_element(page, served):
     svg = page.locator('#lint-list li[data-rule="caniemail:image-svg"]')
     expect(svg).to_contain_text("Outlook 2016-2021 (Windows): not supported in 2016")
     expect(page.locator('#lint-list li[data-rule="html-lang"]')).to_have_count(1)
-    expect(page.locator("#lint-status")).to_contain_text("1 errors")
+    expect(page.locator("#lint-status")).to_contain_text("1 error,")
     expect(page.locator('#lint-list li.info')).to_have_count(0)
     page.check("#lint-notes")
     assert page.locator("#lint-list li.info").count() > 0

@@ -30,7 +30,7 @@ from ..errors import DataError, TemplateError
 from . import compat, rules
 from .data import DEFAULT_CLIENTS, Client, features, parse_clients
 from .document import Document
-from .findings import SEVERITIES, Finding, Report
+from .findings import SEVERITIES, Finding, Report, order
 from .trace import trace, traced_environment
 
 __all__ = ["DEFAULT_CLIENTS", "Finding", "Linter", "Report", "RULES", "SEVERITIES"]
@@ -65,7 +65,7 @@ class Linter:
             for finding in self._lint_once(name, run_fixture, run_context):
                 key = (finding.rule, finding.file, finding.line, finding.column, finding.message)
                 found.setdefault(key, finding)
-        report = Report(name, sorted(found.values(), key=_order))
+        report = Report(name, sorted(found.values(), key=order))
         report.seconds = time.perf_counter() - started
         return report
 
@@ -92,11 +92,6 @@ class Linter:
                 if rule in reasons:
                     return replace(finding, ignored=reasons[rule])
         return finding
-
-
-def _order(finding: Finding) -> tuple:
-    return (SEVERITIES.index(finding.severity), finding.file or "", finding.line or 0, finding.column or 0,
-            finding.rule)
 
 
 def _ignore_settings(ignore) -> dict[str, dict[str, str]]:

@@ -36,6 +36,12 @@ class Finding:
                 "url": self.url, "ignored": self.ignored}
 
 
+def order(finding: Finding) -> tuple:
+    """Errors first, then by place."""
+    return (SEVERITIES.index(finding.severity), finding.file or "", finding.line or 0, finding.column or 0,
+            finding.rule, finding.message)
+
+
 @dataclass
 class Report:
     """Findings of one email over all its sample-data sets."""

@@ -5,7 +5,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from .findings import Finding, Report
+from .findings import Finding, Report, order
 
 
 def _grouped(reports: Iterable[Report], *, ignored: bool) -> list[tuple[Finding, list[str]]]:
@@ -17,16 +17,21 @@ def _grouped(reports: Iterable[Report], *, ignored: bool) -> list[tuple[Finding,
                 continue
             key = (finding.rule, finding.file, finding.line, finding.column, finding.message)
             groups.setdefault(key, (finding, []))[1].append(report.email)
-    return list(groups.values())
+    return sorted(groups.values(), key=lambda group: order(group[0]))
 
 
 def summary(reports: list[Report]) -> str:
-    count = lambda severity: sum(1 for r in reports for f in r.active if f.severity == severity)  # noqa: E731
+    def count(severity: str) -> int:
+        return sum(1 for r in reports for f in r.active if f.severity == severity)
     explained = sum(1 for r in reports for f in r.findings if f.ignored is not None)
     per_email = sum(r.seconds for r in reports) / max(len(reports), 1)
-    return (f"{len(reports)} email{'s' * (len(reports) != 1)}: {count('error')} errors, {count('warning')} "
-            f"warnings, {count('info')} notes (partial support), {explained} switched off in mailtpl.json; "
+    return (f"{_n(len(reports), 'email')}: {_n(count('error'), 'error')}, {_n(count('warning'), 'warning')}, "
+            f"{_n(count('info'), 'note')} (partial support), {explained} switched off in mailtpl.json; "
             f"{per_email * 1000:.0f} ms per email")
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'s' * (count != 1)}"
 
 
 def text(reports: list[Report], *, notes: bool = False, verbose: bool = False) -> str:

@@ -5,6 +5,7 @@
   if (!panel) return;
   const name = document.querySelector("main.email").dataset.name;
   const list = $("lint-list"), status = $("lint-status"), notes = $("lint-notes"), off = $("lint-off");
+  const UNSEEN = ["html", "head", "style", "meta", "title", "link", "base"];  // nothing to outline
   let findings = [], lints = 0, asked = 0;
 
   function data() {
@@ -32,7 +33,8 @@
     const shown = findings.filter((f) => (notes.checked || f.severity !== "info") && (off.checked || !f.ignored));
     for (const finding of shown) {
       const item = document.createElement("li");
-      item.className = finding.severity + (finding.ignored ? " off" : "") + (finding.element ? " located" : "");
+      const visible = finding.element && !UNSEEN.includes(finding.element[0]);
+      item.className = finding.severity + (finding.ignored ? " off" : "") + (visible ? " located" : "");
       item.dataset.rule = finding.rule;
       const where = [finding.file, finding.line, finding.column].filter((x) => x).join(":");
       for (const [cls, text] of [["severity", finding.ignored ? "off" : finding.severity], ["message", finding.message],
@@ -51,12 +53,13 @@
         div.textContent = details.join(" · ");
         item.append(div);
       }
-      if (finding.element) item.addEventListener("click", () => highlight(item, finding.element));
+      if (visible) item.addEventListener("click", () => highlight(item, finding.element));
       list.append(item);
     }
     const count = (s) => findings.filter((f) => f.severity === s && !f.ignored).length;
     if (!status.classList.contains("bad")) {
-      status.textContent = `${count("error")} errors, ${count("warning")} warnings, ${count("info")} notes, ` +
+      const n = (k, word) => `${k} ${word}${k === 1 ? "" : "s"}`;
+      status.textContent = `${n(count("error"), "error")}, ${n(count("warning"), "warning")}, ${n(count("info"), "note")}, ` +
         `${findings.filter((f) => f.ignored).length} switched off in mailtpl.json`;
     }
   }
