@@ -363,3 +363,15 @@ def test_links_are_read_as_browsers_read_them_when_not_inlined(tmp_path):
     root = folder(tmp_path, CLEAN.replace("https://abc.io/x", " java\tscript:alert(1)"))
     report = Linter(preview_environment(root, inline_css=False)).lint("mail")
     assert "link-javascript" in own_rules(report)
+
+
+def test_inlined_declarations_are_placed_at_their_style_rule(tmp_path):
+    layout = ("<!DOCTYPE html>\n<html lang=\"en\"><head><title>x</title>\n<style>\n.box { padding: 4px; }\n"
+              ".box { border-radius: 4px; }\n</style></head>\n<body>{{> @partial-block}}</body></html>\n")
+    html = '{{#> layout}}\n<p class="box">a</p>\n<p style="border-radius: 2px">b</p>\n{{/layout}}\n'
+    report = lint(tmp_path, html, files={"layouts/layout.hbs": layout}, clients=["outlook.windows@2016"])
+    radius = sorted((f.file, f.line, f.message) for f in report.active if f.rule == "caniemail:css-border-radius")
+    assert radius == [("layouts/layout.hbs", 5, "border-radius: border-radius: 4px (from .box, inlined into <p>)"),
+                      ("mail.hbs", 3, 'border-radius: style="border-radius: 2px"')]
+    element = next(f for f in report.active if f.rule == "caniemail:css-border-radius" and f.line == 5)
+    assert element.element == ("p", 0)  # the preview still outlines the element

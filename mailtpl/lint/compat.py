@@ -4,15 +4,19 @@ The rendered, inlined HTML is read: every element (tag, attributes, image
 formats, its ``style`` attribute) and every ``<style>`` block that inlining
 left (``@media``, ``:hover``...). A finding names the feature, the targeted
 clients that lack it or support it in part (with caniemail's notes) and the
-template place: the element's start tag, or for a ``<style>`` rule the line of
-its text in the template (searched from the ``<style>`` tag on, since the
-inliner rewrites the block; the ``<style>`` tag's line when not found).
+template place: the element's start tag; for a declaration that inlining moved
+into the element, the ``<style>`` rule it came from (see :mod:`.cascade`); for
+a rule of a ``<style>`` block the line of its text in the template (searched
+from the ``<style>`` tag on, since the inliner rewrites the block; the
+``<style>`` tag's line when not found).
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .css import style_attribute_hits, stylesheet_hits
+import tinycss2
+
+from .css import declaration_hits, stylesheet_hits
 from .data import features
 from .document import Document
 from .findings import Finding
@@ -20,18 +24,18 @@ from .html import element_hits
 from .support import gaps
 
 
-Hit = tuple[str, str, object, "int | None"]  # slug, the HTML or CSS using it, element, template line or None
+Hit = tuple[str, str, object, "tuple[str, int] | None"]  # slug, the HTML or CSS using it, element, (file, line)
 
 
 def check(doc: Document) -> Iterator[Finding]:
-    for slug, detail, element, line in hits(doc):
+    for slug, detail, element, place in hits(doc):
         lacking = gaps(slug, doc.clients)
         if not lacking:
             continue
         feature = features()[slug]
         severity = "warning" if any(g.support == "unsupported" for g in lacking) else "info"
         yield doc.finding(f"caniemail:{slug}", severity, f"{feature['title'].strip()}: {detail}", element,
-                          line_in_source=line, clients=lacking, url=feature["url"])
+                          place=place, clients=lacking, url=feature["url"])
 
 
 def hits(doc: Document) -> Iterator[Hit]:
@@ -40,7 +44,8 @@ def hits(doc: Document) -> Iterator[Hit]:
     html = doc.traced.tree
     if (docinfo.doctype or "").strip().lower() == "<!doctype html>":
         found = doc.search(html, "<!DOCTYPE", 0)
-        yield "html-doctype", "<!DOCTYPE html>", html, found and found[0]
+        origin = doc.traced.origin(html)
+        yield "html-doctype", "<!DOCTYPE html>", html, (origin.file, found[0]) if found and origin else None
     for element in doc.traced.tree.iter():
         if not isinstance(element.tag, str):
             if element.tag.__name__ == "Comment":
@@ -49,10 +54,22 @@ def hits(doc: Document) -> Iterator[Hit]:
         for slug, detail in element_hits(element):
             yield slug, detail, element, None
         if element.get("style"):
-            for slug, detail, _, _ in style_attribute_hits(element.get("style")):
-                yield slug, f'style="{detail}"', element, None
+            yield from _inline_style(doc, element)
         if element.tag.lower() == "style" and element.text:
             yield from _stylesheet(doc, element)
+
+
+def _inline_style(doc: Document, element) -> Iterator[Hit]:
+    """Features of a ``style`` attribute, each at the template's own attribute or at the rule inlined into it."""
+    for decl in tinycss2.parse_blocks_contents(element.get("style"), skip_whitespace=True, skip_comments=True):
+        if decl.type != "declaration":
+            continue
+        rule = doc.declared_at(element, decl.lower_name)
+        for slug, detail, _, _ in declaration_hits(decl.name, decl.value, decl.important, 0, 0):
+            if rule is None:
+                yield slug, f'style="{detail}"', element, None
+            else:
+                yield slug, f"{detail} (from {rule[2]}, inlined into <{element.tag}>)", element, rule[:2]
 
 
 def _stylesheet(doc: Document, style) -> Iterator[Hit]:
@@ -63,4 +80,5 @@ def _stylesheet(doc: Document, style) -> Iterator[Hit]:
         found = doc.search(style, detail, cursor) or doc.search(style, detail.removesuffix(" !important"), cursor)
         if found:
             cursor = found[1]
-        yield slug, detail, style, found[0] if found else None
+        origin = doc.traced.origin(style)
+        yield slug, detail, style, (origin.file, found[0]) if found and origin else None

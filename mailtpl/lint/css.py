@@ -146,11 +146,6 @@ def _flat(tokens: list) -> Iterator:
             yield from _flat(token.content)
 
 
-def style_attribute_hits(style: str) -> Iterator[Hit]:
-    """Features of a ``style`` attribute's declarations (positions within the attribute value)."""
-    return _block(style)
-
-
 def stylesheet_hits(css: str) -> Iterator[Hit]:
     """Features of a ``<style>`` element's text."""
     yield from _rules(tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=False), nested=False)
@@ -171,7 +166,7 @@ def _rules(rules: list, nested: bool) -> Iterator[Hit]:
             yield from _block(rule.content)
 
 
-def _block(content: list | str) -> Iterator[Hit]:
+def _block(content: list) -> Iterator[Hit]:
     for item in tinycss2.parse_blocks_contents(content, skip_whitespace=True, skip_comments=False):
         if item.type == "declaration":
             yield from declaration_hits(item.name, item.value, item.important, item.source_line,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import tinycss2
 
+from . import cascade
 from .data import Client
 from .findings import Finding
 from .trace import Traced
@@ -39,15 +40,32 @@ class Document:
     def find(self, tag: str) -> list:
         return [el for el in self.elements if el.tag.lower() == tag]
 
-    def finding(self, rule: str, severity: str, message: str, element=None, *, line_in_source: int | None = None,
-                **extra) -> Finding:
-        """A finding at ``element``'s place in the template (else at the email's file)."""
+    def finding(self, rule: str, severity: str, message: str, element=None, *,
+                place: tuple[str, int] | None = None, **extra) -> Finding:
+        """A finding at ``place`` (file, line), else at ``element``'s start tag in the template, else at the
+        email's file."""
         origin = self.traced.origin(element) if element is not None else None
         file, line, column = (origin.file, origin.line, origin.column) if origin else (self.traced.file, None, None)
-        if line_in_source is not None:
-            line, column = line_in_source, None
+        if place is not None:
+            (file, line), column = place, None
         return Finding(rule, severity, message, self.email, file, line, column,
                        self._index.get(element) if element is not None else None, **extra)
+
+    def declared_at(self, element, prop: str) -> tuple[str, int, str] | None:
+        """(file, line, selector) of the ``<style>`` rule an inlined ``prop`` of ``element`` came from; None
+        when the element's start tag sets it itself (or nothing is known)."""
+        origin = self.traced.origin(element)
+        if origin is None or prop in cascade.own_properties(self.source(origin.file), origin.line, origin.column):
+            return None
+        for rule in reversed(self._rules):
+            if prop in rule.properties and cascade.matches(rule, element):
+                return rule.file, rule.line, rule.selector
+        return None
+
+    @functools.cached_property
+    def _rules(self) -> list[cascade.Rule]:
+        files = sorted({o.file for el in self.elements if (o := self.traced.origin(el)) is not None})
+        return [rule for file in files for rule in cascade.rules_of(file, self.source(file))]
 
     def search(self, element, text: str, start: int | None = None) -> tuple[int, int] | None:
         """(line, offset) of ``text`` (whitespace-insensitive) in the template of ``element``, searched
