@@ -20,6 +20,7 @@ off every compatibility finding.
 """
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from dataclasses import replace
@@ -79,7 +80,7 @@ class Linter:
         except Exception as exc:  # a failure below the linter is reported for this email, not as a traceback
             return [Finding("render", "error", f"mailtpl could not render this email ({type(exc).__name__}: "
                             f"{exc})", name, f"{name}.hbs")]
-        doc = Document(name, traced, self.clients, self.env.preview_base_url, self._source)
+        doc = Document(name, traced, self.clients, self.env.preview_base_url, functools.cache(self._source))
         return [self._switched(finding) for finding in (*rules.check(doc), *compat.check(doc))]
 
     def _source(self, file: str) -> str:

@@ -65,9 +65,10 @@ def _selector(text: str) -> CSSSelector | None:
         return None
 
 
-def matches(rule: Rule, element) -> bool:
+def matched(rule: Rule, tree) -> list:
+    """The elements of ``tree`` the rule's selector matches (none for a selector cssselect cannot run)."""
     selector = _selector(rule.selector)
     try:
-        return selector is not None and element in selector(element.getroottree())
+        return selector(tree) if selector is not None else []
     except Exception:  # noqa: BLE001 - a selector cssselect translates but lxml cannot run
-        return False
+        return []

@@ -14,7 +14,7 @@ from .findings import Finding
 from .trace import Traced
 
 
-@dataclass
+@dataclass(eq=False)  # one per lint run, compared by identity
 class Document:
     email: str
     traced: Traced
@@ -55,17 +55,24 @@ class Document:
         """(file, line, selector) of the ``<style>`` rule an inlined ``prop`` of ``element`` came from; None
         when the element's start tag sets it itself (or nothing is known)."""
         origin = self.traced.origin(element)
-        if origin is None or prop in cascade.own_properties(self.source(origin.file), origin.line, origin.column):
+        if origin is None or prop in self._own_properties(origin):
             return None
-        for rule in reversed(self._rules):
-            if prop in rule.properties and cascade.matches(rule, element):
+        for rule, elements in reversed(self._rules):
+            if prop in rule.properties and element in elements:
                 return rule.file, rule.line, rule.selector
         return None
 
+    @functools.cache  # noqa: B019 - a Document lives for one lint run only
+    def _own_properties(self, origin) -> frozenset[str]:
+        return cascade.own_properties(self.source(origin.file), origin.line, origin.column)
+
     @functools.cached_property
-    def _rules(self) -> list[cascade.Rule]:
+    def _rules(self) -> list[tuple[cascade.Rule, set]]:
+        """The ``<style>`` rules of the email's template files, with the elements each matches."""
         files = sorted({o.file for el in self.elements if (o := self.traced.origin(el)) is not None})
-        return [rule for file in files for rule in cascade.rules_of(file, self.source(file))]
+        tree = self.traced.tree.getroottree()
+        return [(rule, set(cascade.matched(rule, tree))) for file in files
+                for rule in cascade.rules_of(file, self.source(file))]
 
     def search(self, element, text: str, start: int | None = None) -> tuple[int, int] | None:
         """(line, offset) of ``text`` (whitespace-insensitive) in the template of ``element``, searched
