@@ -252,6 +252,13 @@ def test_switch_off_per_email_with_a_reason(tmp_path):
     assert "html-lang" in own_rules(other)
 
 
+@pytest.mark.parametrize("clients", ["gmail", [1], {"gmail": True}])
+def test_configured_clients_must_be_a_list_of_names(tmp_path, clients):
+    root = folder(tmp_path, config={"lint": {"clients": clients}})
+    with pytest.raises(DataError, match='"lint.clients" must be a list'):
+        Linter(preview_environment(root))
+
+
 @pytest.mark.parametrize("ignore, message", [
     ({"mail": {"html-lang": ""}}, "give the reason"),
     ({"mail": {"html-lang": True}}, "give the reason"),

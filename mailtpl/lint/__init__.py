@@ -48,8 +48,12 @@ class Linter:
         settings = env.setting("lint") or {}
         if not isinstance(settings, Mapping):
             raise DataError('"lint" must be an object', name=CONFIG_FILE)
-        self.clients: tuple[Client, ...] = tuple(parse_clients(
-            clients or settings.get("clients") or DEFAULT_CLIENTS))
+        configured = settings.get("clients")
+        if configured is not None and (not isinstance(configured, list)
+                                       or not all(isinstance(c, str) for c in configured)):
+            raise DataError('"lint.clients" must be a list like ["gmail", "outlook.windows@2016..2021"]',
+                            name=CONFIG_FILE)
+        self.clients: tuple[Client, ...] = tuple(parse_clients(clients or configured or DEFAULT_CLIENTS))
         self.ignore = _ignore_settings(settings.get("ignore") or {})
         self._tracer = traced_environment(env)
         self._lock = threading.Lock()
