@@ -23,8 +23,8 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 
 from ..environment import CONFIG_FILE, Environment
 from ..errors import DataError, TemplateError
