@@ -2,6 +2,7 @@
 import json
 import shutil
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -91,6 +92,9 @@ def test_lint_api_answers_json_errors(served):
     status, body = get("/api/lint/verification?fixture=missing")
     assert status == 422 and "missing" in body["error"]["message"]
     (folder / "mailtpl.json").write_text(json.dumps({"lint": {"ignore": {"verification": {"img-alt": ""}}}}))
-    status, body = get("/api/lint/verification?fixture=default")
+    deadline = time.monotonic() + 10  # the watcher reloads mailtpl.json
+    while (answer := get("/api/lint/verification?fixture=default"))[0] == 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    status, body = answer
     assert status == 422 and "give the reason" in body["error"]["message"]
     assert get("/frame/unknown/highlight?tag=img&index=0")[0] == 404
