@@ -289,7 +289,8 @@ def lint(names: tuple[str, ...], templates: str, clients: str | None, format_: s
          list_rules: bool) -> None:
     """Check emails for client support (caniemail), Gmail clipping, images, links and accessibility.
 
-    Lints NAMES (default: every email) with each of their sample-data sets; exit 1 on errors."""
+    Lints NAMES (default: every email) with each of their sample-data sets (without any, with data made up
+    from what the email reads); exit 1 on errors."""
     from .lint import RULES
     from .lint import report as lint_report
 

@@ -382,3 +382,9 @@ def test_inlined_declarations_are_placed_at_their_style_rule(tmp_path):
                       ("mail.hbs", 3, 'border-radius: style="border-radius: 2px"')]
     element = next(f for f in report.active if f.rule == "caniemail:css-border-radius" and f.line == 5)
     assert element.element == ("p", 0)  # the preview still outlines the element
+
+
+def test_emails_without_sample_data_are_linted_with_made_up_data():
+    report = Linter(preview_environment(ROOT / "tests" / "fixtures" / "original")).lint("verification")
+    assert "render" not in report.rules()
+    assert {"html-lang", "img-alt"} <= report.rules()  # the original Bootstrap Email output of ABC User Feedback

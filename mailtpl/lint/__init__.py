@@ -59,10 +59,11 @@ class Linter:
         self._lock = threading.Lock()
 
     def lint(self, name: str, *, fixture: str | None = None, context: Mapping | None = None) -> Report:
-        """Findings for one email: with ``fixture`` or ``context`` that data, else every sample-data set."""
+        """Findings for one email: with ``fixture`` or ``context`` that data, else every sample-data set (for
+        an email without any, data made up from what it reads: :meth:`Environment.sample_data`)."""
         started = time.perf_counter()
         if fixture is None and context is None:
-            runs = [(f, None) for f in self.env.fixtures(name)] or [(None, {})]
+            runs = [(f, None) for f in self.env.fixtures(name)] or [(None, self._made_up(name))]
         else:
             runs = [(fixture, context)]
         found: dict[tuple, Finding] = {}
@@ -73,6 +74,12 @@ class Linter:
         report = Report(name, sorted(found.values(), key=order))
         report.seconds = time.perf_counter() - started
         return report
+
+    def _made_up(self, name: str) -> dict:
+        try:
+            return self.env.context(name, self.env.sample_data(name), preview=True)
+        except TemplateError:
+            return {}  # the render reports what is wrong with the template
 
     def _lint_once(self, name: str, fixture: str | None, context: Mapping | None) -> list[Finding]:
         try:
