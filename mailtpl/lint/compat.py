@@ -65,7 +65,7 @@ def _inline_style(doc: Document, element) -> Iterator[Hit]:
         if decl.type != "declaration":
             continue
         rule = doc.declared_at(element, decl.lower_name)
-        for slug, detail, _, _ in declaration_hits(decl.name, decl.value, decl.important, 0, 0):
+        for slug, detail in declaration_hits(decl.name, decl.value, decl.important):
             if rule is None:
                 yield slug, f'style="{detail}"', element, None
             else:
@@ -76,7 +76,7 @@ def _stylesheet(doc: Document, style) -> Iterator[Hit]:
     """Features of a ``<style>`` block, each at the first match of its CSS in the template at or after the
     previous one's (the inliner keeps the rules in order, and may add ``!important``)."""
     cursor = None
-    for slug, detail, _, _ in stylesheet_hits(style.text):
+    for slug, detail in stylesheet_hits(style.text):
         found = doc.search(style, detail, cursor) or doc.search(style, detail.removesuffix(" !important"), cursor)
         if found:
             cursor = found[1]

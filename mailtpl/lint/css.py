@@ -1,8 +1,7 @@
 """Which caniemail features a piece of CSS uses, read with tinycss2 (a real CSS tokenizer and parser).
 
-Each function yields ``(slug, detail, line, column)``: the caniemail feature,
-the CSS that uses it, and where in the given text (1-based, tinycss2's
-positions). Properties map to their own feature, else to the feature of the
+Each function yields ``(slug, detail)``: the caniemail feature and the CSS
+that uses it. Properties map to their own feature, else to the feature of the
 shorthand they are a longhand of (``margin-top`` is ``css-margin``), except
 features caniemail names "shorthand" (``font-size`` is not ``font``).
 """
@@ -16,7 +15,7 @@ import tinycss2
 
 from .data import features
 
-Hit = tuple[str, str, int, int]
+Hit = tuple[str, str]
 
 PROPERTY_GROUPS = {
     "css-block-inline-size": ("block-size", "inline-size"),
@@ -99,17 +98,17 @@ def property_slugs(name: str) -> list[str]:
     return found
 
 
-def declaration_hits(name: str, value: list, important: bool, line: int, column: int) -> Iterator[Hit]:
+def declaration_hits(name: str, value: list, important: bool) -> Iterator[Hit]:
     """Features of one declaration (``value`` is tinycss2 component values)."""
     name = name.lower()
     text = tinycss2.serialize(value).strip()
     detail = f"{name}: {text}{' !important' if important else ''}"
     for slug in property_slugs(name):
-        yield slug, detail, line, column
+        yield slug, detail
     if important:
-        yield "css-important", detail, line, column
+        yield "css-important", detail
     for slug in value_slugs(name, value):
-        yield slug, detail, line, column
+        yield slug, detail
 
 
 def value_slugs(name: str, value: list) -> list[str]:
@@ -154,25 +153,24 @@ def stylesheet_hits(css: str) -> Iterator[Hit]:
 def _rules(rules: list, nested: bool) -> Iterator[Hit]:
     for rule in rules:
         if rule.type == "comment":
-            yield "css-comments", "/* ... */", rule.source_line, rule.source_column
+            yield "css-comments", "/* ... */"
         elif rule.type == "at-rule":
             yield from _at_rule(rule)
         elif rule.type == "qualified-rule":
             selector = tinycss2.serialize(rule.prelude).strip()
             if nested:
-                yield "css-nesting", selector, rule.source_line, rule.source_column
+                yield "css-nesting", selector
             for slug in selector_slugs(rule.prelude):
-                yield slug, selector, rule.source_line, rule.source_column
+                yield slug, selector
             yield from _block(rule.content)
 
 
 def _block(content: list) -> Iterator[Hit]:
     for item in tinycss2.parse_blocks_contents(content, skip_whitespace=True, skip_comments=False):
         if item.type == "declaration":
-            yield from declaration_hits(item.name, item.value, item.important, item.source_line,
-                                        item.source_column)
+            yield from declaration_hits(item.name, item.value, item.important)
         elif item.type == "comment":
-            yield "css-comments", "/* ... */", item.source_line, item.source_column
+            yield "css-comments", "/* ... */"
         elif item.type in ("qualified-rule", "at-rule"):
             yield from _rules([item], nested=True)
 
@@ -183,10 +181,10 @@ def _at_rule(rule) -> Iterator[Hit]:
     detail = f"@{name} {prelude}".strip()
     slug = AT_RULES.get(name)
     if slug:
-        yield slug, detail, rule.source_line, rule.source_column
+        yield slug, detail
     if name == "media":
         for feature in media_features(rule.prelude):
-            yield MEDIA_FEATURES[feature], detail, rule.source_line, rule.source_column
+            yield MEDIA_FEATURES[feature], detail
     if rule.content is not None and name in ("media", "supports", "document"):
         yield from _rules(tinycss2.parse_rule_list(rule.content, skip_whitespace=True, skip_comments=False),
                           nested=False)
