@@ -11,14 +11,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from email.message import EmailMessage
+from datetime import UTC, datetime
+from email.message import EmailMessage, Message
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from mailtpl import Environment
-from mailtpl.capture import CaptureError, CaptureServer, CaptureTimeout, Inbox, create_app
+from mailtpl.capture import CapturedMessage, CaptureError, CaptureServer, CaptureTimeout, Inbox, create_app
 from mailtpl.capture import register
 from mailtpl.preview import create_app as create_preview_app
 from mailtpl.smtp import Mailer, SmtpConfig
@@ -334,6 +335,34 @@ def test_utf8_headers_of_an_smtputf8_client_read_as_utf8(capture):
     utf8, latin1 = capture.inbox.messages
     assert (utf8.sender, utf8.subject) == ("Zoë <zoë@example.org>", "✓ café")
     assert latin1.subject == "caf\ufffd"
+
+
+HEADER_ENDS = [b"Subject: a\n\nb", b"Subject: a\n\r\nb", b"Subject: a\r\n\nb", b"Subject: a\r\rb", b"Subject: a",
+               b"\r\nSubject: a\r\n\r\nb", b"Subject: a\r\n folded\r\n\r\nX-Body: b", b"Subject: a\r\nnot a field\r\nX: b\r\n\r\n"]
+
+
+@pytest.mark.parametrize("raw", HOSTILE + HEADER_ENDS + [RAW])
+def test_headers_read_from_the_header_block_equal_those_of_the_whole_message(raw):
+    """The listing reads only the bytes before the first blank line; reading the whole message gives the same
+    fields (the decoding of each value is the same code on both sides: what is compared is where reading stops)."""
+    from mailtpl.capture.message import _decode_header, _utf8
+
+    message = CapturedMessage("0123456789abcdef", raw, "", [], datetime.now(UTC))
+    whole = [(name, _decode_header(_utf8(value))) for name, value in message.parse().raw_items()]
+    assert list(message.headers) == whole
+
+
+def test_listing_and_searching_keep_no_parsed_tree_of_the_mail():
+    """Only the headers, text, HTML and list of parts are kept: the tree would double the inbox's memory."""
+    attachment = b"A" * 100_000
+    raw = (b"Subject: big\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain"
+           b"\r\n\r\nhello\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\n" + attachment + b"\r\n--b--\r\n")
+    message = CapturedMessage("0123456789abcdef", raw, "", [], datetime.now(UTC))
+    message.summary(), message.matches("hello"), message.details()
+    kept = [value for name, value in vars(message).items() if name != "raw"]
+    assert not any(isinstance(value, Message) for value in kept)
+    assert not any(attachment in repr(value).encode() for value in kept)
+    assert [part.size for part in message.parts] == [5, len(attachment)]
 
 
 # -- the API ----------------------------------------------------------------------------------------

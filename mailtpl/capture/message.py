@@ -21,6 +21,7 @@ from functools import cached_property
 from html.parser import HTMLParser
 
 _URL = re.compile(r"""https?://[^\s<>"')\]]+""")
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")  # where the header fields end
 MAX_NESTING = 100  # MIME levels read; deeper mail (real mail nests a few) is read as its headers only
 
 
@@ -119,6 +120,28 @@ def _nesting(message: Message) -> int:
     return deepest
 
 
+def _body(message: Message, subtype: str) -> str | None:
+    """The first ``text/<subtype>`` part that is not an attachment, decoded."""
+    for part in message.walk():
+        if part.is_multipart() or part.get_content_maintype() != "text" or part.get_content_subtype() != subtype:
+            continue
+        if part.get_content_disposition() != "attachment":
+            return _part_text(part)
+    return None
+
+
+def _parts(message: Message) -> list[Part]:
+    found = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        filename = _parameter(part.get_filename)
+        found.append(Part(part.get_content_type(), _parameter(part.get_content_charset),
+                          part.get_content_disposition(), None if filename is None else _decode_header(filename),
+                          len(part.get_payload(decode=True) or b"")))
+    return found
+
+
 @dataclass(frozen=True)
 class Part:
     """A leaf of the MIME tree: what it is and how big it is once decoded."""
@@ -148,10 +171,11 @@ class CapturedMessage:
     def size(self) -> int:
         return len(self.raw)
 
-    @cached_property
-    def message(self) -> Message:
-        """The stdlib's reading of the bytes (compat32: header values exactly as written). Mail nested past
-        ``MAX_NESTING`` levels is read as its headers only: the stdlib's reader and ``walk`` recurse per level."""
+    def parse(self) -> Message:
+        """The stdlib's reading of the bytes (compat32: header values exactly as written), made at each call:
+        the tree holds every part decoded, as large as the mail again, so the inbox keeps what it shows
+        (headers, text, HTML, the list of parts) instead. Mail nested past ``MAX_NESTING`` levels is read as
+        its headers only: the stdlib's reader and ``walk`` recurse once per level."""
         try:
             parsed = email.message_from_bytes(self.raw, policy=email.policy.compat32)
             if _nesting(parsed) <= MAX_NESTING:
@@ -162,7 +186,11 @@ class CapturedMessage:
 
     @cached_property
     def headers(self) -> Headers:
-        return Headers([(name, _decode_header(_utf8(value))) for name, value in self.message.raw_items()])
+        """Read from the header block alone: listing the inbox does not parse the bodies."""
+        end = _BLANK_LINE.search(self.raw)
+        block = self.raw if end is None else self.raw[:end.end()]
+        fields = BytesHeaderParser(policy=email.policy.compat32).parsebytes(block).raw_items()
+        return Headers([(name, _decode_header(_utf8(value))) for name, value in fields])
 
     @property
     def subject(self) -> str:
@@ -179,37 +207,23 @@ class CapturedMessage:
         fields = self.headers.get_all("To") + self.headers.get_all("Cc")
         return [address for _, address in getaddresses(fields) if address]
 
-    def _first(self, subtype: str) -> Message | None:
-        for part in self.message.walk():
-            if part.is_multipart() or part.get_content_maintype() != "text" or part.get_content_subtype() != subtype:
-                continue
-            if part.get_content_disposition() == "attachment":
-                continue
-            return part
-        return None
-
     @cached_property
+    def _contents(self) -> tuple[str | None, str | None, list[Part]]:
+        """The text part, the HTML part and the list of parts, from one reading of the bytes."""
+        tree = self.parse()
+        return _body(tree, "plain"), _body(tree, "html"), _parts(tree)
+
+    @property
     def text(self) -> str | None:
-        part = self._first("plain")
-        return None if part is None else _part_text(part)
+        return self._contents[0]
 
-    @cached_property
+    @property
     def html(self) -> str | None:
-        part = self._first("html")
-        return None if part is None else _part_text(part)
+        return self._contents[1]
 
-    @cached_property
+    @property
     def parts(self) -> list[Part]:
-        found = []
-        for part in self.message.walk():
-            if part.is_multipart():
-                continue
-            filename = _parameter(part.get_filename)
-            found.append(Part(part.get_content_type(), _parameter(part.get_content_charset),
-                              part.get_content_disposition(),
-                              None if filename is None else _decode_header(filename),
-                              len(part.get_payload(decode=True) or b"")))
-        return found
+        return self._contents[2]
 
     def links(self) -> list[str]:
         """Links of the HTML part (``<a href>``, entities decoded), else the URLs of the text part."""
