@@ -337,6 +337,20 @@ def test_utf8_headers_of_an_smtputf8_client_read_as_utf8(capture):
     assert latin1.subject == "caf\ufffd"
 
 
+def test_a_message_of_more_parts_than_the_limit_is_read_as_its_headers():
+    from mailtpl.capture.message import MAX_BOUNDARIES
+
+    def parts(count: int) -> CapturedMessage:
+        raw = (f"Subject: {count} parts\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n".encode()
+               + b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n" * count + b"--b--\r\n")
+        return CapturedMessage("0123456789abcdef", raw, "", [], datetime.now(UTC))
+
+    within, beyond = parts(MAX_BOUNDARIES - 1), parts(MAX_BOUNDARIES)  # the closing boundary is one more line
+    assert (len(within.parts), within.text) == (MAX_BOUNDARIES - 1, "x")
+    assert ([p.content_type for p in beyond.parts], beyond.text, beyond.subject) == (
+        ["multipart/mixed"], None, f"{MAX_BOUNDARIES} parts")
+
+
 HEADER_ENDS = [b"Subject: a\n\nb", b"Subject: a\n\r\nb", b"Subject: a\r\n\nb", b"Subject: a\r\rb", b"Subject: a",
                b"\r\nSubject: a\r\n\r\nb", b"Subject: a\r\n folded\r\n\r\nX-Body: b", b"Subject: a\r\nnot a field\r\nX: b\r\n\r\n"]
 

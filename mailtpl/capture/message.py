@@ -23,6 +23,7 @@ from html.parser import HTMLParser
 _URL = re.compile(r"""https?://[^\s<>"')\]]+""")
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")  # where the header fields end
 MAX_NESTING = 100  # MIME levels read; deeper mail (real mail nests a few) is read as its headers only
+MAX_BOUNDARIES = 10_000  # lines starting "--" (part boundaries, at most): more parts are read as headers only
 
 
 def _decode_header(value: str) -> str:
@@ -109,6 +110,11 @@ def _part_text(part: Message) -> str:
         return payload.decode("utf-8", "replace")
 
 
+def _headers_only(raw: bytes) -> Message:
+    """The header fields read, the rest kept as one undecoded body."""
+    return BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+
+
 def _nesting(message: Message) -> int:
     """How deep the MIME tree goes, counted without recursion (up to just past ``MAX_NESTING``)."""
     deepest, todo = 0, [(message, 1)]
@@ -175,21 +181,24 @@ class CapturedMessage:
         """The stdlib's reading of the bytes (compat32: header values exactly as written), made at each call:
         the tree holds every part decoded, as large as the mail again, so the inbox keeps what it shows
         (headers, text, HTML, the list of parts) instead. Mail nested past ``MAX_NESTING`` levels is read as
-        its headers only: the stdlib's reader and ``walk`` recurse once per level."""
-        try:
-            parsed = email.message_from_bytes(self.raw, policy=email.policy.compat32)
-            if _nesting(parsed) <= MAX_NESTING:
-                return parsed
-        except RecursionError:
-            pass
-        return BytesHeaderParser(policy=email.policy.compat32).parsebytes(self.raw)
+        its headers only: the stdlib's reader and ``walk`` recurse once per level. So is mail with more than
+        ``MAX_BOUNDARIES`` lines that could start a part: each part costs the reader about 60 us and 800 bytes, and
+        32 MB of empty parts would be three million of them."""
+        if self.raw.count(b"\n--") <= MAX_BOUNDARIES:
+            try:
+                parsed = email.message_from_bytes(self.raw, policy=email.policy.compat32)
+                if _nesting(parsed) <= MAX_NESTING:
+                    return parsed
+            except RecursionError:
+                pass
+        return _headers_only(self.raw)
 
     @cached_property
     def headers(self) -> Headers:
         """Read from the header block alone: listing the inbox does not parse the bodies."""
         end = _BLANK_LINE.search(self.raw)
         block = self.raw if end is None else self.raw[:end.end()]
-        fields = BytesHeaderParser(policy=email.policy.compat32).parsebytes(block).raw_items()
+        fields = _headers_only(block).raw_items()
         return Headers([(name, _decode_header(_utf8(value))) for name, value in fields])
 
     @property
