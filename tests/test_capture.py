@@ -352,7 +352,8 @@ def test_a_message_of_more_parts_than_the_limit_is_read_as_its_headers():
 
 
 HEADER_ENDS = [b"Subject: a\n\nb", b"Subject: a\n\r\nb", b"Subject: a\r\n\nb", b"Subject: a\r\rb", b"Subject: a",
-               b"\r\nSubject: a\r\n\r\nb", b"Subject: a\r\n folded\r\n\r\nX-Body: b", b"Subject: a\r\nnot a field\r\nX: b\r\n\r\n"]
+               b"\r\nSubject: a\r\n\r\nb", b"Subject: a\r\n folded\r\n\r\nX-Body: b",
+               b"Subject: a\r\nnot a field\r\nX: b\r\n\r\n"]
 
 
 @pytest.mark.parametrize("raw", HOSTILE + HEADER_ENDS + [RAW])
