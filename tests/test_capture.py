@@ -351,6 +351,29 @@ def test_a_message_of_more_parts_than_the_limit_is_read_as_its_headers():
         ["multipart/mixed"], None, f"{MAX_BOUNDARIES} parts")
 
 
+def test_hostile_header_fields_list_at_once_without_a_500(capture, api):
+    """Nested comments recurse in the stdlib's address reader, encoded words are quadratic in its decoder:
+    one such mail made the listing a 500, or took 35 s (2 MB of encoded words)."""
+    from mailtpl.capture.message import MAX_ENCODED_WORDS, MAX_HEADER_BYTES
+
+    words = "\r\n".join([" =?utf-8?q?a?=" * 50] * (MAX_ENCODED_WORDS // 50 + 1))  # SMTP lines end by 1,000
+    long_header = b"X-Filler: " + b"x" * 900 + b"\r\n"
+    mails = [b"Subject: comments\r\nTo:" + b"\r\n ".join([b"(" * 900] * 100) + b"\r\n\r\nbody",
+             f"Subject:{words}\r\nTo: ada@example.com\r\n\r\nbody".encode(),
+             b"Subject: first\r\n" + long_header * (MAX_HEADER_BYTES // len(long_header) + 10)
+             + b"X-Last: dropped\r\n\r\n"]
+    with smtplib.SMTP(capture.host, capture.port, timeout=10) as smtp:
+        for raw in mails:
+            smtp.sendmail("app@example.org", ["ada@example.com"], raw)
+    status, listing = api.json("/api/messages")
+    assert status == 200
+    assert [(m["subject"], m["to"]) for m in reversed(listing["messages"])] == [
+        ("comments", ["ada@example.com"]), (words.replace("\r\n", "").strip(), ["ada@example.com"]),
+        ("first", ["ada@example.com"])]
+    long = capture.inbox.messages[2]
+    assert "X-Last" not in long.headers and len(long.headers.get_all("X-Filler")) < MAX_HEADER_BYTES // 900
+
+
 HEADER_ENDS = [b"Subject: a\n\nb", b"Subject: a\n\r\nb", b"Subject: a\r\n\nb", b"Subject: a\r\rb", b"Subject: a",
                b"\r\nSubject: a\r\n\r\nb", b"Subject: a\r\n folded\r\n\r\nX-Body: b",
                b"Subject: a\r\nnot a field\r\nX: b\r\n\r\n"]

@@ -24,12 +24,14 @@ _URL = re.compile(r"""https?://[^\s<>"')\]]+""")
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")  # where the header fields end
 MAX_NESTING = 100  # MIME levels read; deeper mail (real mail nests a few) is read as its headers only
 MAX_BOUNDARIES = 10_000  # lines starting "--" (part boundaries, at most): more parts are read as headers only
+MAX_HEADER_BYTES = 256 * 1024  # of header fields shown (Postfix takes 100 KB); past it the listing stops reading
+MAX_ENCODED_WORDS = 1000  # in one field; more are shown as written: the stdlib's decoder is quadratic in them
 
 
 def _decode_header(value: str) -> str:
     """RFC 2047 encoded words decoded, folding undone; the text as written otherwise (quotes kept)."""
     unfolded = re.sub(r"\r?\n[ \t]", " ", str(value))
-    if "=?" not in unfolded:
+    if "=?" not in unfolded or unfolded.count("=?") > MAX_ENCODED_WORDS:
         return unfolded
     try:
         return str(make_header(decode_header(unfolded)))
@@ -195,9 +197,15 @@ class CapturedMessage:
 
     @cached_property
     def headers(self) -> Headers:
-        """Read from the header block alone: listing the inbox does not parse the bodies."""
-        end = _BLANK_LINE.search(self.raw)
-        block = self.raw if end is None else self.raw[:end.end()]
+        """Read from the header block alone (its first ``MAX_HEADER_BYTES``, to the end of a line): listing the
+        inbox does not parse the bodies, and hostile headers of megabytes cost no more than real ones."""
+        end = _BLANK_LINE.search(self.raw, 0, MAX_HEADER_BYTES)
+        if end is not None:
+            block = self.raw[:end.end()]
+        elif len(self.raw) <= MAX_HEADER_BYTES:
+            block = self.raw
+        else:
+            block = self.raw[:self.raw.rfind(b"\n", 0, MAX_HEADER_BYTES) + 1 or MAX_HEADER_BYTES]
         fields = _headers_only(block).raw_items()
         return Headers([(name, _decode_header(_utf8(value))) for name, value in fields])
 
@@ -214,7 +222,10 @@ class CapturedMessage:
     def to(self) -> list[str]:
         """The addresses of the To and Cc headers."""
         fields = self.headers.get_all("To") + self.headers.get_all("Cc")
-        return [address for _, address in getaddresses(fields) if address]
+        try:
+            return [address for _, address in getaddresses(fields) if address]
+        except RecursionError:  # comments nested thousands deep, "((((...": the stdlib's reader recurses per level
+            return []
 
     @cached_property
     def _contents(self) -> tuple[str | None, str | None, list[Part]]:
