@@ -21,7 +21,6 @@ from functools import cached_property
 from html.parser import HTMLParser
 
 _URL = re.compile(r"""https?://[^\s<>"')\]]+""")
-_BLANK_LINE = re.compile(rb"\r?\n\r?\n")  # where the header fields end
 MAX_NESTING = 100  # MIME levels read; deeper mail (real mail nests a few) is read as its headers only
 MAX_BOUNDARIES = 10_000  # lines starting "--" (part boundaries, at most): more parts are read as headers only
 MAX_HEADER_BYTES = 256 * 1024  # of header fields shown (Postfix takes 100 KB); past it the listing stops reading
@@ -185,28 +184,33 @@ class CapturedMessage:
         (headers, text, HTML, the list of parts) instead. Mail nested past ``MAX_NESTING`` levels is read as
         its headers only: the stdlib's reader and ``walk`` recurse once per level. So is mail with more than
         ``MAX_BOUNDARIES`` lines that could start a part: each part costs the reader about 60 us and 800 bytes, and
-        32 MB of empty parts would be three million of them."""
-        if self.raw.count(b"\n--") <= MAX_BOUNDARIES:
+        32 MB of empty parts would be three million of them. Header fields past ``MAX_HEADER_BYTES`` are left
+        out, as in the listing (32 MB of them took half a minute to read)."""
+        head, body_start = self._head()
+        raw = self.raw if body_start == len(head) else head + b"\r\n" + self.raw[body_start:]
+        if raw.count(b"\n--") <= MAX_BOUNDARIES:
             try:
-                parsed = email.message_from_bytes(self.raw, policy=email.policy.compat32)
+                parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
                 if _nesting(parsed) <= MAX_NESTING:
                     return parsed
             except RecursionError:
                 pass
-        return _headers_only(self.raw)
+        return _headers_only(raw)
+
+    def _head(self) -> tuple[bytes, int]:
+        """The header fields up to the first blank line (at most ``MAX_HEADER_BYTES``, cut at the end of a line),
+        and where the body starts."""
+        ends = [found + len(blank) for blank in (b"\n\n", b"\n\r\n") if (found := self.raw.find(blank)) >= 0]
+        body_start = min(ends, default=len(self.raw))
+        if body_start <= MAX_HEADER_BYTES:
+            return self.raw[:body_start], body_start
+        return self.raw[:self.raw.rfind(b"\n", 0, MAX_HEADER_BYTES) + 1 or MAX_HEADER_BYTES], body_start
 
     @cached_property
     def headers(self) -> Headers:
         """Read from the header block alone (its first ``MAX_HEADER_BYTES``, to the end of a line): listing the
         inbox does not parse the bodies, and hostile headers of megabytes cost no more than real ones."""
-        end = _BLANK_LINE.search(self.raw, 0, MAX_HEADER_BYTES)
-        if end is not None:
-            block = self.raw[:end.end()]
-        elif len(self.raw) <= MAX_HEADER_BYTES:
-            block = self.raw
-        else:
-            block = self.raw[:self.raw.rfind(b"\n", 0, MAX_HEADER_BYTES) + 1 or MAX_HEADER_BYTES]
-        fields = _headers_only(block).raw_items()
+        fields = _headers_only(self._head()[0]).raw_items()
         return Headers([(name, _decode_header(_utf8(value))) for name, value in fields])
 
     @property
