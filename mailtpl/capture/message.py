@@ -23,7 +23,7 @@ from html.parser import HTMLParser
 _URL = re.compile(r"""https?://[^\s<>"')\]]+""")
 MAX_NESTING = 100  # MIME levels read; deeper mail (real mail nests a few) is read as its headers only
 MAX_BOUNDARIES = 10_000  # lines starting "--" (part boundaries, at most): more parts are read as headers only
-MAX_HEADER_BYTES = 256 * 1024  # of header fields shown (Postfix takes 100 KB); past it the listing stops reading
+MAX_HEADER_BYTES = 256 * 1024  # of header fields read (Postfix takes 100 KB); the fields past it are left out
 MAX_ENCODED_WORDS = 1000  # in one field; more are shown as written: the stdlib's decoder is quadratic in them
 
 
