@@ -19,6 +19,7 @@ class Step:
     ok: bool
     detail: str
     fix: str = ""
+    warn: bool = False  # passed, but worth fixing (mail goes unencrypted)
 
 
 def diagnose(environ=None, dotenv: str | None = ".env", to: str | None = None,
@@ -59,6 +60,8 @@ def diagnose(environ=None, dotenv: str | None = ".env", to: str | None = None,
     conn = None
     try:
         conn = open_connection(config, report=lambda name, ok, detail: add(Step(name, ok, detail)) if ok else None)
+        if conn.warning:
+            add(Step("plaintext", True, conn.warning, warn=True))
         code, reply = conn.smtp.mail(config.sender)
         if code != 250:
             raise SmtpSenderRejected(f"MAIL FROM:<{config.sender}> refused", code=code,

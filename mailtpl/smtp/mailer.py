@@ -1,8 +1,9 @@
 """``mailtpl.Mailer``: render and send the emails through a pool, retrying what is transient.
 
 A message counts as sent only after the server's 250 to DATA, and is never
-sent again after one. 4xx replies and connections lost before that 250 are
-retried with bounded exponential backoff; 5xx replies raise at once.
+sent again to a recipient after one. 4xx replies, greetings that fail and
+connections lost before that 250 are retried with bounded exponential backoff;
+recipients deferred with 4xx get a new transaction; 5xx replies raise at once.
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from ..environment import Environment
 from ..links import invitation_link, reset_password_link
 from ..message import SMTP_WIRE
 from .config import SmtpConfig
-from .errors import SmtpError, SmtpRecipientsRefused, SmtpSenderRejected, SmtpTransientError
+from .errors import (SmtpConnectionLost, SmtpError, SmtpRecipientsRefused, SmtpSenderRejected,
+                     SmtpTransientError)
 from .pool import SmtpPool
 
 logger = logging.getLogger("mailtpl")
@@ -32,14 +34,6 @@ class SendResult:
     refused: dict[str, tuple[int, str]] = field(default_factory=dict)
     reply: str = ""  # the server's reply to DATA, e.g. "250 2.0.0 Ok: queued as 4Bx..."
     attempts: int = 1
-
-
-class _Retry(Exception):
-    """A transient failure: try again (on a new connection when ``reconnect``)."""
-
-    def __init__(self, error: SmtpError, reconnect: bool) -> None:
-        self.error = error
-        self.reconnect = reconnect
 
 
 def _text(reply: bytes | str) -> str:
@@ -100,42 +94,83 @@ class Mailer:
         return self._deliver(msg.as_bytes(policy=SMTP_WIRE), recipients, str(msg["Message-ID"] or ""), name)
 
     def _deliver(self, data: bytes, recipients: list[str], message_id: str, name: str) -> SendResult:
+        """Send in transactions until every recipient is accepted or refused for good, or attempts run out.
+
+        A transaction that fails transiently (4xx, a lost connection, no greeting) is repeated; recipients
+        deferred with 4xx while others were accepted get a new transaction of their own.
+        """
         started = time.perf_counter()
+        accepted: list[str] = []
+        refused: dict[str, tuple[int, str]] = {}
+        deferred: dict[str, tuple[int, str]] = {}  # the 4xx replies of the pending recipients, once some were sent
+        pending = list(recipients)
+        reply = ""
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
-            error = None
             try:
-                with self.pool.connection() as conn:
-                    conn.clean = False
-                    try:
-                        result = self._transaction(conn.smtp, recipients, data, message_id)
-                        conn.clean = True  # the server's 250 to DATA ended the transaction
-                    except _Retry as retry:
-                        if retry.reconnect:
-                            raise  # the pool closes this connection
-                        error = retry.error  # the pool resets it before its next message
-            except _Retry as retry:
-                error = retry.error
+                result = self._attempt(pending, data, message_id)
             except SmtpError as exc:
-                logger.error("sending %s to %s failed: %s", name, ", ".join(recipients), exc)
-                raise
-            if error is None:
-                elapsed = (time.perf_counter() - started) * 1000
-                logger.info("sent %s to %s %s in %.0f ms", name, ", ".join(result.accepted), result.message_id,
-                            elapsed)
-                return SendResult(result.message_id, result.accepted, result.refused, result.reply, attempt)
-            if attempt == self.attempts:
-                final = SmtpTransientError(f"giving up after {attempt} attempts: {error.message}",
-                                           code=error.code, reply=error.reply)
-                logger.error("sending %s to %s failed: %s", name, ", ".join(recipients), final)
-                raise final
-            logger.warning("sending %s: %s; retrying in %.1fs (attempt %d of %d)", name, error.message, delay,
-                           attempt + 1, self.attempts)
+                if not exc.transient or attempt == self.attempts:
+                    exc.attempts = attempt
+                    if not accepted:
+                        logger.error("sending %s to %s failed: %s", name, ", ".join(recipients), exc)
+                        raise
+                    refused.update(deferred)
+                    logger.warning("sending %s to %s failed: %s", name, ", ".join(pending), exc)
+                    break
+                what = exc.message
+            else:
+                accepted += result.accepted
+                reply = result.reply or reply
+                deferred = {rcpt: v for rcpt, v in result.refused.items() if 400 <= v[0] < 500}
+                refused.update((rcpt, v) for rcpt, v in result.refused.items() if rcpt not in deferred)
+                if not deferred or attempt == self.attempts:
+                    refused.update(deferred)
+                    break
+                pending = list(deferred)
+                what = "deferred " + ", ".join(f"{rcpt} ({code} {text})" for rcpt, (code, text) in deferred.items())
+            logger.warning("sending %s: %s; retrying in %.1fs (attempt %d of %d)", name, what, delay, attempt + 1,
+                           self.attempts)
             time.sleep(delay)
             delay = min(delay * 2, self.max_backoff)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._outcome(name, SendResult(message_id, accepted, refused, reply, attempt), started)
+
+    @staticmethod
+    def _outcome(name: str, result: SendResult, started: float) -> SendResult:
+        """The result when anyone got the message; else the error. Refused recipients are never silent."""
+        refused = ", ".join(f"{rcpt} ({code} {text})" for rcpt, (code, text) in result.refused.items())
+        if not result.accepted:
+            codes = [code for code, _ in result.refused.values()]
+            if all(400 <= code < 500 for code in codes):
+                error: SmtpError = SmtpTransientError(f"every recipient was deferred: {refused}")
+            else:
+                error = SmtpRecipientsRefused(f"the server refused every recipient: {refused}", result.refused)
+            error.attempts = result.attempts
+            logger.error("sending %s failed: %s", name, error)
+            raise error
+        if result.refused:
+            logger.warning("sent %s to %s but NOT to %s", name, ", ".join(result.accepted), refused)
+        logger.info("sent %s to %s %s in %.0f ms", name, ", ".join(result.accepted), result.message_id,
+                    (time.perf_counter() - started) * 1000)
+        return result
+
+    def _attempt(self, recipients: list[str], data: bytes, message_id: str) -> SendResult:
+        """One transaction on a pooled connection (closed by the pool when the connection is lost)."""
+        with self.pool.connection() as conn:
+            conn.clean = False
+            try:
+                result = self._transaction(conn.smtp, recipients, data, message_id)
+            except SmtpConnectionLost:
+                raise
+            except SmtpTransientError as exc:  # a 4xx: the connection stays; the pool resets it before reuse
+                deferred = exc
+            else:
+                conn.clean = bool(result.accepted)  # the server's 250 to DATA ended the transaction
+                return result
+        raise deferred
 
     def _transaction(self, smtp: smtplib.SMTP, recipients: list[str], data: bytes, message_id: str) -> SendResult:
+        """MAIL, RCPT each, DATA: the message goes only when a recipient was accepted."""
         try:
             code, reply = smtp.mail(self.config.sender)
             if code != 250:
@@ -146,17 +181,12 @@ class Mailer:
                 if code not in (250, 251):
                     refused[rcpt] = (code, _text(reply))
             if len(refused) == len(recipients):
-                if all(400 <= c < 500 for c, _ in refused.values()):
-                    raise _Retry(SmtpTransientError("every recipient was deferred", code=code, reply=_text(reply)),
-                                 reconnect=False)
-                raise SmtpRecipientsRefused(f"the server refused every recipient: {', '.join(refused)}", refused,
-                                            code=code, reply=_text(reply))
+                return SendResult(message_id, [], refused)
             code, reply = smtp.data(data)
         except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
             self._failed(exc.smtp_code, exc.smtp_error, "DATA")
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            raise _Retry(SmtpTransientError(f"connection lost before the server accepted the message ({exc})"),
-                         reconnect=True) from None
+            raise SmtpConnectionLost(f"the connection ended before the server accepted the message ({exc})") from None
         if code != 250:
             self._failed(code, reply, "the message")
         accepted = [r for r in recipients if r not in refused]
@@ -164,8 +194,10 @@ class Mailer:
 
     def _failed(self, code: int, reply: bytes | str, stage: str):
         text = _text(reply)
-        if code == 421 or 400 <= code < 500:
-            raise _Retry(SmtpTransientError(f"{stage} deferred", code=code, reply=text), reconnect=code == 421)
+        if code == 421:
+            raise SmtpConnectionLost(f"the server is closing the connection at {stage}", code=code, reply=text)
+        if 400 <= code < 500:
+            raise SmtpTransientError(f"{stage} deferred", code=code, reply=text)
         if stage == "MAIL FROM":
             raise SmtpSenderRejected(f"the server rejected the sender {self.config.sender}", code=code, reply=text)
         raise SmtpError(f"the server rejected {stage}", code=code, reply=text,
