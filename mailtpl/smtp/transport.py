@@ -55,7 +55,7 @@ class _Bounded:
 
     def _left(self) -> None:
         if self.deadline == float("inf"):
-            return  # no exchange started on this socket yet: its own timeout applies
+            return  # no exchange started on this socket yet (a STARTTLS handshake): its timeout applies
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise _Expired("timed out")
@@ -152,11 +152,6 @@ class _SMTP(smtplib.SMTP):
             text = message.decode("utf-8", "replace").replace("\n", " | ")
             logger.debug("%s << %s %s", _where(self.config), code, "***" if self.redact else text)
         return code, message
-
-    def starttls(self, **kwargs):
-        reply = super().starttls(**kwargs)
-        self.sock.deadline = time.monotonic() + self.config.timeout
-        return reply
 
     def login(self, user, password, **kwargs):
         self.redact = True
