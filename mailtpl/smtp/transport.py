@@ -116,12 +116,16 @@ class _SMTP(smtplib.SMTP):
             return sock
         try:
             tls = self.connect_tls.wrap_socket(sock, server_hostname=self.config.host, do_handshake_on_connect=False)
-            tls.deadline = deadline
-            tls.do_handshake()
-            return tls
         except BaseException:
             sock.close()
             raise
+        tls.deadline = deadline
+        try:
+            tls.do_handshake()
+        except BaseException:
+            tls.close()
+            raise
+        return tls
 
     def send(self, s):
         if self.sock is not None:  # a new exchange: a command, or the message after DATA's 354
