@@ -454,3 +454,14 @@ def test_doctor_flags_plaintext_to_a_remote_name(tmp_path, monkeypatch):
     assert flagged.exit_code == 0, flagged.output
     assert "! plaintext: mail to" in flagged.output and "SMTP_OPPORTUNISTIC_TLS" in flagged.output
     assert refused.exit_code == 1 and "✗ SmtpTlsRequiredError" in refused.output
+
+
+def test_doctor_names_a_greeting_fault_and_its_settings(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    with scripted_front([], then="421") as front:
+        for key, value in front.env().items():
+            monkeypatch.setenv(key, value)
+        result = CliRunner().invoke(main, ["doctor"])
+    assert result.exit_code == 1
+    assert f"✗ SmtpGreetingError: 127.0.0.1:{front.port} greeted with 421" in result.output
+    assert "fix: the server at SMTP_HOST:SMTP_PORT" in result.output and "SMTP_TIMEOUT" in result.output

@@ -36,9 +36,9 @@ class SmtpGreetingError(SmtpConnectError):
     """Connected, but no usable greeting: dropped, silent past SMTP_TIMEOUT, or 4xx (busy). Retried."""
 
     transient = True
-    fix = ("the server at SMTP_HOST:SMTP_PORT accepted the connection but did not greet in time: check that "
-           "SMTP_HOST and SMTP_PORT name an SMTP server and that it is not overloaded; a slow server needs a larger "
-           "SMTP_TIMEOUT (seconds)")
+    fix = ("the server at SMTP_HOST:SMTP_PORT took the connection but gave no usable greeting, also when retried: "
+           "check that SMTP_HOST and SMTP_PORT name an SMTP server and that it is not overloaded or limiting "
+           "connections; a slow server needs a larger SMTP_TIMEOUT (seconds)")
 
 
 class SmtpTlsError(SmtpError):
