@@ -75,7 +75,8 @@ HELPER_PACKS = ("standard", "sendgrid")
 def helper_pack(name: str) -> dict:
     """``helpers="standard"`` or ``"sendgrid"``: the opt-in helper packs of ``mailtpl.helpers``."""
     if name not in HELPER_PACKS:
-        raise ValueError(f"helpers={name!r}: no such helper pack (choose from {', '.join(HELPER_PACKS)}, or pass a dict)")
+        raise ValueError(f"helpers={name!r}: no such helper pack (choose from {', '.join(HELPER_PACKS)}, "
+                         "or pass a dict)")
     return dict(importlib.import_module(f".helpers.{name}", __package__).HELPERS)
 
 
