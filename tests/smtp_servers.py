@@ -136,12 +136,13 @@ class ScriptedFront:
 
     Faults: "drop" (close at once), "silent" (say nothing until the client leaves), "421" (a 421 greeting),
     "554" (a 554 greeting), "trickle" (a greeting of ``TRICKLE_BYTES`` bytes, one every ``TRICKLE_EVERY``
-    seconds). When the script is used up, connections are piped byte for byte to ``backend_port`` (a real SMTP
+    seconds), "flood" (``FLOOD_BYTES`` of "220-" lines as fast as the client reads). When the script is used up, connections are piped byte for byte to ``backend_port`` (a real SMTP
     server), or get ``then`` when there is no backend. ``seen`` lists what each connection got.
     """
 
     TRICKLE_BYTES = 200
     TRICKLE_EVERY = 0.02
+    FLOOD_BYTES = 4 << 20
 
     def __init__(self, script: list[str], backend_port: int | None = None, then: str = "drop") -> None:
         self.script = deque(script)
@@ -176,6 +177,11 @@ class ScriptedFront:
             elif fault == "trickle":
                 for byte in b"220 " + b"x" * (self.TRICKLE_BYTES - 6) + b"\r\n":
                     if self.stopping.wait(self.TRICKLE_EVERY) or not self._send(conn, bytes([byte])):
+                        return
+            elif fault == "flood":
+                line = b"220-" + b"x" * 70 + b"\r\n"
+                for _ in range(self.FLOOD_BYTES // len(line)):
+                    if self.stopping.is_set() or not self._send(conn, line):
                         return
             elif fault == "pipe":
                 self._pipe(conn)

@@ -313,6 +313,14 @@ def test_a_554_greeting_is_permanent_and_not_retried(env):
     assert front.seen == ["554"]
 
 
+def test_a_flood_of_greeting_lines_is_cut_off(env):
+    with scripted_front([], then="flood") as front, front_mailer(env, front, attempts=3, SMTP_TIMEOUT="10") as m:
+        with pytest.raises(SmtpConnectError) as info:
+            m.send_verification("ada@example.com", "1")
+    assert "sent a reply of more than 1048576 bytes instead of a greeting" in info.value.message
+    assert front.seen == ["flood"]  # not a server worth retrying
+
+
 def test_silence_with_tls_from_connect_is_a_greeting_fault_too(env):
     with scripted_front([], then="silent") as front, front_mailer(env, front, attempts=2, SMTP_TLS="true") as m:
         with pytest.raises(SmtpGreetingError) as info:

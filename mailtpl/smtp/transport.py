@@ -39,12 +39,24 @@ class _Expired(TimeoutError):
     """An exchange ran past its deadline (SMTP_TIMEOUT)."""
 
 
+class _Flooded(OSError):
+    """A reply ran past MAX_REPLY bytes."""
+
+
 class ExchangeTimeout(smtplib.SMTPServerDisconnected):
     """No complete reply within SMTP_TIMEOUT; smtplib has closed the connection."""
 
 
+class ReplyTooLong(smtplib.SMTPServerDisconnected):
+    """A reply longer than MAX_REPLY bytes (smtplib bounds a line, not the lines of a reply)."""
+
+
+MAX_REPLY = 1 << 20  # bytes a server may send in one exchange; EHLO replies are a few hundred
+
+
 class _Bounded:
-    """Socket methods that smtplib reads and writes through, bounded by ``deadline`` (a ``time.monotonic()``).
+    """Socket methods that smtplib reads and writes through, bounded by ``deadline`` (a ``time.monotonic()``)
+    and by MAX_REPLY bytes read per exchange.
 
     A socket timeout bounds one call; setting it to what is left before each
     call makes the deadline bound the whole exchange. sendall with a timeout
@@ -52,6 +64,12 @@ class _Bounded:
     """
 
     deadline = float("inf")
+    received = 0
+
+    def start(self, seconds: float) -> None:
+        """A new exchange: ``seconds`` from now, nothing read yet."""
+        self.deadline = time.monotonic() + seconds
+        self.received = 0
 
     def _left(self) -> None:
         if self.deadline == float("inf"):
@@ -63,10 +81,14 @@ class _Bounded:
 
     def recv_into(self, buffer, nbytes=0, flags=0):
         self._left()
+        if self.received > MAX_REPLY:
+            raise _Flooded("reply too long")
         try:
-            return super().recv_into(buffer, nbytes, flags)
+            count = super().recv_into(buffer, nbytes, flags)
         except TimeoutError as exc:
             raise _Expired("timed out") from exc
+        self.received += count
+        return count
 
     def sendall(self, data, flags=0):
         self._left()
@@ -111,7 +133,7 @@ class _SMTP(smtplib.SMTP):
         plain = super()._get_socket(host, port, timeout)
         sock = _BoundedSocket(plain.family, plain.type, plain.proto, fileno=plain.detach())
         sock.settimeout(timeout)
-        sock.deadline = deadline
+        sock.deadline = deadline  # connect, TLS and greeting are one exchange
         if self.connect_tls is None:
             return sock
         try:
@@ -129,7 +151,7 @@ class _SMTP(smtplib.SMTP):
 
     def send(self, s):
         if self.sock is not None:  # a new exchange: a command, or the message after DATA's 354
-            self.sock.deadline = time.monotonic() + self.config.timeout
+            self.sock.start(self.config.timeout)
         try:
             return super().send(s)
         except smtplib.SMTPServerDisconnected as exc:
@@ -151,6 +173,8 @@ class _SMTP(smtplib.SMTP):
             if isinstance(exc.__context__, _Expired):
                 raise ExchangeTimeout(f"no complete reply from {_where(self.config)} within "
                                       f"{_seconds(self.config)}") from None
+            if isinstance(exc.__context__, _Flooded):
+                raise ReplyTooLong(f"{_where(self.config)} sent a reply of more than {MAX_REPLY} bytes") from None
             raise
         if logger.isEnabledFor(logging.DEBUG):
             text = message.decode("utf-8", "replace").replace("\n", " | ")
@@ -264,6 +288,9 @@ def _connect(config: SmtpConfig, report: Report) -> smtplib.SMTP:
                                    fix="check SMTP_HOST and SMTP_PORT: something other than an SMTP server "
                                        "listens there") from None
         raise SmtpConnectError(f"{where} refuses service", code=exc.smtp_code, reply=reply) from None
+    except ReplyTooLong as exc:
+        raise SmtpConnectError(f"{exc} instead of a greeting",
+                               fix="check SMTP_HOST and SMTP_PORT: this is not a working SMTP server") from None
     except (ExchangeTimeout, _Expired):
         if not config.tls and speaks_tls(config):
             raise SmtpTlsError(f"connected to {where}, but no SMTP greeting within {_seconds(config)}: the port "
