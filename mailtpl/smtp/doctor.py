@@ -39,6 +39,8 @@ def diagnose(environ=None, dotenv: str | None = ".env", to: str | None = None,
                  "; ".join(f"{k}: {v}" for k, v in exc.problems.items())))
         return steps
     mode = "TLS from connect" if config.tls else "plain, then STARTTLS"
+    if config.require_tls:
+        mode += ", TLS required"
     add(Step("config", True, f"{config.host}:{config.port}, {mode}, "
                              f"{'login as ' + config.username if config.auth else 'no login'}, from {config.sender}"))
     try:
