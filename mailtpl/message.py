@@ -92,12 +92,13 @@ def _body(content: str) -> tuple[str, bytes]:
 
 def compose(rendered: RenderedEmail, *, to: str | Iterable[str], sender: str, sender_name: str,
             reply_to: str | Iterable[str] | None = None, headers: Mapping[str, str] | None = None,
-            date: datetime | None = None) -> Composed:
+            date: datetime | None = None, message_id: str | None = None) -> Composed:
     """multipart/alternative (text first: clients show the last part they can), UTF-8, checked headers."""
     sender = check_address(sender, "sender (SMTP_SENDER)")
     recipients = _addresses(to, "to")
     subject = check_header(rendered.subject, "subject")
-    message_id = email.utils.make_msgid(domain=sender.rsplit("@", 1)[1])
+    message_id = check_header(message_id, "Message-ID") if message_id else email.utils.make_msgid(
+        domain=sender.rsplit("@", 1)[1])
     fields = [("From", format_sender(sender_name, sender)), ("To", ", ".join(recipients))]
     if reply_to:
         fields.append(("Reply-To", ", ".join(_addresses(reply_to, "reply_to"))))

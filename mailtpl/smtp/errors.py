@@ -61,3 +61,13 @@ class SmtpRecipientsRefused(SmtpError):
 
 class SmtpTransientError(SmtpError):
     fix = "the server asked to try again later (4xx); mailtpl retried and gave up: try again later"
+
+
+class SmtpDailyLimitError(SmtpError):
+    """SMTP_DAILY_LIMIT messages went out today (UTC); ``retry_after`` is the seconds until the next day."""
+
+    fix = "SMTP_DAILY_LIMIT messages were sent today (UTC day): wait for the next day, or raise SMTP_DAILY_LIMIT"
+
+    def __init__(self, message: str, retry_after: float, **kwargs) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)

@@ -1,0 +1,212 @@
+"""What ``Mailer`` and ``AsyncMailer`` share: one transaction's logic, what a reply means, the retry policy.
+
+The transaction is written once, without I/O (a generator that yields the
+command to run and receives the server's reply); each mailer drives it over its
+own connection. A message counts as sent only after the server's 250 to DATA.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Generator, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from email.message import EmailMessage
+from email.utils import getaddresses
+
+from ..environment import Environment
+from ..links import invitation_link, reset_password_link
+from ..message import SMTP_WIRE
+from .config import SmtpConfig
+from .dkim import DkimSigner
+from .ratelimit import Limiter, RateLimiter
+from .errors import SmtpError, SmtpRecipientsRefused, SmtpSenderRejected, SmtpTransientError
+
+logger = logging.getLogger("mailtpl")
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message_id: str
+    accepted: list[str]
+    refused: dict[str, tuple[int, str]] = field(default_factory=dict)
+    reply: str = ""  # the server's reply to DATA, e.g. "250 2.0.0 Ok: queued as 4Bx..."
+    attempts: int = 1
+
+
+class Retry(Exception):
+    """A transient failure: try again (on a new connection when ``reconnect``)."""
+
+    def __init__(self, error: SmtpError, reconnect: bool) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.reconnect = reconnect
+
+
+def lost(exc: BaseException) -> Retry:
+    return Retry(SmtpTransientError(f"connection lost before the server accepted the message ({exc})"),
+                 reconnect=True)
+
+
+@dataclass(frozen=True)
+class Reply:
+    code: int
+    text: str
+    stage: str = ""  # for DATA: "DATA" when the command itself was refused, else "the message"
+
+
+Command = tuple[str, str | bytes]  # ("MAIL", sender) | ("RCPT", address) | ("DATA", message bytes)
+
+
+def text_of(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+def transaction(sender: str, recipients: list[str], data: bytes,
+                message_id: str) -> Generator[Command, Reply, SendResult]:
+    """MAIL, RCPT for each recipient, DATA; raises :class:`Retry` or a typed :class:`SmtpError`."""
+    reply = yield ("MAIL", sender)
+    if reply.code != 250:
+        raise reply_error(reply, "MAIL FROM", sender)
+    refused: dict[str, tuple[int, str]] = {}
+    for rcpt in recipients:
+        reply = yield ("RCPT", rcpt)
+        if reply.code not in (250, 251):
+            refused[rcpt] = (reply.code, reply.text)
+    if len(refused) == len(recipients):
+        if all(400 <= code < 500 for code, _ in refused.values()):
+            raise Retry(SmtpTransientError("every recipient was deferred", code=reply.code, reply=reply.text),
+                        reconnect=False)
+        raise SmtpRecipientsRefused(f"the server refused every recipient: {', '.join(refused)}", refused,
+                                    code=reply.code, reply=reply.text)
+    reply = yield ("DATA", data)
+    if reply.code != 250:
+        raise reply_error(reply, reply.stage or "the message", sender)
+    accepted = [r for r in recipients if r not in refused]
+    return SendResult(message_id, accepted, refused, f"{reply.code} {reply.text}")
+
+
+def reply_error(reply: Reply, stage: str, sender: str) -> Exception:
+    """4xx: :class:`Retry` (on a new connection after 421); 5xx: the typed error that says what to change."""
+    if 400 <= reply.code < 500:
+        return Retry(SmtpTransientError(f"{stage} deferred", code=reply.code, reply=reply.text),
+                     reconnect=reply.code == 421)
+    if stage == "MAIL FROM":
+        return SmtpSenderRejected(f"the server rejected the sender {sender}", code=reply.code, reply=reply.text)
+    return SmtpError(f"the server rejected {stage}", code=reply.code, reply=reply.text,
+                     fix="the server refused this message permanently (5xx); its reply says why")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a transient failure is retried: bounded exponential backoff."""
+
+    attempts: int = 4
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("attempts must be at least 1")
+
+
+class Attempts:
+    """The attempts at one message: says how long to wait before the next, gives up, and logs each outcome."""
+
+    def __init__(self, policy: RetryPolicy, name: str, recipients: list[str]) -> None:
+        self.policy = policy
+        self.name = name
+        self.recipients = recipients
+        self.number = 1
+        self.delay = policy.backoff
+        self.started = time.perf_counter()
+
+    def retry_after(self, error: SmtpError) -> float:
+        """Seconds to wait before trying again; raises :class:`SmtpTransientError` when no attempt is left."""
+        if self.number >= self.policy.attempts:
+            final = error if self.policy.attempts == 1 else SmtpTransientError(
+                f"giving up after {self.number} attempts: {error.message}", code=error.code, reply=error.reply)
+            self.failed(final)
+            raise final
+        delay = self.delay
+        logger.warning("sending %s: %s; retrying in %.1fs (attempt %d of %d)", self.name, error.message, delay,
+                       self.number + 1, self.policy.attempts)
+        self.number += 1
+        self.delay = min(self.delay * 2, self.policy.max_backoff)
+        return delay
+
+    def failed(self, error: Exception) -> None:
+        logger.error("sending %s to %s failed: %s", self.name, ", ".join(self.recipients), error)
+
+    def sent(self, result: SendResult) -> SendResult:
+        elapsed = (time.perf_counter() - self.started) * 1000
+        logger.info("sent %s to %s %s in %.0f ms", self.name, ", ".join(result.accepted), result.message_id,
+                    elapsed)
+        return replace(result, attempts=self.number)
+
+
+class BaseMailer:
+    """Rendering, composing, signing and the three emails: everything but the I/O of sending."""
+
+    def __init__(self, env: Environment, config: SmtpConfig, *, pool_size: int = 4, attempts: int = 4,
+                 backoff: float = 0.5, max_backoff: float = 8.0, limiter: Limiter | None = None) -> None:
+        self.env = env
+        self.config = config
+        self.pool_size = pool_size
+        self.retry = RetryPolicy(attempts, backoff, max_backoff)
+        self.limiter = limiter if limiter is not None else RateLimiter.from_config(config)
+        self.signer = DkimSigner.from_config(config)
+
+    # -- the three emails -------------------------------------------------------------------------
+    def send_verification(self, email: str, code: str):
+        return self.send("verification", email, {"code": code})
+
+    def send_reset_password(self, email: str, code: str):
+        return self.send("resetPassword", email, {"link": reset_password_link(self._base_url(), code, email)})
+
+    def send_invitation(self, email: str, code: str):
+        return self.send("invitation", email, {"link": invitation_link(self._base_url(), code, email)})
+
+    def _base_url(self) -> str:
+        base = self.env.admin_url()
+        if not base:
+            raise ValueError("links need the admin web address: set ADMIN_WEB_URL (or Environment(base_url=...))")
+        return base
+
+    def send(self, name: str, to: str | Iterable[str], context: Mapping | None = None, *,
+             reply_to: str | Iterable[str] | None = None, message_id: str | None = None, **headers: str):
+        raise NotImplementedError
+
+    # -- composing ----------------------------------------------------------------------------------
+    def _compose(self, name: str, to, context, reply_to, message_id: str | None, headers: dict) -> Outgoing:
+        """Extra headers: ``X_Tag="v"`` becomes ``X-Tag: v``."""
+        composed = self.env.compose(name, context, to=to, sender=self.config.sender, reply_to=reply_to,
+                                    message_id=message_id,
+                                    headers={key.replace("_", "-"): value for key, value in headers.items()})
+        return self._outgoing(composed.wire, composed.recipients, composed.message_id, name)
+
+    def _compose_message(self, msg: EmailMessage, name: str) -> Outgoing:
+        """A message built elsewhere goes to its To, Cc and Bcc (Bcc is not shown to anyone)."""
+        recipients = [addr for _, addr in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", [])
+                                                         + msg.get_all("Bcc", [])) if addr]
+        if not recipients:
+            raise ValueError("the message has no recipient (To, Cc or Bcc)")
+        if "Bcc" in msg:
+            msg = copy.copy(msg)
+            del msg["Bcc"]
+        return self._outgoing(msg.as_bytes(policy=SMTP_WIRE), recipients, str(msg["Message-ID"] or ""), name)
+
+    def _outgoing(self, wire: bytes, recipients: list[str], message_id: str, name: str) -> Outgoing:
+        if self.signer is not None:
+            wire = self.signer.sign(wire)
+        return Outgoing(wire, recipients, message_id, name)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready for the wire (signed when DKIM is configured), with its envelope."""
+
+    data: bytes
+    recipients: list[str]
+    message_id: str
+    name: str
