@@ -59,7 +59,7 @@ async def open_connection(config: SmtpConfig, *, starttls: bool = True) -> Async
     """Connect, EHLO, STARTTLS (when SMTP_TLS=false and offered), AUTH (when configured)."""
     where = f"{config.host}:{config.port}"
     smtp = aiosmtplib.SMTP(hostname=config.host, port=config.port, use_tls=config.tls, start_tls=False,
-                           tls_context=tls_context(config), timeout=config.timeout)
+                           tls_context=tls_context(config) if config.tls else None, timeout=config.timeout)
     try:
         await _greeted(smtp, config, where)
         await smtp.ehlo()

@@ -1,0 +1,137 @@
+"""Issue 16: mailtpl.celery with a real redis-server and a real worker process (4 prefork children).
+
+200 tasks while the SMTP server drops 5% of transactions and answers 451 to
+some: each message is delivered exactly once (counted by the server), the 5xx
+ones are reported as failed tasks, none is lost; a task run twice with the
+same key sends once. redis-server comes from Debian (/usr/bin/redis-server).
+"""
+import collections
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("celery")
+import redis  # noqa: E402
+
+from mailtpl.celery import idempotency_key  # noqa: E402
+from tests.celery_app import app, send  # noqa: E402
+from tests.smtp_servers import free_port, smtp_server  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+REDIS = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(REDIS is None, reason="redis-server is not installed (apt-get install redis-server)")
+
+
+class Flaky:
+    """Drops 5% of transactions before its 250 and answers 451 to 8% (seeded); 550 for bounce@ recipients."""
+
+    def __init__(self) -> None:
+        self.random = random.Random(16)
+        self.delivered: collections.Counter = collections.Counter()
+        self.dropped = self.deferred = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("bounce"):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        roll = self.random.random()
+        if roll < 0.05:
+            self.dropped += 1
+            server.transport.close()
+            return "421 dropped"
+        if roll < 0.13:
+            self.deferred += 1
+            return "451 4.3.0 try again later"
+        message_id = next(line for line in envelope.content.split(b"\r\n") if line.startswith(b"Message-ID:"))
+        self.delivered[message_id.split(b":", 1)[1].strip().decode()] += 1
+        return "250 2.0.0 Ok: queued"
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+                               "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(10)
+
+
+@pytest.fixture
+def worker(tmp_path, redis_url, monkeypatch):
+    """An SMTP server with faults, and a celery worker process sending to it."""
+    handler = Flaky()
+    with smtp_server(tmp_path) as server:
+        server.controller.handler = handler
+        env = dict(os.environ, CELERY_BROKER_URL=redis_url, CELERY_RESULT_BACKEND=redis_url,
+                   MAILTPL_TEMPLATES=str(ROOT / "templates"), ADMIN_WEB_URL="https://fb.example.org",
+                   PYTHONPATH=str(ROOT), **server.env(SMTP_TIMEOUT="5"))
+        process = subprocess.Popen([sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker",
+                                    "--concurrency", "4", "--pool", "prefork", "--loglevel", "WARNING",
+                                    "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                                   cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   text=True)
+        monkeypatch.setattr(app.conf, "broker_url", redis_url)
+        monkeypatch.setattr(app.conf, "result_backend", redis_url)
+        try:
+            yield handler, redis_url
+        finally:
+            process.terminate()
+            process.wait(30)
+
+
+def test_200_tasks_through_faults_are_each_delivered_once(worker):
+    handler, redis_url = worker
+    tasks = {}
+    for i in range(200):
+        to = f"bounce{i}@example.com" if i % 50 == 7 else f"user{i}@example.com"
+        tasks[i] = send.delay("verification", to, {"code": f"{i:06d}"})
+    outcomes = {}
+    for i, task in tasks.items():
+        try:
+            outcomes[i] = task.get(timeout=60, propagate=True)
+        except Exception as exc:  # noqa: BLE001 - a failed task, reported
+            outcomes[i] = exc
+    bounced = {i for i in tasks if i % 50 == 7}
+    failed = {i for i, outcome in outcomes.items() if isinstance(outcome, Exception)}
+    assert failed == bounced  # 5xx: reported as failures, not retried
+    assert all("refused every recipient" in str(outcomes[i]) for i in bounced)
+    delivered_ids = {outcomes[i]["message_id"] for i in tasks if i not in bounced}
+    assert set(handler.delivered) == delivered_ids and len(delivered_ids) == 196  # nothing lost
+    assert set(handler.delivered.values()) == {1}  # nothing twice
+    assert handler.dropped > 0 and handler.deferred > 0  # the faults did happen and were retried
+    assert any(outcomes[i]["duplicate"] is False for i in tasks if i not in bounced)
+    # The 250 to DATA was recorded under each key, in the broker's Redis.
+    keys = redis.Redis.from_url(redis_url).keys("mailtpl:sent:*")
+    assert len(keys) == 196
+
+
+def test_a_task_run_twice_with_the_same_key_sends_once(worker):
+    handler, _ = worker
+    data = {"code": "424242"}
+    first, second = (send.delay("verification", "twice@example.com", data) for _ in range(2))
+    explicit = [send.apply_async(("verification", "grace@example.com", {"code": str(n)}), {"key": "invite-7"})
+                for n in range(3)]  # different data, one key: one message
+    results = [task.get(timeout=60) for task in (first, second, *explicit)]
+    assert sorted(r["duplicate"] for r in results[:2]) == [False, True]
+    assert sorted(r["duplicate"] for r in results[2:]) == [False, True, True]
+    assert len({r["message_id"] for r in results[:2]}) == 1
+    assert results[0]["key"] == idempotency_key("verification", "twice@example.com", data)
+    assert sum(handler.delivered.values()) == 2 and set(handler.delivered.values()) == {1}
