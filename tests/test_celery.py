@@ -8,10 +8,8 @@ same key sends once. redis-server comes from Debian (/usr/bin/redis-server).
 import collections
 import os
 import random
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,11 +19,11 @@ import redis  # noqa: E402
 
 from mailtpl.celery import idempotency_key  # noqa: E402
 from tests.celery_app import app, send  # noqa: E402
-from tests.smtp_servers import free_port, smtp_server  # noqa: E402
+from tests.redis_server import needs_redis, redis_server  # noqa: E402
+from tests.smtp_servers import smtp_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-REDIS = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(REDIS is None, reason="redis-server is not installed (apt-get install redis-server)")
+pytestmark = needs_redis
 
 
 class Flaky:
@@ -58,20 +56,8 @@ class Flaky:
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
-    port = free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
-                               "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(10)
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -39,9 +40,11 @@ def _over(daily: int, retry_after: float) -> SmtpDailyLimitError:
 class RateLimiter:
     """Per process, shared by its threads and tasks."""
 
-    def __init__(self, per_second: float | None = None, daily: int | None = None) -> None:
+    def __init__(self, per_second: float | None = None, daily: int | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = 1 / per_second if per_second else 0.0
         self.daily = daily
+        self.clock = clock
         self._lock = threading.Lock()
         self._next = 0.0  # monotonic time of the next free slot
         self._day = ""
@@ -62,7 +65,7 @@ class RateLimiter:
                 if self._count >= self.daily:
                     raise _over(self.daily, left)
                 self._count += 1
-            now = time.monotonic()
+            now = self.clock()
             start = max(now, self._next)
             self._next = start + self.interval
             return start - now
