@@ -64,7 +64,7 @@ def redis_url(tmp_path_factory):
 def worker(tmp_path, redis_url, monkeypatch):
     """An SMTP server with faults, and a celery worker process sending to it."""
     handler = Flaky()
-    with smtp_server(tmp_path) as server:
+    with smtp_server(tmp_path) as server, (tmp_path / "worker.log").open("w") as log:
         server.controller.handler = handler
         env = dict(os.environ, CELERY_BROKER_URL=redis_url, CELERY_RESULT_BACKEND=redis_url,
                    MAILTPL_TEMPLATES=str(ROOT / "templates"), ADMIN_WEB_URL="https://fb.example.org",
@@ -72,8 +72,8 @@ def worker(tmp_path, redis_url, monkeypatch):
         process = subprocess.Popen([sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker",
                                     "--concurrency", "4", "--pool", "prefork", "--loglevel", "WARNING",
                                     "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                                   cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                   text=True)
+                                   cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=log)
         monkeypatch.setattr(app.conf, "broker_url", redis_url)
         monkeypatch.setattr(app.conf, "result_backend", redis_url)
         try:
