@@ -141,6 +141,8 @@ def doctor(to: str | None, env_file: str, records: bool) -> None:
 def preview(templates: str, host: str, port: int) -> None:
     """Serve the live preview: edit a template, the open page re-renders."""
     from .environment import Environment
+    from werkzeug.serving import make_server
+
     from .preview import create_app
     from .smtp.transport import is_loopback
 
@@ -148,6 +150,9 @@ def preview(templates: str, host: str, port: int) -> None:
         click.secho(f"warning: listening on {host}: anyone who can reach this machine sees your emails "
                     "and can send test mail through your SMTP settings", fg="yellow", err=True)
     env = Environment(templates)
-    app = create_app(env)
-    click.echo(f"previewing {env.root}/ on http://{host}:{port}/ (Ctrl-C to stop)")
-    app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
+    server = make_server(host, port, create_app(env, host=host), threaded=True)  # no development banner
+    click.echo(f"previewing {env.root}/ on http://{host}:{server.server_port}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
