@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 
@@ -33,6 +34,7 @@ from .smtp.ratelimit import RedisRateLimiter
 
 SENT_TTL = 7 * 24 * 3600  # how long a key is remembered as sent: longer than any retry schedule
 LOCK_TTL = 600  # a worker that dies while sending holds the key this long at most
+_UNLOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
 
 def idempotency_key(name: str, to: str | Iterable[str], data: Mapping | None) -> str:
@@ -60,6 +62,7 @@ class _Worker:
                 raise ValueError(f"mailtpl.celery keeps idempotency keys in Redis: the broker is {url!r}; "
                                  "use a Redis broker or set MAILTPL_REDIS_URL")
             self.redis = redis.Redis.from_url(url)
+            self.unlock = self.redis.register_script(_UNLOCK)  # only the lock this worker holds
             config = SmtpConfig.from_env()
             limiter = (RedisRateLimiter(self.redis, config.rate_limit, config.daily_limit)
                        if config.rate_limit or config.daily_limit else None)
@@ -82,8 +85,8 @@ def register(app: Celery, *, retry_backoff: int = 2, retry_backoff_max: int = 60
         """Render and send email ``name``; returns the SendResult as a dict (``duplicate``: sent before)."""
         state = worker.get()
         key = key or idempotency_key(name, to, data)
-        sent_key, lock_key = f"mailtpl:sent:{key}", f"mailtpl:sending:{key}"
-        if not state.redis.set(lock_key, self.request.id or "-", nx=True, ex=LOCK_TTL):
+        sent_key, lock_key, token = f"mailtpl:sent:{key}", f"mailtpl:sending:{key}", uuid.uuid4().hex
+        if not state.redis.set(lock_key, token, nx=True, ex=LOCK_TTL):
             raise self.retry(countdown=1 + self.request.retries % 4, max_retries=None)  # another worker sends it
         try:
             if done := state.redis.get(sent_key):
@@ -97,7 +100,7 @@ def register(app: Celery, *, retry_backoff: int = 2, retry_backoff_max: int = 60
             state.redis.set(sent_key, json.dumps(record), ex=SENT_TTL)  # after the server's 250 to DATA
             return {**record, "duplicate": False}
         finally:
-            state.redis.delete(lock_key)
+            state.unlock(keys=[lock_key], args=[token])
 
     return send
 

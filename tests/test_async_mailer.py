@@ -256,3 +256,13 @@ def test_many_tasks_share_a_pool_of_four(tmp_path, env):
     received = sorted(addr for _, rcpts in server.recorder.envelopes for addr in rcpts)
     assert received == sorted(f"user{i}@example.com" for i in range(200))  # each exactly once
     assert len({r.message_id for r in results}) == 200 and sum(r.attempts for r in results) == 202
+
+
+def test_debug_log_shows_the_transaction(tmp_path, env, caplog):
+    caplog.set_level(logging.DEBUG, logger="mailtpl")
+    with smtp_server(tmp_path) as server:
+        m = mailer(env, server.env())
+        send(m, lambda: m.send_verification("ada@example.com", "1"))
+    log = [r.getMessage().split(" ", 1)[1] for r in caplog.records if r.levelno == logging.DEBUG]
+    assert log[:2] == [f">> MAIL FROM:<{SENDER}>", "<< 250 OK"] and log[2] == ">> RCPT TO:<ada@example.com>"
+    assert log[4].startswith(">> DATA (") and log[5].startswith("<< 250 2.0.0 Ok")

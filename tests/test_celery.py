@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("celery")
 import redis  # noqa: E402
 
-from mailtpl.celery import idempotency_key  # noqa: E402
+from mailtpl.celery import idempotency_key, message_id_for  # noqa: E402
 from tests.celery_app import app, send  # noqa: E402
 from tests.redis_server import needs_redis, redis_server  # noqa: E402
 from tests.smtp_servers import smtp_server  # noqa: E402
@@ -120,4 +120,6 @@ def test_a_task_run_twice_with_the_same_key_sends_once(worker):
     assert sorted(r["duplicate"] for r in results[2:]) == [False, True, True]
     assert len({r["message_id"] for r in results[:2]}) == 1
     assert results[0]["key"] == idempotency_key("verification", "twice@example.com", data)
+    assert results[0]["message_id"] == message_id_for(results[0]["key"], "no-reply@fb.example.org")
+    assert results[2]["key"] == "invite-7"
     assert sum(handler.delivered.values()) == 2 and set(handler.delivered.values()) == {1}

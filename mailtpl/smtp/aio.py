@@ -188,7 +188,7 @@ class AsyncMailer(BaseMailer):
     """``async with AsyncMailer(env, config) as mailer: await mailer.send_verification(...)``."""
 
     def __init__(self, env: Environment, config: SmtpConfig, *, pool_size: int = 4, **options) -> None:
-        super().__init__(env, config, pool_size=pool_size, **options)
+        super().__init__(env, config, **options)
         self.pool = AsyncPool(config, size=pool_size)
 
     async def close(self) -> None:
@@ -255,6 +255,10 @@ async def _run(smtp: aiosmtplib.SMTP, steps) -> SendResult:
     try:
         verb, arg = next(steps)
         while True:
+            word = {"MAIL": "FROM", "RCPT": "TO"}.get(verb)
+            line = f"{verb} {word}:<{arg}>" if word else f"DATA ({len(arg)} bytes)"
+            if debug := logger.isEnabledFor(logging.DEBUG):
+                logger.debug("%s:%s >> %s", smtp.hostname, smtp.port, line)
             try:
                 if verb == "DATA":
                     try:
@@ -263,11 +267,12 @@ async def _run(smtp: aiosmtplib.SMTP, steps) -> SendResult:
                         response = exc
                     reply = Reply(response.code, response.message, "the message")
                 else:
-                    word = b"FROM:" if verb == "MAIL" else b"TO:"
-                    response = await smtp.execute_command(verb.encode(), word + b"<" + arg.encode() + b">")
+                    response = await smtp.execute_command(*line.encode().split(b" ", 1))
                     reply = Reply(response.code, response.message)
             except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
                 raise lost(exc) from None
+            if debug:
+                logger.debug("%s:%s << %s %s", smtp.hostname, smtp.port, reply.code, reply.text.replace("\n", " | "))
             verb, arg = steps.send(reply)
     except StopIteration as done:
         return done.value

@@ -148,11 +148,11 @@ class Attempts:
 class BaseMailer:
     """Rendering, composing, signing and the three emails: everything but the I/O of sending."""
 
-    def __init__(self, env: Environment, config: SmtpConfig, *, pool_size: int = 4, attempts: int = 4,
-                 backoff: float = 0.5, max_backoff: float = 8.0, limiter: Limiter | None = None) -> None:
+    def __init__(self, env: Environment, config: SmtpConfig, *, attempts: int = 4, backoff: float = 0.5,
+                 max_backoff: float = 8.0, limiter: Limiter | None = None) -> None:
+        """``limiter``: default from SMTP_RATE_LIMIT / SMTP_DAILY_LIMIT, per process."""
         self.env = env
         self.config = config
-        self.pool_size = pool_size
         self.retry = RetryPolicy(attempts, backoff, max_backoff)
         self.limiter = limiter if limiter is not None else RateLimiter.from_config(config)
         self.signer = DkimSigner.from_config(config)

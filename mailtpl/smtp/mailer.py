@@ -20,7 +20,7 @@ class Mailer(BaseMailer):
     """Sends from threads through a bounded pool of smtplib connections."""
 
     def __init__(self, env, config, *, pool_size: int = 4, **options) -> None:
-        super().__init__(env, config, pool_size=pool_size, **options)
+        super().__init__(env, config, **options)
         self.pool = SmtpPool(config, size=pool_size)
 
     def close(self) -> None:
