@@ -10,6 +10,8 @@ import os
 import random
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,27 +62,31 @@ def redis_url(tmp_path_factory):
         yield url
 
 
-@pytest.fixture
-def worker(tmp_path, redis_url, monkeypatch):
-    """An SMTP server with faults, and a celery worker process sending to it."""
-    handler = Flaky()
+@contextmanager
+def running_worker(tmp_path, redis_url, handler, **settings):
+    """An SMTP server with ``handler``, and a celery worker process (4 children) sending to it."""
+    redis.Redis.from_url(redis_url).flushall()  # nothing queued or recorded by an earlier test
     with smtp_server(tmp_path) as server, (tmp_path / "worker.log").open("w") as log:
         server.controller.handler = handler
         env = dict(os.environ, CELERY_BROKER_URL=redis_url, CELERY_RESULT_BACKEND=redis_url,
                    MAILTPL_TEMPLATES=str(ROOT / "templates"), ADMIN_WEB_URL="https://fb.example.org",
-                   PYTHONPATH=str(ROOT), **server.env(SMTP_TIMEOUT="5"))
+                   PYTHONPATH=str(ROOT), **server.env(SMTP_TIMEOUT="5", **settings))
         process = subprocess.Popen([sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker",
                                     "--concurrency", "4", "--pool", "prefork", "--loglevel", "WARNING",
                                     "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                                   cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=log)
-        monkeypatch.setattr(app.conf, "broker_url", redis_url)
-        monkeypatch.setattr(app.conf, "result_backend", redis_url)
+                                   cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        app.conf.update(broker_url=redis_url, result_backend=redis_url)
         try:
-            yield handler, redis_url
+            yield handler
         finally:
             process.terminate()
             process.wait(30)
+
+
+@pytest.fixture
+def worker(tmp_path, redis_url):
+    with running_worker(tmp_path, redis_url, Flaky()) as handler:
+        yield handler, redis_url
 
 
 def test_200_tasks_through_faults_are_each_delivered_once(worker):
@@ -123,3 +129,35 @@ def test_a_task_run_twice_with_the_same_key_sends_once(worker):
     assert results[0]["message_id"] == message_id_for(results[0]["key"], "no-reply@fb.example.org")
     assert results[2]["key"] == "invite-7"
     assert sum(handler.delivered.values()) == 2 and set(handler.delivered.values()) == {1}
+
+
+class Timed:
+    """Accepts everything and notes when each message arrived."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[float] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.arrivals.append(time.monotonic())
+        return "250 2.0.0 Ok: queued"
+
+
+def test_rate_and_daily_limits_hold_across_worker_processes(tmp_path, redis_url):
+    handler = Timed()
+    with running_worker(tmp_path, redis_url, handler, SMTP_RATE_LIMIT="5", SMTP_DAILY_LIMIT="6"):
+        tasks = [send.delay("verification", f"limited{i}@example.com", {"code": str(i)}) for i in range(8)]
+        done = []
+        for _ in range(600):  # up to 60 s for the six the cap allows
+            done = [task for task in tasks if task.ready()]
+            if len(done) == 6:
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)  # the two over the cap are waiting for the next UTC day, not sent
+        assert len(done) == 6 and len(handler.arrivals) == 6
+        waiting = [task for task in tasks if task not in done]
+        assert {task.state for task in waiting} == {"RETRY"}
+        for task in waiting:
+            task.forget()  # stop listening for results this Redis will not outlive
+    # 5 per second for all workers together: the six start 0.2 s apart (arrivals vary by each transaction's
+    # own duration, a new connection's included; without the limit, four workers deliver six within ~50 ms).
+    assert max(handler.arrivals) - min(handler.arrivals) >= 5 * 0.2 - 0.2
