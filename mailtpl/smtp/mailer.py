@@ -11,6 +11,8 @@ import time
 from collections.abc import Iterable, Mapping
 from email.message import EmailMessage
 
+from ..environment import Environment
+from .config import SmtpConfig
 from .delivery import Attempts, BaseMailer, Outgoing, Reply, Retry, SendResult, lost, text_of, transaction
 from .errors import SmtpError
 from .pool import SmtpPool
@@ -19,7 +21,7 @@ from .pool import SmtpPool
 class Mailer(BaseMailer):
     """Sends from threads through a bounded pool of smtplib connections."""
 
-    def __init__(self, env, config, *, pool_size: int = 4, **options) -> None:
+    def __init__(self, env: Environment, config: SmtpConfig, *, pool_size: int = 4, **options) -> None:
         super().__init__(env, config, **options)
         self.pool = SmtpPool(config, size=pool_size)
 
