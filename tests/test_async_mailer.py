@@ -266,3 +266,13 @@ def test_debug_log_shows_the_transaction(tmp_path, env, caplog):
     log = [r.getMessage().split(" ", 1)[1] for r in caplog.records if r.levelno == logging.DEBUG]
     assert log[:2] == [f">> MAIL FROM:<{SENDER}>", "<< 250 OK"] and log[2] == ">> RCPT TO:<ada@example.com>"
     assert log[4].startswith(">> DATA (") and log[5].startswith("<< 250 2.0.0 Ok")
+
+
+def test_send_message_sends_bcc_without_showing_it(tmp_path, env):
+    msg = env.message("verification", {"code": "1"}, to="ada@example.com", sender=SENDER)
+    msg["Bcc"] = "audit@example.com"
+    with smtp_server(tmp_path) as server:
+        m = mailer(env, server.env())
+        send(m, lambda: m.send_message(msg))
+    assert server.recorder.envelopes == [(SENDER, ["ada@example.com", "audit@example.com"])]
+    assert server.recorder.messages[0]["Bcc"] is None
