@@ -146,16 +146,14 @@ def test_rate_and_daily_limits_hold_across_worker_processes(tmp_path, redis_url)
     handler = Timed()
     with running_worker(tmp_path, redis_url, handler, SMTP_RATE_LIMIT="5", SMTP_DAILY_LIMIT="6"):
         tasks = [send.delay("verification", f"limited{i}@example.com", {"code": str(i)}) for i in range(8)]
-        done = []
-        for _ in range(600):  # up to 60 s for the six the cap allows
-            done = [task for task in tasks if task.ready()]
-            if len(done) == 6:
+        states: list[str] = []
+        for _ in range(600):  # up to 60 s: six sent, the two over the cap waiting for the next UTC day
+            states = sorted(task.state for task in tasks)
+            if states == ["RETRY"] * 2 + ["SUCCESS"] * 6:
                 break
             time.sleep(0.1)
-        time.sleep(0.5)  # the two over the cap are waiting for the next UTC day, not sent
-        assert len(done) == 6 and len(handler.arrivals) == 6
-        waiting = [task for task in tasks if task not in done]
-        assert {task.state for task in waiting} == {"RETRY"}
+        assert states == ["RETRY"] * 2 + ["SUCCESS"] * 6 and len(handler.arrivals) == 6
+        waiting = [task for task in tasks if task.state == "RETRY"]
         for task in waiting:
             task.forget()  # stop listening for results this Redis will not outlive
     # 5 per second for all workers together: the six start 0.2 s apart (arrivals vary by each transaction's
