@@ -16,7 +16,7 @@ from email.utils import getaddresses
 
 from ..environment import Environment
 from ..links import invitation_link, reset_password_link
-from ..message import SMTP_WIRE
+from ..message import SMTP_WIRE, check_address
 from .config import SmtpConfig
 from .dkim import DkimSigner
 from .ratelimit import Limiter, RateLimiter
@@ -187,8 +187,8 @@ class BaseMailer:
 
     def _compose_message(self, msg: EmailMessage, name: str) -> Outgoing:
         """A message built elsewhere goes to its To, Cc and Bcc (Bcc is not shown to anyone)."""
-        recipients = [addr for _, addr in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", [])
-                                                         + msg.get_all("Bcc", [])) if addr]
+        recipients = [check_address(addr, "recipient") for _, addr in getaddresses(  # IDNA, as compose does
+            msg.get_all("To", []) + msg.get_all("Cc", []) + msg.get_all("Bcc", [])) if addr]
         if not recipients:
             raise ValueError("the message has no recipient (To, Cc or Bcc)")
         if "Bcc" in msg:
