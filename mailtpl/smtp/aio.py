@@ -214,8 +214,6 @@ class AsyncMailer(BaseMailer):
         attempts = Attempts(self.retry, out.name, out.recipients)
         while True:
             try:
-                if self.limiter is not None:
-                    await asyncio.sleep(self.limiter.reserve())
                 result = await self._attempt(out)
             except Retry as retry:
                 await asyncio.sleep(attempts.retry_after(retry.error))
@@ -228,6 +226,8 @@ class AsyncMailer(BaseMailer):
     async def _attempt(self, out: Outgoing) -> SendResult:
         deferred = None
         async with self.pool.connection() as conn:
+            if self.limiter is not None:  # on an open connection: the limit spaces what the server sees
+                await asyncio.sleep(self.limiter.reserve())
             conn.clean = False
             try:
                 result = await self._transaction(conn.smtp, out)

@@ -48,8 +48,6 @@ class Mailer(BaseMailer):
         attempts = Attempts(self.retry, out.name, out.recipients)
         while True:
             try:
-                if self.limiter is not None:
-                    time.sleep(self.limiter.reserve())
                 result = self._attempt(out)
             except Retry as retry:
                 time.sleep(attempts.retry_after(retry.error))
@@ -62,6 +60,8 @@ class Mailer(BaseMailer):
     def _attempt(self, out: Outgoing) -> SendResult:
         deferred = None
         with self.pool.connection() as conn:
+            if self.limiter is not None:  # on an open connection: the limit spaces what the server sees
+                time.sleep(self.limiter.reserve())
             conn.clean = False
             try:
                 result = _run(conn.smtp, transaction(self.config.sender, out.recipients, out.data, out.message_id))
