@@ -395,10 +395,11 @@ class Environment:
 
     def compose(self, name: str, context: Mapping | None = None, *, to: str | Iterable[str],
                 sender: str | None = None, reply_to: str | Iterable[str] | None = None,
-                headers: Mapping[str, str] | None = None, fixture: str | None = None) -> Composed:
+                headers: Mapping[str, str] | None = None, fixture: str | None = None,
+                message_id: str | None = None) -> Composed:
         """The email as bytes for SMTP, with its recipients and Message-ID (what :class:`Mailer` sends)."""
         rendered = self.render(name, context, fixture=fixture)
-        return compose(rendered, headers=headers, **self._envelope(to, sender, reply_to))
+        return compose(rendered, headers=headers, message_id=message_id, **self._envelope(to, sender, reply_to))
 
     def _envelope(self, to, sender: str | None, reply_to) -> dict:
         sender = sender or os.environ.get("SMTP_SENDER")

@@ -11,6 +11,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from ..message import check_address
+from .dkim import check_dkim_settings
 
 SETTINGS = {
     "SMTP_HOST": "server name (smtp.gmail.com, smtp.sendgrid.net, a company relay)",
@@ -24,6 +25,11 @@ SETTINGS = {
     "SMTP_REQUIRE_TLS": "true: never send unencrypted (no STARTTLS offered or STARTTLS failed: refuse)",
     "SMTP_CA_FILE": "PEM file of a CA to trust (a private relay's certificate)",
     "SMTP_TIMEOUT": "seconds each exchange with the server may take, greeting included (default 30)",
+    "SMTP_RATE_LIMIT": "most messages per second (SES: 14); unset: no limit",
+    "SMTP_DAILY_LIMIT": "most messages per UTC day (Gmail: 500, Workspace: 2000); unset: no limit",
+    "DKIM_DOMAIN": "sign with DKIM for this domain (d=), with DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE",
+    "DKIM_SELECTOR": "DKIM selector (s=): the key is published at SELECTOR._domainkey.DOMAIN",
+    "DKIM_PRIVATE_KEY_FILE": "PEM file of the DKIM private key (RSA)",
 }
 
 
@@ -69,13 +75,21 @@ class SmtpConfig:
     ca_file: str | None = None
     timeout: float = 30.0
     require_tls: bool = False
+    rate_limit: float | None = None
+    daily_limit: int | None = None
+    dkim_domain: str | None = None
+    dkim_selector: str | None = None
+    dkim_private_key_file: str | None = None
 
     def __repr__(self) -> str:
         password = "'***'" if self.password else "None"
         return (f"SmtpConfig(host={self.host!r}, port={self.port}, sender={self.sender!r}, "
                 f"username={self.username!r}, password={password}, tls={self.tls}, "
                 f"cipher_spec={self.cipher_spec!r}, opportunistic_tls={self.opportunistic_tls}, "
-                f"ca_file={self.ca_file!r}, timeout={self.timeout}, require_tls={self.require_tls})")
+                f"ca_file={self.ca_file!r}, timeout={self.timeout}, require_tls={self.require_tls}, "
+                f"rate_limit={self.rate_limit}, "
+                f"daily_limit={self.daily_limit}, dkim_domain={self.dkim_domain!r}, "
+                f"dkim_selector={self.dkim_selector!r}, dkim_private_key_file={self.dkim_private_key_file!r})")
 
     __str__ = __repr__
 
@@ -145,8 +159,30 @@ class SmtpConfig:
                 timeout = math.nan
             if not _timeout_ok(timeout):
                 problems["SMTP_TIMEOUT"] = _timeout_problem(raw_timeout)
+        rate_limit = _number(get("SMTP_RATE_LIMIT"), "SMTP_RATE_LIMIT", float, problems)
+        daily_limit = _number(get("SMTP_DAILY_LIMIT"), "SMTP_DAILY_LIMIT", int, problems)
+        dkim = {name: get(name) for name in ("DKIM_DOMAIN", "DKIM_SELECTOR", "DKIM_PRIVATE_KEY_FILE")}
+        problems.update(check_dkim_settings(**dkim))
         if problems:
             raise ConfigError(problems)
         return cls(host=host, port=port, sender=sender, username=get("SMTP_USERNAME"),
                    password=values.get("SMTP_PASSWORD") or None, tls=tls, cipher_spec=cipher_spec,
-                   opportunistic_tls=opportunistic, ca_file=ca_file, timeout=timeout, require_tls=require_tls)
+                   opportunistic_tls=opportunistic, ca_file=ca_file, timeout=timeout, require_tls=require_tls,
+                   rate_limit=rate_limit,
+                   daily_limit=daily_limit, dkim_domain=dkim["DKIM_DOMAIN"], dkim_selector=dkim["DKIM_SELECTOR"],
+                   dkim_private_key_file=dkim["DKIM_PRIVATE_KEY_FILE"])
+
+
+def _number(value: str | None, name: str, kind: type, problems: dict) -> float | int | None:
+    """An optional positive, finite number of ``kind`` (int or float)."""
+    if value is None:
+        return None
+    try:
+        number = kind(value)
+        if not 0 < number < math.inf:
+            raise ValueError
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        problems[name] = f"must be {what} greater than 0, not {value!r}"
+        return None
+    return number

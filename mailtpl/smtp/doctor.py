@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..message import compose
 from ..rendered import RenderedEmail
 from .config import ConfigError, SmtpConfig
+from .dkim import Resolver, dns_txt, domain_records
 from .errors import SmtpError, SmtpSenderRejected
 from .transport import open_connection
 
@@ -23,8 +24,12 @@ class Step:
 
 
 def diagnose(environ=None, dotenv: str | None = ".env", to: str | None = None,
-             emit: Callable[[Step], None] = lambda step: None) -> list[Step]:
-    """Run the checks in order, stopping at the first failure; every step is passed to ``emit``."""
+             emit: Callable[[Step], None] = lambda step: None, records: bool = False,
+             resolve: Resolver | None = None) -> list[Step]:
+    """Run the checks in order, stopping at the first failure; every step is passed to ``emit``.
+
+    With ``records`` (always when DKIM_* is set) the sender domain's SPF, DKIM and DMARC records come
+    after the config, looked up through ``resolve`` (default: DNS, through dnspython)."""
     steps: list[Step] = []
 
     def add(step: Step) -> Step:
@@ -43,6 +48,9 @@ def diagnose(environ=None, dotenv: str | None = ".env", to: str | None = None,
         mode += ", TLS required"
     add(Step("config", True, f"{config.host}:{config.port}, {mode}, "
                              f"{'login as ' + config.username if config.auth else 'no login'}, from {config.sender}"))
+    if records or config.dkim_domain:
+        for check in domain_records(config, resolve or dns_txt):
+            add(Step(*check))
     try:
         addresses = sorted({info[4][0] for info in socket.getaddrinfo(config.host, config.port,
                                                                        type=socket.SOCK_STREAM)})

@@ -90,3 +90,11 @@ class SmtpConnectionLost(SmtpTransientError):
     fix = ("the connection to SMTP_HOST:SMTP_PORT ended before the server accepted the message; mailtpl retried on "
            "new connections: check the server's logs and its limits on connections and time, and the network; a slow "
            "server needs a larger SMTP_TIMEOUT (seconds)")
+class SmtpDailyLimitError(SmtpError):
+    """SMTP_DAILY_LIMIT messages went out today (UTC); ``retry_after`` is the seconds until the next day."""
+
+    fix = "SMTP_DAILY_LIMIT messages were sent today (UTC day): wait for the next day, or raise SMTP_DAILY_LIMIT"
+
+    def __init__(self, message: str, retry_after: float, **kwargs) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)

@@ -22,6 +22,11 @@ from .transport import Connection, open_connection
 logger = logging.getLogger("mailtpl")
 
 
+def needs_reset(conn, idle_probe: float) -> bool:
+    """RSET before reuse: the last transaction did not complete, or the connection sat idle."""
+    return not conn.clean or time.monotonic() - conn.released_at >= idle_probe
+
+
 class SmtpPool:
     def __init__(self, config: SmtpConfig, size: int = 4, acquire_timeout: float = 60.0,
                  idle_probe: float = 5.0) -> None:
@@ -62,7 +67,7 @@ class SmtpPool:
                 conn = self._idle.pop() if self._idle else None
             if conn is None:
                 break
-            if conn.clean and time.monotonic() - conn.released_at < self.idle_probe:
+            if not needs_reset(conn, self.idle_probe):
                 return conn
             try:  # RSET: a clean transaction, and proof the server is still there
                 code, _ = conn.smtp.rset()
