@@ -215,6 +215,8 @@ def test_standard_defaults_for_locale_and_time_zone_and_iso_input():
     ('{{number n locale="xx_YY"}}', {"n": 1}, "unknown locale 'xx_YY'"),
     ("{{number n}}", {"n": "12abc"}, "number: '12abc' is not a number"),
     ("{{json o}}", {"o": {1, 2}}, "json: Object of type set is not JSON serializable"),
+    ("{{number n}}", {"n": "1e999999999"}, "number: '1e999999999' is out of range"),
+    ("{{date d}}", {"d": 1e20}, "date: 1e+20 is not a date"),
 ])
 def test_standard_bad_input_is_a_typed_error_with_the_place(source, data, message):
     with pytest.raises(TemplateRuntimeError) as info:

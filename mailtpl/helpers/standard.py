@@ -32,6 +32,7 @@ from .if_ import condition
 
 DEFAULT_LOCALE = "en_US"
 DEFAULT_TIMEZONE = "UTC"
+MAX_EXPONENT = 308  # as a float's: "1e999999999" in the data must not become a billion digits
 
 
 # -- shared by the packs -----------------------------------------------------------------------------
@@ -111,7 +112,10 @@ def when(name: str, value) -> dt.datetime | dt.date | None:
     if isinstance(value, (dt.datetime, dt.date)):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return dt.datetime.fromtimestamp(value, dt.timezone.utc)
+        try:
+            return dt.datetime.fromtimestamp(value, dt.timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            pass  # past year 9999
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -244,6 +248,8 @@ def make_number(locale: str) -> Callable:
                 raise InvalidOperation
         except InvalidOperation:
             raise HelperError(f"number: {value!r} is not a number") from None
+        if isinstance(amount, Decimal) and not (amount.is_finite() and abs(amount.adjusted()) <= MAX_EXPONENT):
+            raise HelperError(f"number: {value!r} is out of range (finite, at most 1e{MAX_EXPONENT})")
         where = _locale("number", hash, locale)
         try:
             if hash.get("currency"):
@@ -262,6 +268,8 @@ def json(this, *args, **hash) -> str:
         return json_module.dumps(args[0], ensure_ascii=False, separators=(",", ":"))  # as JSON.stringify
     except (TypeError, ValueError) as exc:
         raise HelperError(f"json: {exc}") from None
+    except RecursionError:
+        raise HelperError("json: the value is nested too deeply") from None
 
 
 def urlencode(this, *args, **hash) -> str:
