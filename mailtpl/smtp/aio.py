@@ -251,7 +251,7 @@ class AsyncMailer(BaseMailer):
 
 
 async def _run(smtp: aiosmtplib.SMTP, steps) -> SendResult:
-    """Drive :func:`transaction` over an aiosmtplib connection."""
+    """Drive :func:`transaction` over an aiosmtplib connection (no per-read timeout: the caller bounds it all)."""
     try:
         verb, arg = next(steps)
         while True:
@@ -262,12 +262,12 @@ async def _run(smtp: aiosmtplib.SMTP, steps) -> SendResult:
             try:
                 if verb == "DATA":
                     try:
-                        response = await smtp.data(arg)
+                        response = await smtp.data(arg, timeout=None)
                     except aiosmtplib.SMTPDataError as exc:
                         response = exc
                     reply = Reply(response.code, response.message, "the message")
                 else:
-                    response = await smtp.execute_command(*line.encode().split(b" ", 1))
+                    response = await smtp.execute_command(*line.encode().split(b" ", 1), timeout=None)
                     reply = Reply(response.code, response.message)
             except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
                 raise lost(exc) from None
