@@ -62,7 +62,8 @@ async def open_connection(config: SmtpConfig, *, starttls: bool = True) -> Async
                            tls_context=tls_context(config) if config.tls else None, timeout=config.timeout)
     try:
         await _greeted(smtp, config, where)
-        await smtp.ehlo()
+        async with asyncio.timeout(config.timeout):
+            await smtp.ehlo()
         encrypted = config.tls
         if not config.tls and starttls and smtp.supports_extension("starttls"):
             await _starttls(smtp, config, where)
@@ -80,10 +81,10 @@ async def open_connection(config: SmtpConfig, *, starttls: bool = True) -> Async
     except aiosmtplib.SMTPHeloError as exc:
         smtp.close()
         raise SmtpConnectError(f"{where} refused EHLO", code=exc.code, reply=exc.message) from None
-    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, TimeoutError) as exc:
         smtp.close()
-        raise Retry(SmtpTransientError(f"{where} closed or stalled the session before it was ready ({exc})"),
-                    reconnect=True) from None
+        raise Retry(SmtpTransientError(f"{where} closed or stalled the session before it was ready "
+                                       f"({str(exc) or 'SMTP_TIMEOUT'})"), reconnect=True) from None
     except BaseException:
         smtp.close()
         raise
@@ -93,10 +94,16 @@ async def open_connection(config: SmtpConfig, *, starttls: bool = True) -> Async
 async def _greeted(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str) -> None:
     """TCP (and TLS when SMTP_TLS=true) up and a 220 greeting read, or the failure said as what it is."""
     try:
-        await smtp.connect()
-    except aiosmtplib.SMTPConnectResponseError as exc:  # 421 busy, or any other non-220 greeting
-        raise Retry(SmtpTransientError(f"{where} did not accept the session", code=exc.code, reply=exc.message),
-                    reconnect=True) from None
+        try:
+            async with asyncio.timeout(config.timeout):  # as a whole: a trickled greeting cannot hold a send
+                await smtp.connect()
+        except TimeoutError:
+            raise aiosmtplib.SMTPConnectTimeoutError("Timed out waiting for server ready message") from None
+    except aiosmtplib.SMTPConnectResponseError as exc:  # a greeting other than 220
+        if 400 <= exc.code < 500:  # 421 busy: try again
+            raise Retry(SmtpTransientError(f"{where} did not accept the session", code=exc.code, reply=exc.message),
+                        reconnect=True) from None
+        raise SmtpConnectError(f"{where} refuses service", code=exc.code, reply=exc.message) from None
     except aiosmtplib.SMTPConnectTimeoutError:
         hint = "" if config.tls else " (a server expecting TLS from connect is silent too: SMTP_TLS=true for 465)"
         raise Retry(SmtpTransientError(f"{where} did not greet within SMTP_TIMEOUT={config.timeout:g}s{hint}"),
@@ -114,12 +121,17 @@ async def _greeted(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str) -> Non
             raise Retry(SmtpTransientError(f"{where} closed the connection before greeting"),
                         reconnect=True) from None
         raise SmtpConnectError(f"cannot connect to {where}: {cause or exc}") from None
+    except aiosmtplib.SMTPResponseException as exc:  # no SMTP reply at all (aiosmtplib stops reading at 32 KB)
+        raise SmtpConnectError(f"{where} did not answer with an SMTP greeting ({exc.message})",
+                               fix="check SMTP_HOST and SMTP_PORT: something other than an SMTP server listens "
+                                   "there") from None
 
 
 async def _starttls(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str) -> None:
     try:
-        await smtp.starttls(tls_context=tls_context(config))
-        await smtp.ehlo()
+        async with asyncio.timeout(config.timeout):
+            await smtp.starttls(tls_context=tls_context(config))
+            await smtp.ehlo()
     except aiosmtplib.SMTPResponseException as exc:
         raise SmtpStartTlsError(f"STARTTLS refused by {where}", code=exc.code, reply=exc.message) from None
     except (aiosmtplib.SMTPException, OSError) as exc:
@@ -130,7 +142,8 @@ async def _login(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str, encrypte
     if not encrypted and not is_loopback(config.host):
         raise SmtpInsecureAuthError(f"will not send SMTP_USERNAME/SMTP_PASSWORD unencrypted to {config.host}")
     try:
-        await smtp.login(config.username, config.password)
+        async with asyncio.timeout(config.timeout):
+            await smtp.login(config.username, config.password)
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise SmtpAuthError(f"{where} refused the login of {config.username!r}", code=exc.code,
                             reply=exc.message) from None
