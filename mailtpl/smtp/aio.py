@@ -12,7 +12,8 @@ The pool hands each task a connection of its own for a whole transaction
 (``asyncio.Semaphore`` of ``pool_size``); a connection goes back after the
 server's 250 to DATA, gets RSET before reuse when its last transaction did not
 complete or it sat idle, and is closed after a lost connection or a 421. Each
-transaction is bounded as a whole by SMTP_TIMEOUT.
+transaction is bounded as a whole by SMTP_TIMEOUT. An AsyncMailer belongs to
+the event loop it first sends from (close it before using it from another).
 """
 from __future__ import annotations
 
