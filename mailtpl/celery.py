@@ -106,4 +106,7 @@ def register(app: Celery, *, retry_backoff: int = 2, retry_backoff_max: int = 60
 
 
 app = Celery("mailtpl")  # broker and result backend from CELERY_BROKER_URL / CELERY_RESULT_BACKEND
+# A task waiting for the next UTC day (SMTP_DAILY_LIMIT) stays unacknowledged (acks_late) up to 24 h: Redis must
+# not hand it to another worker meanwhile (its default visibility timeout is 1 h).
+app.conf.broker_transport_options = {"visibility_timeout": 25 * 3600}
 send = register(app)

@@ -286,3 +286,22 @@ def test_send_message_sends_bcc_without_showing_it(tmp_path, env):
         send(m, lambda: m.send_message(msg))
     assert server.recorder.envelopes == [(SENDER, ["ada@example.com", "audit@example.com"])]
     assert server.recorder.messages[0]["Bcc"] is None
+
+
+@pytest.mark.parametrize("greeting, words", [
+    (b"554 5.7.1 no service for you\r\n", "refuses service"),
+    (b"220-" + b"x" * 70 + b"\r\n", "did not answer with an SMTP greeting"),  # repeated: a flood of 220- lines
+])
+def test_a_554_greeting_or_a_flood_is_permanent(env, greeting, words):
+    async def behaviour(reader, writer, n):
+        for _ in range(1 if greeting.startswith(b"554") else 50_000):
+            writer.write(greeting)
+            await writer.drain()
+        await reader.read()
+
+    with raw_server(behaviour) as (port, count):
+        m = mailer(env, {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SENDER": SENDER,
+                         "SMTP_TIMEOUT": "2"})
+        with pytest.raises(SmtpConnectError) as info:
+            send(m, lambda: m.send_verification("ada@example.com", "1"))
+    assert words in info.value.message and count[0] == 1  # not a server worth retrying

@@ -12,7 +12,8 @@ The pool hands each task a connection of its own for a whole transaction
 (``asyncio.Semaphore`` of ``pool_size``); a connection goes back after the
 server's 250 to DATA, gets RSET before reuse when its last transaction did not
 complete or it sat idle, and is closed after a lost connection or a 421. Each
-transaction is bounded as a whole by SMTP_TIMEOUT.
+transaction is bounded as a whole by SMTP_TIMEOUT. An AsyncMailer belongs to
+the event loop it first sends from (close it before using it from another).
 """
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ async def open_connection(config: SmtpConfig, *, starttls: bool = True) -> Async
                            tls_context=tls_context(config) if config.tls else None, timeout=config.timeout)
     try:
         await _greeted(smtp, config, where)
-        await smtp.ehlo()
+        async with asyncio.timeout(config.timeout):
+            await smtp.ehlo()
         encrypted = config.tls
         if not config.tls and starttls and smtp.supports_extension("starttls"):
             await _starttls(smtp, config, where)
@@ -82,10 +84,10 @@ async def open_connection(config: SmtpConfig, *, starttls: bool = True) -> Async
     except aiosmtplib.SMTPHeloError as exc:
         smtp.close()
         raise SmtpConnectError(f"{where} refused EHLO", code=exc.code, reply=exc.message) from None
-    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, TimeoutError) as exc:
         smtp.close()
-        raise Retry(SmtpGreetingError(f"{where} closed or stalled the session before it was ready ({exc})"),
-                    reconnect=True) from None
+        raise Retry(SmtpGreetingError(f"{where} closed or stalled the session before it was ready "
+                                      f"({str(exc) or 'SMTP_TIMEOUT'})"), reconnect=True) from None
     except BaseException:
         smtp.close()
         raise
@@ -95,12 +97,16 @@ async def open_connection(config: SmtpConfig, *, starttls: bool = True) -> Async
 async def _greeted(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str) -> None:
     """TCP (and TLS when SMTP_TLS=true) up and a 220 greeting read, or the failure said as what it is."""
     try:
-        await smtp.connect()
-    except aiosmtplib.SMTPConnectResponseError as exc:  # 421 busy, or any other non-220 greeting
-        if not 400 <= exc.code < 500:
-            raise SmtpConnectError(f"{where} refuses service", code=exc.code, reply=exc.message) from None
-        raise Retry(SmtpGreetingError(f"{where} greeted with {exc.code}: busy or not accepting mail now",
-                                      code=exc.code, reply=exc.message), reconnect=True) from None
+        try:
+            async with asyncio.timeout(config.timeout):  # as a whole: a trickled greeting cannot hold a send
+                await smtp.connect()
+        except TimeoutError:
+            raise aiosmtplib.SMTPConnectTimeoutError("Timed out waiting for server ready message") from None
+    except aiosmtplib.SMTPConnectResponseError as exc:  # a greeting other than 220
+        if 400 <= exc.code < 500:  # 421 busy: try again
+            raise Retry(SmtpGreetingError(f"{where} greeted with {exc.code}: busy or not accepting mail now",
+                                          code=exc.code, reply=exc.message), reconnect=True) from None
+        raise SmtpConnectError(f"{where} refuses service", code=exc.code, reply=exc.message) from None
     except aiosmtplib.SMTPConnectTimeoutError:
         if not config.tls and await asyncio.to_thread(speaks_tls, config):
             raise SmtpTlsError(f"connected to {where}, but no SMTP greeting within SMTP_TIMEOUT={config.timeout:g}s: "
@@ -122,12 +128,17 @@ async def _greeted(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str) -> Non
             raise Retry(SmtpGreetingError(f"{where} closed the connection before its greeting"),
                         reconnect=True) from None
         raise SmtpConnectError(f"cannot connect to {where}: {cause or exc}") from None
+    except aiosmtplib.SMTPResponseException as exc:  # no SMTP reply at all (aiosmtplib stops reading at 32 KB)
+        raise SmtpConnectError(f"{where} did not answer with an SMTP greeting ({exc.message})",
+                               fix="check SMTP_HOST and SMTP_PORT: something other than an SMTP server listens "
+                                   "there") from None
 
 
 async def _starttls(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str) -> None:
     try:
-        await smtp.starttls(tls_context=tls_context(config))
-        await smtp.ehlo()
+        async with asyncio.timeout(config.timeout):
+            await smtp.starttls(tls_context=tls_context(config))
+            await smtp.ehlo()
     except aiosmtplib.SMTPResponseException as exc:
         raise SmtpStartTlsError(f"STARTTLS refused by {where}", code=exc.code, reply=exc.message) from None
     except (aiosmtplib.SMTPException, OSError) as exc:
@@ -138,7 +149,8 @@ async def _login(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str, encrypte
     if not encrypted and not is_loopback(config.host):
         raise SmtpInsecureAuthError(f"will not send SMTP_USERNAME/SMTP_PASSWORD unencrypted to {config.host}")
     try:
-        await smtp.login(config.username, config.password)
+        async with asyncio.timeout(config.timeout):
+            await smtp.login(config.username, config.password)
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise SmtpAuthError(f"{where} refused the login of {config.username!r}", code=exc.code,
                             reply=exc.message) from None
@@ -261,7 +273,7 @@ class AsyncMailer(BaseMailer):
 
 
 async def _run(smtp: aiosmtplib.SMTP, steps) -> SendResult:
-    """Drive :func:`transaction` over an aiosmtplib connection."""
+    """Drive :func:`transaction` over an aiosmtplib connection (no per-read timeout: the caller bounds it all)."""
     try:
         verb, arg = next(steps)
         while True:
@@ -272,12 +284,12 @@ async def _run(smtp: aiosmtplib.SMTP, steps) -> SendResult:
             try:
                 if verb == "DATA":
                     try:
-                        response = await smtp.data(arg)
+                        response = await smtp.data(arg, timeout=None)
                     except aiosmtplib.SMTPDataError as exc:
                         response = exc
                     reply = Reply(response.code, response.message, "the message")
                 else:
-                    response = await smtp.execute_command(*line.encode().split(b" ", 1))
+                    response = await smtp.execute_command(*line.encode().split(b" ", 1), timeout=None)
                     reply = Reply(response.code, response.message)
             except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
                 raise lost(exc) from None

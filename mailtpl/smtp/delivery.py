@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Generator
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import getaddresses
@@ -19,8 +19,8 @@ from ..links import invitation_link, reset_password_link
 from ..message import SMTP_WIRE, check_address
 from .config import SmtpConfig
 from .dkim import DkimSigner
-from .ratelimit import Limiter, RateLimiter
 from .errors import SmtpConnectionLost, SmtpError, SmtpRecipientsRefused, SmtpSenderRejected, SmtpTransientError
+from .ratelimit import Limiter, RateLimiter
 
 logger = logging.getLogger("mailtpl")
 
@@ -192,7 +192,7 @@ class Attempts:
 
 
 class BaseMailer:
-    """Rendering, composing, signing and the three emails: everything but the I/O of sending."""
+    """Rendering, composing, signing and the three emails: everything but the I/O of sending (``send``)."""
 
     def __init__(self, env: Environment, config: SmtpConfig, *, attempts: int = 4, backoff: float = 0.5,
                  max_backoff: float = 8.0, limiter: Limiter | None = None) -> None:
@@ -218,10 +218,6 @@ class BaseMailer:
         if not base:
             raise ValueError("links need the admin web address: set ADMIN_WEB_URL (or Environment(base_url=...))")
         return base
-
-    def send(self, name: str, to: str | Iterable[str], context: Mapping | None = None, *,
-             reply_to: str | Iterable[str] | None = None, message_id: str | None = None, **headers: str):
-        raise NotImplementedError
 
     # -- composing ----------------------------------------------------------------------------------
     def _compose(self, name: str, to, context, reply_to, message_id: str | None, headers: dict) -> Outgoing:
