@@ -33,7 +33,7 @@ def server_context() -> ssl.SSLContext:
 
 
 class Recorder:
-    """Accepts mail, or answers from a script first: {"MAIL": ["421 ...", "TRICKLE"], "DATA": ["DROP", "451 ..."]}."""
+    """Accepts mail, or answers from a script first: {"MAIL": ["421 ...", "TRICKLE"], "DATA": ["DROP", "451"]}."""
 
     def __init__(self, script: dict[str, list[str]] | None = None) -> None:
         self.script = {stage: deque(replies) for stage, replies in (script or {}).items()}
@@ -136,8 +136,9 @@ class ScriptedFront:
 
     Faults: "drop" (close at once), "silent" (say nothing until the client leaves), "421" (a 421 greeting),
     "554" (a 554 greeting), "trickle" (a greeting of ``TRICKLE_BYTES`` bytes, one every ``TRICKLE_EVERY``
-    seconds), "flood" (``FLOOD_BYTES`` of "220-" lines as fast as the client reads). When the script is used up, connections are piped byte for byte to ``backend_port`` (a real SMTP
-    server), or get ``then`` when there is no backend. ``seen`` lists what each connection got.
+    seconds), "flood" (``FLOOD_BYTES`` of "220-" lines as fast as the client reads). When the script is used
+    up, connections are piped byte for byte to ``backend_port`` (a real SMTP server), or get ``then`` when
+    there is no backend. ``seen`` lists what each connection got.
     """
 
     TRICKLE_BYTES = 200
