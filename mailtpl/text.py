@@ -1,33 +1,110 @@
-"""Plain-text body derived from an email's HTML: readable lines, links as ``text (url)``."""
+"""Plain-text body derived from an email's HTML: readable lines, links as ``text (url)``.
+
+:func:`html_to_text` derives it from a rendered email. :func:`compile_text` derives
+it once, from the email's placeholder document (see :mod:`mailtpl.placeholders`):
+the result is a template whose output is the same walk over the same elements,
+written as text with markers (``<1>`` a line break, ``<t>`` the start of a text
+node, ...) and HTML-escaped values; :func:`finish_text` turns that output into the
+text. Both end in the same :func:`_join`, so they agree wherever the values reach
+the text as they are; where they would not (a NUL or CR in a value, which the HTML
+parser changes), :func:`finish_text` returns None and the caller derives the text
+from the HTML.
+"""
 from __future__ import annotations
 
+import html as htmllib
 import re
+from dataclasses import dataclass
 
-import lxml.html
+from . import nodes as n
+from .inline import into_body, parse_html
+from .placeholders import Document
 
 _SKIP = {"head", "style", "script", "title", "meta", "link", "template"}
 _BLOCK = {"div", "tbody", "thead", "tfoot", "tr", "td", "th", "li", "section", "article", "header", "footer",
           "center", "address", "main", "nav", "aside", "figure", "figcaption", "dl", "dt", "dd"}
 _PARAGRAPH = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "pre", "hr"}
 _WS = re.compile(r"[ \t\r\n\f\v]+")
+_MARKER = re.compile(r"<(/?[12btahi])>")
+_CHANGED_BY_PARSER = re.compile(r"[\x00\r\ud800-\udfff]")  # what libxml2 does not give back as it was
 
 
 class _Break(int):
     """A line break between blocks: 1 ends a line, 2 leaves a blank line; neighbours merge."""
 
 
-_BR = "\n"  # <br>: a hard break that adds up
+class _Mark:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+_BR = _Mark("br")  # <br>: a hard break that adds up
+_LINK = _Mark("link")  # an <a> starts
+
+
+@dataclass
+class _LinkEnd:
+    href: str
+
+
+@dataclass
+class _Alt:
+    """The alt text of an image: shown only when it is all a link has."""
+
+    text: str
 
 
 def html_to_text(html: str) -> str:
     """The text of an HTML email: no markup or CSS, a line per block, a blank line between paragraphs."""
-    if not html.strip():
-        return ""
     parts: list = []
-    _walk(lxml.html.document_fromstring(html), parts)
+    _walk(parse_html(into_body(html)), parts)
+    return _join(parts)
+
+
+def _walk(element, parts: list) -> None:
+    tag = element.tag if isinstance(element.tag, str) else None
+    if tag is None or tag in _SKIP:  # comments, processing instructions, <head>...
+        _tail(element, parts)
+        return
+    if tag == "br":
+        parts.append(_BR)
+        _tail(element, parts)
+        return
+    if tag == "img":
+        if element.get("alt"):
+            parts.append(_Alt(element.get("alt")))
+        _tail(element, parts)
+        return
+    brk = _Break(2) if tag in _PARAGRAPH else _Break(1) if tag in _BLOCK else None
+    if brk:
+        parts.append(brk)
+    if tag == "li":
+        parts.append("- ")
+    if tag == "a":
+        parts.append(_LINK)
+    if element.text:
+        parts.append(element.text)
+    for child in element:
+        _walk(child, parts)
+    if tag == "a":
+        parts.append(_LinkEnd(element.get("href") or ""))
+    if brk:
+        parts.append(brk)
+    _tail(element, parts)
+
+
+def _tail(element, parts: list) -> None:
+    if element.tail:
+        parts.append(element.tail)
+
+
+def _join(parts: list) -> str:
     out: list[str] = []
     pending, brs = 0, 0
-    for part in parts:
+    for part in _links(parts):
         if isinstance(part, _Break):
             pending = max(pending, part)
         elif part is _BR:
@@ -41,39 +118,93 @@ def html_to_text(html: str) -> str:
             pending = brs = 0
             out.append(text)
     lines = [line.strip(" \u00a0") for line in "".join(out).split("\n")]
-    return "\n".join(lines).strip("\n") + "\n"
+    text = "\n".join(lines).strip("\n")
+    return text + "\n" if text else ""
 
 
-def _walk(element, parts: list) -> None:
-    tag = element.tag if isinstance(element.tag, str) else None
-    if tag is None or tag in _SKIP:  # comments, processing instructions, <head>...
-        _tail(element, parts)
-        return
-    if tag == "br":
-        parts.append(_BR)
-        _tail(element, parts)
-        return
-    brk = _Break(2) if tag in _PARAGRAPH else _Break(1) if tag in _BLOCK else None
-    if brk:
-        parts.append(brk)
-    if tag == "li":
-        parts.append("- ")
-    start = len(parts)
-    if element.text:
-        parts.append(element.text)
-    for child in element:
-        _walk(child, parts)
-    if tag == "a":
-        href = (element.get("href") or "").strip()
-        label = _WS.sub(" ", "".join(p for p in parts[start:] if isinstance(p, str) and p is not _BR)).strip()
-        target = href[7:] if href.startswith("mailto:") else href
-        if target and not href.startswith("#") and target != label:
-            parts.append(f" ({target})")
-    if brk:
-        parts.append(brk)
-    _tail(element, parts)
+def _links(parts: list) -> list:
+    """Links written as ``text (url)``, an image-only link as ``alt (url)``; other alt texts dropped."""
+    out: list = []
+    starts: list[int] = []
+    for part in parts:
+        if part is _LINK:
+            starts.append(len(out))
+        elif isinstance(part, _LinkEnd):
+            start = starts.pop() if starts else 0
+            label = _label(out[start:])
+            if not label:
+                out[start:] = [p.text if isinstance(p, _Alt) else p for p in out[start:]]
+                label = _label(out[start:])
+            href = part.href.strip()
+            target = href[7:] if href.startswith("mailto:") else href
+            if target and not href.startswith("#") and target != label:
+                out.append(f" ({target})")
+        else:
+            out.append(part)
+    return [part for part in out if not isinstance(part, _Alt)]
 
 
-def _tail(element, parts: list) -> None:
-    if element.tail:
-        parts.append(element.tail)
+def _label(parts: list) -> str:
+    return _WS.sub(" ", "".join(p for p in parts if isinstance(p, str))).strip()
+
+
+# -- compiled once ----------------------------------------------------------------------------------
+def compile_text(doc: Document, html: str) -> n.Program:
+    """The text template of an email whose HTML with placeholders is ``html`` (raises
+    NotRebuilt when its tags cannot be put back in order)."""
+    parts: list = []
+    _walk(parse_html(into_body(html)), parts)
+    tokens: list = []
+    for part in parts:
+        if isinstance(part, _Break):
+            tokens.append(f"<{int(part)}>")
+        elif part is _BR:
+            tokens.append("<b>")
+        elif part is _LINK:
+            tokens.append("<a>")
+        elif isinstance(part, _LinkEnd):
+            tokens += ["<h>", *_escaped(doc, part.href), "</a>"]
+        elif isinstance(part, _Alt):
+            tokens += ["<i>", *_escaped(doc, part.text), "</i>"]
+        else:
+            tokens += ["<t>", *_escaped(doc, part)]
+    return doc.rebuild(tokens)
+
+
+def _escaped(doc: Document, text: str) -> list:
+    return [t if isinstance(t, int) else t.replace("&", "&amp;").replace("<", "&lt;") for t in doc.tokens(text)]
+
+
+def finish_text(rendered: str) -> str | None:
+    """The text from the output of a :func:`compile_text` template; None when a value holds
+    what the HTML parser would have changed (derive the text from the HTML then)."""
+    pieces = _MARKER.split(rendered)
+    parts: list = []
+    href: list[str] | None = None  # inside <h>...</a>
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            if piece in _MARKS:
+                parts.append(_MARKS[piece]())
+            elif piece == "h":
+                href = []
+            elif piece == "/a":
+                parts.append(_LinkEnd("".join(href or ())))
+                href = None
+            continue
+        if not piece:
+            continue
+        if "&" in piece:
+            piece = htmllib.unescape(piece)
+        if _CHANGED_BY_PARSER.search(piece):
+            return None
+        if href is not None:
+            href.append(piece)
+        elif i and pieces[i - 1] == "i":
+            parts[-1].text = piece
+        else:
+            parts.append(piece)
+    return _join(parts)
+
+
+_MARKS = {"1": lambda: _Break(1), "2": lambda: _Break(2), "b": lambda: _BR, "a": lambda: _LINK,
+          "i": lambda: _Alt("")}
