@@ -50,6 +50,7 @@ _SIBLING_COMBINATORS = {"+", "~"}
 _POSITION_PSEUDOS = {"first-child", "last-child"}
 _END_TAGS = re.compile(r"</(?:body|html)\s*>", re.I)
 _ONLY_END_TAGS = re.compile(r"(?:\s|</(?:body|html)\s*>)*\Z", re.I)
+_END_TAG_DROPPED = ("li",)  # libxml2 writes these without an end tag when they are empty
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 
 
@@ -134,6 +135,7 @@ class Structure:
     styled: dict[object, Tag] = field(default_factory=dict)  # element -> tag in its style attribute
     varied: dict[object, Tag] = field(default_factory=dict)  # element -> block making its siblings vary
     in_blocks: dict[object, Tag] = field(default_factory=dict)  # element -> block adding or repeating it
+    optional: set = field(default_factory=set)  # children that a block of their parent adds or repeats
 
 
 def check_structure(doc: Document, helpers: Iterable[str] = ()) -> Structure:
@@ -163,7 +165,25 @@ def check_structure(doc: Document, helpers: Iterable[str] = ()) -> Structure:
     for element, tag in structure.styled.items():
         if element.tag == "img":  # premailer sets align from a float in the style of any image
             raise NotStatic(f"{tag} writes the style of an <img>")
+    for element in root.iter(*_END_TAG_DROPPED):
+        tokens = doc.tokens((element.text or "") + "".join(child.tail or "" for child in element))
+        tags = [token for token in tokens if isinstance(token, int)]
+        if (tags or len(element)) and all(child in structure.optional for child in element) \
+                and not _outside_blocks(doc, tokens).strip():
+            raise NotStatic(f"<{element.tag}> is empty when {doc.tags[tags[0]] if tags else 'a block'} renders "
+                            "nothing, and premailer then writes it without its end tag")
     return structure
+
+
+def _outside_blocks(doc: Document, tokens: list) -> str:
+    """The literal text of ``tokens`` that no block can leave out."""
+    depth, out = 0, []
+    for token in tokens:
+        if isinstance(token, str):
+            out.append(token if depth == 0 else "")
+        elif doc.tags[token].role in ("open", "close"):
+            depth += 1 if doc.tags[token].role == "open" else -1
+    return "".join(out)
 
 
 def _check_tag(tag: Tag, helpers: set[str]) -> None:
@@ -266,6 +286,7 @@ def _check_block(doc: Document, index: int, places: list, structure: Structure) 
     if isinstance(first, int) and last > first:
         structure.varied.setdefault(element, doc.tags[index])
         for child in element[first:last]:
+            structure.optional.add(child)
             for inner in child.iter():
                 structure.in_blocks.setdefault(inner, doc.tags[index])
 
