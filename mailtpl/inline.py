@@ -22,6 +22,7 @@ in ``<style>`` as written, whatever the data.
 """
 from __future__ import annotations
 
+import copy as _copy
 import logging
 import re
 from collections.abc import Iterable
@@ -31,6 +32,7 @@ from html.parser import HTMLParser
 import cssselect
 import premailer
 from lxml import etree
+from lxml.cssselect import LxmlHTMLTranslator
 
 from .errors import TemplateError
 from .placeholders import Document, Tag
@@ -44,6 +46,7 @@ PREMAILER_OPTIONS = {
     "keep_style_tags": False,  # class rules are inlined; @media and :hover rules stay in <style>
     "disable_link_rewrites": True,
 }
+_TRANSLATOR = LxmlHTMLTranslator()
 BUILTIN_BLOCKS = frozenset({"if", "unless", "each", "with"})
 TEXT_HELPERS = frozenset({"lookup", "log"})  # builtin helpers that return data, never markup
 _SIBLING_COMBINATORS = {"+", "~"}
@@ -277,7 +280,7 @@ def _check_block(doc: Document, index: int, places: list, structure: Structure) 
     """A block must open, else and close in the same text of one element (then it varies
     the children in between) or in the same attribute value or comment."""
     (element, first), (middle_element, middle), (last_element, last) = (
-        places[i] for i in (index, index + 1, _close_of(doc, index)))
+        places[i] for i in (index, *_else_and_close(doc, index)))
     slots = (first, middle, last)
     if not (element is middle_element is last_element
             and (all(isinstance(slot, int) for slot in slots) or first == middle == last)):
@@ -291,11 +294,8 @@ def _check_block(doc: Document, index: int, places: list, structure: Structure) 
                 structure.in_blocks.setdefault(inner, doc.tags[index])
 
 
-def _close_of(doc: Document, index: int) -> int:
-    for i in range(index + 2, len(doc.tags)):
-        if doc.tags[i].role == "close" and doc.tags[i].block == index:
-            return i
-    raise NotStatic(f"{doc.tags[index]} has no end")  # pragma: no cover - Document always closes blocks
+def _else_and_close(doc: Document, index: int) -> list[int]:
+    return [i for i in range(index + 1, len(doc.tags)) if doc.tags[i].block == index][:2]
 
 
 def dynamic_rule(doc: Document, structure: Structure) -> str | None:
@@ -338,9 +338,10 @@ def _rule_reason(selector: str, structure: Structure) -> str | None:
                 return f"reads attributes, and {tag} writes one"
             if name in structure.attributes:
                 return f"reads the {name} attribute, which {structure.attributes[name]} writes"
-        if positional:
+        if positional and structure.varied:
+            candidates = set(structure.root.xpath("descendant-or-self::" + str(_TRANSLATOR.xpath(compound.tree))))
             for parent, tag in structure.varied.items():
-                if any(compound.element in (None, child.tag) for child in parent if isinstance(child.tag, str)):
+                if any(child in candidates for child in parent):
                     kind = f"<{compound.element}>" if compound.element else "elements"
                     return f"depends on the position of {kind} among siblings that {tag} adds, removes or repeats"
     return None
@@ -348,6 +349,7 @@ def _rule_reason(selector: str, structure: Structure) -> str | None:
 
 @dataclass
 class _Compound:
+    tree: object  # the compound selector without :first-child / :last-child
     element: str | None = None  # the type selector, None for any
     attributes: set[str] = field(default_factory=set)  # attributes read; "*" for unknown ones
 
@@ -363,13 +365,11 @@ def _walk_selector(tree, after_sibling: bool) -> Iterable[tuple[_Compound, bool]
         yield from _walk_selector(tree.selector, False)
         yield from _walk_selector(tree.subselector, tree.combinator in _SIBLING_COMBINATORS)
         return
-    compound, positional = _Compound(), after_sibling
+    compound, positional = _Compound(_without_position(tree)), after_sibling
     while tree is not None:
         if isinstance(tree, cssselect.parser.Element):
             compound.element = tree.element.lower() if tree.element else None
-            tree = None
-            continue
-        if isinstance(tree, cssselect.parser.Class):
+        elif isinstance(tree, cssselect.parser.Class):
             compound.attributes.add("class")
         elif isinstance(tree, cssselect.parser.Hash):
             compound.attributes.add("id")
@@ -382,6 +382,17 @@ def _walk_selector(tree, after_sibling: bool) -> Iterable[tuple[_Compound, bool]
             positional = True
         tree = getattr(tree, "selector", None)
     yield compound, positional
+
+
+def _without_position(tree):
+    """A copy of a compound selector without its :first-child / :last-child."""
+    if isinstance(tree, cssselect.parser.Pseudo) and tree.ident in _POSITION_PSEUDOS:
+        return _without_position(tree.selector)
+    if not hasattr(tree, "selector"):
+        return tree
+    copy = _copy.copy(tree)
+    copy.selector = _without_position(tree.selector)
+    return copy
 
 
 def compile_time(doc: Document, structure: Structure) -> tuple[str, str | None]:

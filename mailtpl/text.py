@@ -25,7 +25,7 @@ _BLOCK = {"div", "tbody", "thead", "tfoot", "tr", "td", "th", "li", "section", "
           "center", "address", "main", "nav", "aside", "figure", "figcaption", "dl", "dt", "dd"}
 _PARAGRAPH = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "pre", "hr"}
 _WS = re.compile(r"[ \t\r\n\f\v]+")
-_MARKER = re.compile(r"<(/?[12btahi])>")
+_MARKER = re.compile(r"<(/?[12bstahi])>")
 _CHANGED_BY_PARSER = re.compile(r"[\x00\r\ud800-\udfff]")  # what libxml2 does not give back as it was
 
 
@@ -102,15 +102,23 @@ def _tail(element, parts: list) -> None:
 
 
 def _join(parts: list) -> str:
+    return _finish(_links(parts))
+
+
+class _Done(str):
+    """Text the compile step already joined and spaced: taken as it is."""
+
+
+def _finish(parts: list) -> str:
     out: list[str] = []
     pending, brs = 0, 0
-    for part in _links(parts):
+    for part in parts:
         if isinstance(part, _Break):
             pending = max(pending, part)
         elif part is _BR:
             brs += 1
         else:
-            text = _WS.sub(" ", part)
+            text = part if type(part) is _Done else _WS.sub(" ", part)
             if not text.strip() and (pending or brs):
                 continue
             if out and (pending or brs):
@@ -122,30 +130,92 @@ def _join(parts: list) -> str:
     return text + "\n" if text else ""
 
 
-def _links(parts: list) -> list:
-    """Links written as ``text (url)``, an image-only link as ``alt (url)``; other alt texts dropped."""
+def _links(parts: list, dynamic=None) -> list:
+    """Links written as ``text (url)``, an image-only link as ``alt (url)``; other alt texts dropped.
+
+    With ``dynamic`` (compile time), links whose text or address ``dynamic`` says depends on
+    the data are left as they are, with their alt texts."""
     out: list = []
     starts: list[int] = []
     for part in parts:
         if part is _LINK:
             starts.append(len(out))
+            out.append(part)
         elif isinstance(part, _LinkEnd):
-            start = starts.pop() if starts else 0
-            label = _label(out[start:])
+            start = starts.pop()
+            inner = out[start + 1:]
+            if dynamic and (dynamic(part.href) or any(p is _LINK or isinstance(p, _LinkEnd) or dynamic(p)
+                                                      for p in inner)):
+                out.append(part)
+                continue
+            label = _label(inner)
             if not label:
-                out[start:] = [p.text if isinstance(p, _Alt) else p for p in out[start:]]
-                label = _label(out[start:])
+                inner = [p.text if isinstance(p, _Alt) else p for p in inner]
+                label = _label(inner)
             href = part.href.strip()
             target = href[7:] if href.startswith("mailto:") else href
             if target and not href.startswith("#") and target != label:
-                out.append(f" ({target})")
+                inner.append(f" ({target})")
+            out[start:] = inner
         else:
             out.append(part)
-    return [part for part in out if not isinstance(part, _Alt)]
+    kept, depth = [], 0
+    for part in out:
+        depth += 1 if part is _LINK else -1 if isinstance(part, _LinkEnd) else 0
+        if depth or not isinstance(part, _Alt):
+            kept.append(part)
+    return kept
 
 
 def _label(parts: list) -> str:
     return _WS.sub(" ", "".join(p for p in parts if isinstance(p, str))).strip()
+
+
+def _reduce(parts: list, dynamic) -> list:
+    """The parts with each run that does not depend on the data joined as :func:`_finish` would:
+    what comes before its first text, that text and all after it as one :class:`_Done`, and
+    the breaks after its last text."""
+    out: list = []
+    run: list = []
+    depth = 0
+    for part in parts:
+        depth += 1 if part is _LINK else 0
+        if depth or isinstance(part, (_LinkEnd, _Alt)) or dynamic(part):
+            out += _reduced(run)
+            run = []
+            out.append(part)
+        else:
+            run.append(part)
+        depth -= 1 if isinstance(part, _LinkEnd) else 0
+    return out + _reduced(run)
+
+
+def _reduced(run: list) -> list:
+    head: list = []
+    done: list[str] | None = None  # the text from the first one on
+    pending = brs = 0
+    for part in run:
+        if isinstance(part, _Break):
+            pending = max(pending, part)
+        elif part is _BR:
+            brs += 1
+        else:
+            text = _WS.sub(" ", part)
+            if not text.strip() and (pending or brs):
+                continue  # skipped whatever came before the run
+            if done is None:
+                if not text.strip():
+                    head.append(part)
+                    continue
+                head += ([_Break(pending)] if pending else []) + [_BR] * brs
+                done = []
+            elif pending or brs:
+                done.append("\n" * max(pending, brs))
+            pending = brs = 0
+            done.append(text)
+    if done is not None:
+        head.append(_Done("".join(done)))
+    return head + ([_Break(pending)] if pending else []) + [_BR] * brs
 
 
 # -- compiled once ----------------------------------------------------------------------------------
@@ -154,8 +224,13 @@ def compile_text(doc: Document, html: str) -> n.Program:
     NotRebuilt when its tags cannot be put back in order)."""
     parts: list = []
     _walk(parse_html(into_body(html)), parts)
+
+    def dynamic(part) -> bool:
+        text = part.text if isinstance(part, _Alt) else part if isinstance(part, str) else ""
+        return doc.pattern.search(text) is not None
+
     tokens: list = []
-    for part in parts:
+    for part in _reduce(_links(parts, dynamic), dynamic):
         if isinstance(part, _Break):
             tokens.append(f"<{int(part)}>")
         elif part is _BR:
@@ -167,7 +242,7 @@ def compile_text(doc: Document, html: str) -> n.Program:
         elif isinstance(part, _Alt):
             tokens += ["<i>", *_escaped(doc, part.text), "</i>"]
         else:
-            tokens += ["<t>", *_escaped(doc, part)]
+            tokens += ["<s>" if type(part) is _Done else "<t>", *_escaped(doc, part)]
     return doc.rebuild(tokens)
 
 
@@ -181,16 +256,17 @@ def finish_text(rendered: str) -> str | None:
     pieces = _MARKER.split(rendered)
     parts: list = []
     href: list[str] | None = None  # inside <h>...</a>
-    for i, piece in enumerate(pieces):
-        if i % 2:
-            if piece in _MARKS:
-                parts.append(_MARKS[piece]())
-            elif piece == "h":
-                href = []
-            elif piece == "/a":
-                parts.append(_LinkEnd("".join(href or ())))
-                href = None
-            continue
+    for i in range(1, len(pieces), 2):
+        mark, piece = pieces[i], pieces[i + 1]
+        if mark in _MARKS:
+            parts.append(_MARKS[mark])
+        elif mark == "h":
+            href = []
+        elif mark == "/a":
+            parts.append(_LinkEnd("".join(href or ())))
+            href = None
+        elif mark == "i":
+            parts.append(_Alt(""))
         if not piece:
             continue
         if "&" in piece:
@@ -199,12 +275,11 @@ def finish_text(rendered: str) -> str | None:
             return None
         if href is not None:
             href.append(piece)
-        elif i and pieces[i - 1] == "i":
+        elif mark == "i":
             parts[-1].text = piece
         else:
-            parts.append(piece)
+            parts.append(_Done(piece) if mark == "s" else piece)
     return _join(parts)
 
 
-_MARKS = {"1": lambda: _Break(1), "2": lambda: _Break(2), "b": lambda: _BR, "a": lambda: _LINK,
-          "i": lambda: _Alt("")}
+_MARKS = {"1": _Break(1), "2": _Break(2), "b": _BR, "a": _LINK}

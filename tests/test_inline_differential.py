@@ -21,21 +21,23 @@ from mailtpl.text import html_to_text
 
 TEMPLATES, DATA_SETS = 250, 8  # 2,000 cases a run
 CLASSES = ["a", "b", "row", "s-lg-1", "btn", "p-4"]
-TAGS = ["div", "p", "span", "b", "a", "td", "tr", "li", "u", "img", "table", "ul"]
+TAGS = ["div", "p", "span", "b", "a", "u", "img", "table", "ul"]
+MISPLACED = ["td", "tr", "li"]  # outside their table or list: libxml2 moves things around
 INLINE = {"a", "b", "span", "u", "img", "br", "em", "i", "strong", "font"}  # libxml2's inline elements
 
 
 # -- documents ------------------------------------------------------------------------------------
 def dom(html: str) -> str:
-    """The document as lxml reads it, without the newlines libxml2's serializer adds around
-    block elements (whitespace that no renderer shows and that depends on neighbours)."""
+    """The document as lxml reads it, without whitespace-only text at the edges of block
+    elements: libxml2's serializer (premailer's output) adds newlines there depending on the
+    neighbours, which a block removes or repeats. No renderer shows that whitespace."""
     root = lxml.html.document_fromstring(html)
     for element in root.iter(etree.Element):
         if element.tag not in INLINE:
             if element.tail is not None and not element.tail.strip():
                 element.tail = None
-            if len(element) and element.text is not None and not element.text.strip():
-                element.text = None
+            if element.text is not None and not element.text.strip():  # (an empty <li> is written
+                element.text = None  # without its end tag, so it may get the newline before </ul>)
             if len(element) and element[-1].tail is not None and not element[-1].tail.strip():
                 element[-1].tail = None
     return lxml.html.tostring(root, encoding="unicode")
@@ -88,7 +90,8 @@ class Gen:
                 return self.pick(" ", "\n")
             return self.pick("hi ", " there", "\n", self.value(scope), " " + self.value(scope) + " ", "&amp; x")
         if r < 0.55:
-            return self.element(child or self.pick(*TAGS), scope, depth - 1)
+            tag = self.pick(*MISPLACED) if self.rng.random() < 0.05 else self.pick(*TAGS)
+            return self.element(child or tag, scope, depth - 1)
         if r < 0.7:
             inner = self.children(parent, scope, depth - 1)
             other = self.children(parent, scope, depth - 1) if self.rng.random() < 0.5 else None
@@ -116,7 +119,7 @@ class Gen:
 
     def selector(self) -> str:
         kind = self.rng.randrange(17)
-        t, c, t2 = self.pick(*TAGS), self.pick(*CLASSES), self.pick(*TAGS)
+        t, c, t2 = self.pick(*TAGS, *MISPLACED), self.pick(*CLASSES), self.pick(*TAGS, *MISPLACED)
         return [t, f".{c}", f"#{self.pick('body', 'main')}", f"{t}.{c}", f".{c}.{self.pick(*CLASSES)}",
                 f"{t} {t2}", f"{t}>{t2}", f"{t}+{t2}", f"{t}~{t2}", f"{t}:first-child", f"{t}:last-child",
                 f"[class*={c[:2]}]", f"{t}[class^={c[0]}]", f"[title$=t]", f"a[href|=https]",
@@ -173,7 +176,7 @@ def test_compile_time_inlining_and_text_equal_per_render(tmp_path):
         raw = Environment(folder, strict=False, inline_css=False)
         email = fast.compiled("e")
         compile_time += email.inlined is not None
-        compiled_text += email.compiled_text is not None
+        compiled_text += raw.compiled("e").compiled_text is not None
         for _ in range(DATA_SETS):
             data = gen.data()
             cases += 1
@@ -184,6 +187,6 @@ def test_compile_time_inlining_and_text_equal_per_render(tmp_path):
                 if out.text != html_to_text(out.html):
                     failures.append((f"text, inlining {mode}", folder, data, out.text, html_to_text(out.html)))
     print(f"{cases} cases, {compile_time}/{TEMPLATES} templates inlined at compile time, "
-          f"{compiled_text}/{TEMPLATES} with a compiled text part")
+          f"{compiled_text}/{TEMPLATES} with a compiled text part (inlining off)")
     assert not failures, (f"MAILTPL_SEED={seed}: {len(failures)} differences, first: ", failures[0])
-    assert cases >= 2000 and compile_time >= TEMPLATES // 5 and compiled_text >= TEMPLATES // 2
+    assert cases >= 2000 and compile_time >= TEMPLATES // 5 and compiled_text >= TEMPLATES // 3
