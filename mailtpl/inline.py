@@ -124,7 +124,7 @@ class _EndTags(HTMLParser):
         if tag in ("body", "html"):
             line, column = self.getpos()
             start = self._lines[line - 1] + column
-            end = self._data.index(">", start) + 1
+            end = self._data.find(">", start) + 1 or len(self._data)
             self.spans.append((start, end))
 
 

@@ -153,7 +153,7 @@ class Gen:
                                     + self.pick("", "", "\n<div>trailing {{title}}</div>"))
 
     def data(self) -> dict:
-        text = lambda: self.pick("", " ", "Ada", "a & b", "<i>x</i>", "x  y", "\"q\" 'q'", "é ü", "a\nb")  # noqa: E731
+        text = lambda: self.pick("", " ", "Ada", "a & b", "<i>x</i>", "x  y", "\"q\" 'q'", "é ü", "a\nb", "nul\x00", "c\rr", "<1>")  # noqa: E731
         return {"name": text(), "title": text(), "flag": self.rng.random() < 0.5,
                 "other": self.pick(True, False, "", "x"), "cls": self.pick(*CLASSES, ""),
                 "pad": self.pick("0", "4"),
