@@ -33,6 +33,7 @@ from .rendered import RenderedEmail
 from .placeholders import Document, NotRebuilt
 from .runtime import Template
 from .text import compile_text, finish_text, html_to_text
+from .variables import Variable, analyze, sample_data
 
 CONFIG_FILE = "mailtpl.json"
 PARTIAL_DIRS = ("partials", "layouts")
@@ -238,7 +239,7 @@ class Environment:
         used = {partial: self._partial(partial) for partial in sorted(self._used_partials(program))}
         inlined, reason, compiled_text = None, None, None
         try:
-            doc = Document(flatten(program, self._partial_source, self._rel(path)))
+            doc = Document(flatten(program, self._partial_ast, self._rel(path)))
             structure = check_structure(doc, self.helpers)
             final = doc.html  # what the text is derived from: the HTML as it is sent
             if self.inline_css == "per-render":
@@ -262,9 +263,6 @@ class Environment:
                                 subject_source, f"{CONFIG_FILE}: subject of {name}", no_escape=True)
         return _Email(html, inlined, reason, text, compiled_text, subject, used)
 
-    def _partial_source(self, name: str) -> tuple[n.Program, str] | None:
-        path = self._partial_files.get(name)
-        return None if path is None else (self._ast(name), self._rel(path))
 
     def _used_partials(self, program: n.Program) -> set[str]:
         """Partials a template includes by a fixed name, directly or through other partials."""
@@ -289,6 +287,47 @@ class Environment:
             return EmailInfo(name, self.subject_source(name), fixtures, "off", None, str(exc))
         mode = "off" if not self.inline_css else "compile-time" if email.inlined else "per-render"
         return EmailInfo(name, self.subject_source(name), fixtures, mode, email.inline_reason, None)
+
+    # -- variables and sample data ------------------------------------------------------------------
+    def variables(self, name: str) -> tuple[Variable, ...]:
+        """What email ``name`` reads from its data (HTML, text and subject, through partials and layouts),
+        each with the shape the template implies; see :mod:`mailtpl.variables`."""
+        self._check_name(name)
+        with self._lock:
+            paths = [self._email_files[name], self._text_files.get(name)]
+            programs = [(self._compiler.parse(self._read(path), name=self._rel(path)), self._rel(path))
+                        for path in paths if path is not None]
+            subject_name = f"{CONFIG_FILE}: subject of {name}"
+            programs.append((self._compiler.parse(self.subject_source(name), name=subject_name), subject_name))
+            return analyze(programs, self._partial_ast, helpers=self.helpers)
+
+    def _partial_ast(self, name: str) -> tuple[n.Program, str] | None:
+        path = self._partial_files.get(name)
+        return None if path is None else (self._ast(name), self._rel(path))
+
+    def sample_data(self, name: str) -> dict:
+        """Data generated from :meth:`variables` that renders the email (``baseUrl`` is left to
+        :meth:`context`)."""
+        return sample_data(self.variables(name), base_url=self.preview_base_url, skip=["baseUrl"])
+
+    def save_fixture(self, name: str, fixture: str, data: Mapping, *, overwrite: bool = False) -> Path:
+        """Add (or with ``overwrite`` replace) the sample-data set ``fixture`` of email ``name`` in
+        NAME.preview.json, keeping the other sets; FixtureExists when it is there and not ``overwrite``."""
+        if not isinstance(data, Mapping):
+            raise DataError(f"sample data must be an object, not {type(data).__name__}", name=name)
+        with self._lock:
+            fixtures = self.fixtures(name)
+            if fixture in fixtures and not overwrite:
+                raise FixtureExists(f"the sample-data set {fixture!r} is already there (sets: "
+                                    f"{', '.join(fixtures)}); choose another name or overwrite it",
+                                    name=f"{name}.preview.json")
+            added = fixture not in fixtures
+            fixtures[fixture] = dict(data)
+            path = self._preview_files.get(name) or self.root / f"{name}.preview.json"
+            text = _with_set(path.read_text(encoding="utf-8"), fixtures, fixture) if added and path.exists() else None
+            path.write_text(text or json.dumps(fixtures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            self.invalidate([path])
+            return path
 
     # -- rendering -------------------------------------------------------------------------------
     def context(self, name: str, context: Mapping | None = None, *, fixture: str | None = None,
@@ -369,6 +408,22 @@ class Environment:
         if not sender:
             raise ValueError("no sender: pass sender= or set SMTP_SENDER")
         return {"to": to, "sender": sender, "sender_name": self.sender_name, "reply_to": reply_to}
+
+
+class FixtureExists(DataError):
+    """The sample-data set is already in NAME.preview.json (pass ``overwrite=True`` to replace it)."""
+
+
+def _with_set(text: str, fixtures: dict, added: str) -> str | None:
+    """``text`` (a NAME.preview.json) with the set ``added`` written before its closing brace, the rest as
+    it was; None when the result would not read back as ``fixtures``."""
+    end = text.rfind("}")
+    entry = f"  {json.dumps(added, ensure_ascii=False)}: {json.dumps(fixtures[added], ensure_ascii=False)}"
+    new = f"{text[:end].rstrip()}{',' if len(fixtures) > 1 else ''}\n{entry}\n{text[end:]}"
+    try:
+        return new if json.loads(new) == fixtures else None
+    except json.JSONDecodeError:
+        return None
 
 
 def _email_of(path: Path) -> str:
