@@ -102,7 +102,7 @@ def _tail(element, parts: list) -> None:
 
 
 def _join(parts: list) -> str:
-    return _finish(_links(parts))
+    return _finish(_links(parts) if _LINK in parts or any(isinstance(p, _Alt) for p in parts) else parts)
 
 
 class _Done(str):
@@ -114,16 +114,18 @@ def _finish(parts: list) -> str:
     pending, brs = 0, 0
     for part in parts:
         if isinstance(part, _Break):
-            pending = max(pending, part)
+            if part > pending:
+                pending = part
         elif part is _BR:
             brs += 1
         else:
             text = part if type(part) is _Done else _WS.sub(" ", part)
-            if not text.strip() and (pending or brs):
-                continue
-            if out and (pending or brs):
-                out.append("\n" * max(pending, brs))
-            pending = brs = 0
+            if pending or brs:
+                if not text.strip():
+                    continue
+                if out:
+                    out.append("\n" * (pending if pending > brs else brs))
+                pending = brs = 0
             out.append(text)
     lines = [line.strip(" \u00a0") for line in "".join(out).split("\n")]
     text = "\n".join(lines).strip("\n")
@@ -159,6 +161,8 @@ def _links(parts: list, dynamic=None) -> list:
             out[start:] = inner
         else:
             out.append(part)
+    if not any(isinstance(part, _Alt) for part in out):
+        return out
     kept, depth = [], 0
     for part in out:
         depth += 1 if part is _LINK else -1 if isinstance(part, _LinkEnd) else 0
@@ -271,7 +275,7 @@ def finish_text(rendered: str) -> str | None:
             continue
         if "&" in piece:
             piece = htmllib.unescape(piece)
-        if _CHANGED_BY_PARSER.search(piece):
+        if mark != "s" and _CHANGED_BY_PARSER.search(piece):  # text from values
             return None
         if href is not None:
             href.append(piece)
