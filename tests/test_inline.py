@@ -128,7 +128,8 @@ def test_a_selector_premailer_cannot_apply_is_a_template_error(tmp_path):
     root = folder(tmp_path, {"e.hbs": page("li:nth-child { color: red }", "<ul><li>x</li></ul>")})
     with pytest.raises(CssError, match="li:nth-child") as info:
         Environment(root).render("e", {})
-    assert isinstance(info.value, TemplateError)
+    assert isinstance(info.value, TemplateError) and str(info.value).startswith("e.hbs: premailer cannot apply")
+    assert Environment(root).info("e").error.startswith("e.hbs: premailer cannot apply the selector 'li:nth-child'")
     with pytest.raises(CssError):
         Environment(root, inline_css="per-render").render("e", {})
 
