@@ -29,8 +29,8 @@ from .errors import DataError, TemplateError, TemplateNotFound, UndefinedError
 from .flatten import NotFlat, flatten
 from .inline import CssError, NotStatic, check_structure, compile_time, inline_css
 from .message import Composed, build_message, check_header, compose
-from .rendered import RenderedEmail
 from .placeholders import Document, NotRebuilt
+from .rendered import RenderedEmail
 from .runtime import Template
 from .text import compile_text, finish_text, html_to_text
 from .variables import Variable, analyze, sample_data
@@ -264,7 +264,6 @@ class Environment:
         subject = self._compile(self._compiler.parse(subject_source, name=f"{CONFIG_FILE}: subject of {name}"),
                                 subject_source, f"{CONFIG_FILE}: subject of {name}", no_escape=True)
         return _Email(html, inlined, reason, text, compiled_text, subject, used)
-
 
     def _used_partials(self, program: n.Program) -> set[str]:
         """Partials a template includes by a fixed name, directly or through other partials."""

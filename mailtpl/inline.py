@@ -197,7 +197,8 @@ def _check_tag(tag: Tag, helpers: set[str]) -> None:
             raise NotStatic(f"{tag} can insert markup")
         if name in helpers or ((node.params or node.hash) and name not in TEXT_HELPERS):
             raise NotStatic(f"{tag} calls a helper, which can return markup")
-    elif tag.role == "open" and (name in helpers or ((node.params or node.hash) and name not in BUILTIN_BLOCKS)):
+    elif tag.role == "open" and (name in helpers or (name not in BUILTIN_BLOCKS and (
+            node.params or node.hash or "blockHelperMissing" in helpers))):
         raise NotStatic(f"{tag} calls a block helper, which can change the markup")
 
 

@@ -23,6 +23,7 @@ TEMPLATES, DATA_SETS = 250, 8  # 2,000 cases a run
 CLASSES = ["a", "b", "row", "s-lg-1", "btn", "p-4"]
 TAGS = ["div", "p", "span", "b", "a", "u", "img", "table", "ul"]
 MISPLACED = ["td", "tr", "li"]  # outside their table or list: libxml2 moves things around
+TEXTS = ["", " ", "Ada", "a & b", "<i>x</i>", "x  y", "\"q\" 'q'", "é ü", "a\nb", "nul\x00", "c\rr", "<1>"]
 INLINE = {"a", "b", "span", "u", "img", "br", "em", "i", "strong", "font"}  # libxml2's inline elements
 
 
@@ -135,7 +136,8 @@ class Gen:
                                     self.rng.randint(1, 3))
             rules.append(f"{selectors} {{ {'; '.join(props)} }}")
         if self.rng.random() < 0.3:
-            rules.append(f"@media screen and (max-width: 600px) {{ .{self.pick(*CLASSES)} {{ width: 100% !important }} }}")
+            media = f".{self.pick(*CLASSES)} {{ width: 100% !important }}"
+            rules.append(f"@media screen and (max-width: 600px) {{ {media} }}")
         return "\n".join(rules)
 
     def folder(self, root) -> None:
@@ -153,11 +155,11 @@ class Gen:
                                     + self.pick("", "", "\n<div>trailing {{title}}</div>"))
 
     def data(self) -> dict:
-        text = lambda: self.pick("", " ", "Ada", "a & b", "<i>x</i>", "x  y", "\"q\" 'q'", "é ü", "a\nb", "nul\x00", "c\rr", "<1>")  # noqa: E731
+        text = lambda: self.pick(*TEXTS)  # noqa: E731
         return {"name": text(), "title": text(), "flag": self.rng.random() < 0.5,
                 "other": self.pick(True, False, "", "x"), "cls": self.pick(*CLASSES, ""),
                 "pad": self.pick("0", "4"),
-                "items": [{"n": self.pick(*range(3), "", "v") } for _ in range(self.rng.randint(0, 3))],
+                "items": [{"n": self.pick(*range(3), "", "v")} for _ in range(self.rng.randint(0, 3))],
                 "obj": self.pick({"label": text()}, None, {"label": "L"})}
 
 
