@@ -249,7 +249,7 @@ class Environment:
                 if reason is None:
                     inlined = self._compile(doc.rebuild(doc.tokens(final)), source, self._rel(path))
             if name not in self._text_files and reason is None:  # premailer's serializer escapes URLs
-                compiled_text = self._compile(compile_text(doc, final), source, self._rel(path))
+                compiled_text = self._text_template(doc, final, source, self._rel(path))
         except (NotFlat, NotStatic, NotRebuilt) as exc:  # inlined (if at all) and text derived per render
             inlined, reason = None, 'inline_css="per-render"' if self.inline_css == "per-render" else str(exc)
         except CssError as exc:  # the stylesheet of the email (its layout, partials) cannot be applied
@@ -264,6 +264,13 @@ class Environment:
         subject = self._compile(self._compiler.parse(subject_source, name=f"{CONFIG_FILE}: subject of {name}"),
                                 subject_source, f"{CONFIG_FILE}: subject of {name}", no_escape=True)
         return _Email(html, inlined, reason, text, compiled_text, subject, used)
+
+    def _text_template(self, doc: Document, html: str, source: str, name: str) -> Template | None:
+        """The plain text derived from ``html`` once (None: derive it from each rendered HTML)."""
+        try:
+            return self._compile(compile_text(doc, html), source, name)
+        except NotRebuilt:
+            return None
 
     def _used_partials(self, program: n.Program) -> set[str]:
         """Partials a template includes by a fixed name, directly or through other partials."""
