@@ -34,15 +34,11 @@ class _Break(int):
 
 
 class _Mark:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
+    """A marker without data (compared by identity: a text part is never one)."""
 
 
-_BR = _Mark("br")  # <br>: a hard break that adds up
-_LINK = _Mark("link")  # an <a> starts
+_BR = _Mark()  # <br>: a hard break that adds up
+_LINK = _Mark()  # an <a> starts
 
 
 @dataclass
