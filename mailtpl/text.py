@@ -25,7 +25,7 @@ _BLOCK = {"div", "tbody", "thead", "tfoot", "tr", "td", "th", "li", "section", "
           "center", "address", "main", "nav", "aside", "figure", "figcaption", "dl", "dt", "dd"}
 _PARAGRAPH = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "pre", "hr"}
 _WS = re.compile(r"[ \t\r\n\f\v]+")
-_MARKER = re.compile(r"<(/?[12bstahi])>")
+_MARKER = re.compile(r"<(/?[12bstahiL])>")
 _CHANGED_BY_PARSER = re.compile(r"[\x00\r\ud800-\udfff]")  # what libxml2 does not give back as it was
 
 
@@ -44,6 +44,7 @@ _LINK = _Mark()  # an <a> starts
 @dataclass
 class _LinkEnd:
     href: str
+    label: str | None = None  # known at compile time: the link's text has no tag (no _LINK before it)
 
 
 @dataclass
@@ -142,18 +143,17 @@ def _links(parts: list, dynamic=None) -> list:
         elif isinstance(part, _LinkEnd):
             start = starts.pop()
             inner = out[start + 1:]
-            if dynamic and (dynamic(part.href) or any(p is _LINK or isinstance(p, _LinkEnd) or dynamic(p)
-                                                      for p in inner)):
+            if dynamic and any(p is _LINK or isinstance(p, _LinkEnd) or dynamic(p) for p in inner):
                 out.append(part)
                 continue
             label = _label(inner)
             if not label:
                 inner = [p.text if isinstance(p, _Alt) else p for p in inner]
                 label = _label(inner)
-            href = part.href.strip()
-            target = href[7:] if href.startswith("mailto:") else href
-            if target and not href.startswith("#") and target != label:
-                inner.append(f" ({target})")
+            if dynamic and dynamic(part.href):  # the address is filled in at render time
+                inner.append(_LinkEnd(part.href, label))
+            else:
+                inner.append(_suffix(part.href, label))
             out[start:] = inner
         else:
             out.append(part)
@@ -161,10 +161,22 @@ def _links(parts: list, dynamic=None) -> list:
         return out
     kept, depth = [], 0
     for part in out:
-        depth += 1 if part is _LINK else -1 if isinstance(part, _LinkEnd) else 0
+        depth += 1 if part is _LINK else -1 if _is_end(part) else 0
         if depth or not isinstance(part, _Alt):
             kept.append(part)
     return kept
+
+
+def _is_end(part) -> bool:
+    """The end of a link whose text is only known at render time."""
+    return isinstance(part, _LinkEnd) and part.label is None
+
+
+def _suffix(href: str, label: str) -> str:
+    """What follows a link's text: `` (address)`` unless the text says it already."""
+    href = href.strip()
+    target = href[7:] if href.startswith("mailto:") else href
+    return f" ({target})" if target and not href.startswith("#") and target != label else ""
 
 
 def _label(parts: list) -> str:
@@ -186,7 +198,7 @@ def _reduce(parts: list, dynamic) -> list:
             out.append(part)
         else:
             run.append(part)
-        depth -= 1 if isinstance(part, _LinkEnd) else 0
+        depth -= 1 if _is_end(part) else 0
     return out + _reduced(run)
 
 
@@ -238,7 +250,8 @@ def compile_text(doc: Document, html: str) -> n.Program:
         elif part is _LINK:
             tokens.append("<a>")
         elif isinstance(part, _LinkEnd):
-            tokens += ["<h>", *_escaped(doc, part.href), "</a>"]
+            label = [] if part.label is None else ["<L>", *_escaped(doc, part.label)]
+            tokens += [*label, "<h>", *_escaped(doc, part.href), "</a>"]
         elif isinstance(part, _Alt):
             tokens += ["<i>", *_escaped(doc, part.text), "</i>"]
         else:
@@ -256,6 +269,7 @@ def finish_text(rendered: str) -> str | None:
     pieces = _MARKER.split(rendered)
     parts: list = []
     href: list[str] | None = None  # inside <h>...</a>
+    label: str | None = None  # after <L>: the text of the link, known at compile time
     for i in range(1, len(pieces), 2):
         mark, piece = pieces[i], pieces[i + 1]
         if mark in _MARKS:
@@ -263,8 +277,12 @@ def finish_text(rendered: str) -> str | None:
         elif mark == "h":
             href = []
         elif mark == "/a":
-            parts.append(_LinkEnd("".join(href or ())))
-            href = None
+            address = "".join(href or ())
+            parts.append(_LinkEnd(address) if label is None else _suffix(address, label))
+            href = label = None
+        elif mark == "L":
+            label = htmllib.unescape(piece)
+            continue
         elif mark == "i":
             parts.append(_Alt(""))
         if not piece:
@@ -279,7 +297,7 @@ def finish_text(rendered: str) -> str | None:
             parts[-1].text = piece
         else:
             parts.append(_Done(piece) if mark == "s" else piece)
-    return _join(parts)
+    return _finish(_links(parts)) if "a" in pieces or "i" in pieces else _finish(parts)
 
 
 _MARKS = {"1": _Break(1), "2": _Break(2), "b": _BR, "a": _LINK}
