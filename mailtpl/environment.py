@@ -264,7 +264,8 @@ class Environment:
                 final, reason = compile_time(doc, structure)
                 if reason is None:
                     inlined = self._compile(doc.rebuild(doc.tokens(final)), source, self._rel(path))
-            if name not in self._text_files and reason is None:  # premailer's serializer escapes URLs
+            # not when premailer's serializer escapes URLs, nor when helpers would run a second time
+            if name not in self._text_files and reason is None and doc.helper_call() is None:
                 compiled_text = self._text_template(doc, final, source, self._rel(path))
         except (NotFlat, NotStatic, NotRebuilt) as exc:  # inlined (if at all) and text derived per render
             inlined, reason = None, 'inline_css="per-render"' if self.inline_css == "per-render" else str(exc)
