@@ -57,6 +57,9 @@ _END_TAG_DROPPED = ("li",)  # libxml2 writes these without an end tag when they 
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 
 
+_TOO_LONG = "a selector of the stylesheet is too long for premailer (thousands of compound selectors)"
+
+
 class NotStatic(Exception):
     """Compile-time inlining would not equal per-render inlining; the message says why."""
 
@@ -74,6 +77,8 @@ def inline_css(html: str) -> str:
         premailer.Premailer(**PREMAILER_OPTIONS).transform(root)
     except (cssselect.SelectorError, cssselect.xpath.ExpressionError) as exc:
         raise CssError(f"premailer cannot apply the stylesheet: {exc}") from None
+    except RecursionError:  # cssselect and cssutils recurse once per compound of a selector
+        raise CssError(_TOO_LONG) from None
     tree = root.getroottree()
     # as premailer does with a string: the doctype only when the document starts with it
     top = tree if tree.docinfo.doctype and stripped.startswith(tree.docinfo.doctype) else root
@@ -308,12 +313,22 @@ def dynamic_rule(doc: Document, structure: Structure) -> str | None:
         found = doc.pattern.search((style.text or "") + " ".join(style.attrib.values()))
         if found or owner:
             raise NotStatic(f"the <style> block depends on {owner or doc.tags[int(found.group(1))]}")
-        # premailer's own parse of the block: exactly the rules it will inline
-        rules, _ = inliner._parse_style_rules(style.text, index)
-        for selector in dict.fromkeys(selector for _, selector, _ in rules):
-            reason = _rule_reason(selector, structure)
-            if reason:
-                return f"rule {selector!r} {reason}"
+        try:
+            reason = _first_dynamic(inliner, style, index, structure)
+        except RecursionError:  # cssselect and cssutils recurse once per compound of a selector
+            raise CssError(_TOO_LONG) from None
+        if reason:
+            return reason
+    return None
+
+
+def _first_dynamic(inliner, style, index: int, structure: Structure) -> str | None:
+    # premailer's own parse of the block: exactly the rules it will inline
+    rules, _ = inliner._parse_style_rules(style.text, index)
+    for selector in dict.fromkeys(selector for _, selector, _ in rules):
+        reason = _rule_reason(selector, structure)
+        if reason:
+            return f"rule {selector!r} {reason}"
     return None
 
 
