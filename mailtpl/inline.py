@@ -60,6 +60,10 @@ _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 _TOO_LONG = "a selector of the stylesheet is too long for premailer (thousands of compound selectors)"
 
 
+class MarkupError(TemplateError):
+    """The HTML cannot be read as the email's reader would read it."""
+
+
 class NotStatic(Exception):
     """Compile-time inlining would not equal per-render inlining; the message says why."""
 
@@ -88,7 +92,10 @@ def inline_css(html: str) -> str:
 def parse_html(html: str):
     """The document's root element as premailer parses it (libxml2); an empty body when the
     document has no element or text at all."""
-    root = etree.fromstring(html, etree.HTMLParser()) if html.strip() else None
+    parser = etree.HTMLParser(huge_tree=True)  # else libxml2 drops what nests over 256 deep
+    root = etree.fromstring(html, parser) if html.strip() else None
+    if any(error.message.startswith("Excessive depth") for error in parser.error_log):
+        raise MarkupError("the HTML nests elements too deep (libxml2 drops what is over 2048 levels deep)")
     return root if root is not None else etree.fromstring("<body>" + html, etree.HTMLParser())
 
 

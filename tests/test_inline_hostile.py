@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from mailtpl import Environment
-from mailtpl.inline import CssError
+from mailtpl.inline import CssError, MarkupError
 from mailtpl.text import html_to_text
 from tests.test_inline import BASE, folder, page
 
@@ -38,3 +38,20 @@ def test_hostile_css_and_markup_render_the_same_in_both_modes(tmp_path, css, bod
     assert "V&lt;&amp;&gt;" in fast.html and "javascript" not in fast.html.split("</style>")[-1]
     if styled:
         assert styled in fast.html.replace(" ", "")
+
+
+@pytest.mark.parametrize("depth, mode", [(300, True), (300, "per-render"), (300, False)])
+def test_markup_nested_hundreds_deep_keeps_its_content(tmp_path, depth, mode):
+    body = "<div>" * depth + '<p class="a">{{x}}</p>' + "</div>" * depth
+    env = Environment(folder(tmp_path, {"e.hbs": page(".a { color: red }", body)}), base_url=BASE, inline_css=mode)
+    email = env.render("e", {"x": "V"})
+    assert email.text == "V\n"
+    assert ('style="color:red"' in email.html) == bool(mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_markup_nested_deeper_than_libxml2_reads_is_a_markup_error_naming_the_file(tmp_path, mode):
+    body = "<div>" * 2100 + "<p>{{x}}</p>" + "</div>" * 2100
+    env = Environment(folder(tmp_path, {"e.hbs": page("p { color: red }", body)}), base_url=BASE, inline_css=mode)
+    with pytest.raises(MarkupError, match=r"^e\.hbs: the HTML nests elements too deep"):
+        env.render("e", {"x": "V"})
