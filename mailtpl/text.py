@@ -250,7 +250,10 @@ def compile_text(doc: Document, html: str) -> n.Program:
         return doc.pattern.search(text) is not None
 
     tokens: list = []
-    for part in _reduce(_links(parts, dynamic), dynamic):
+    reduced = _reduce(_links(parts, dynamic), dynamic)
+    while reduced and type(reduced[0]) is str and _WS.fullmatch(reduced[0]):
+        del reduced[0]  # spaces before the first text: the first line is stripped of them anyway
+    for part in reduced:
         if isinstance(part, _Break):
             tokens.append(f"<{int(part)}>")
         elif part is _BR:
