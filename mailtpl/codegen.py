@@ -9,6 +9,9 @@ constants; everything dynamic is one call into :mod:`mailtpl.runtime`.
 """
 from __future__ import annotations
 
+import math
+import re
+
 from . import nodes as n
 from .errors import TemplateSyntaxError
 
@@ -48,6 +51,7 @@ class CodeGenerator:
         self.ambiguous_names: set[str] = set()  # {{name}}s that may be helpers or data
         self.stack: list[_Function] = []  # functions being generated, innermost last
         self.statics: list[str] = []  # module-level constants for text-only block bodies
+        self.segments: list[_Function] = []  # module-level parts of a long template's top level
 
     # -- entry point -----------------------------------------------------------
     def module(self, program: n.Program) -> str:
@@ -56,17 +60,18 @@ class CodeGenerator:
         if self.ambiguous_names:  # {{name}}s that a helper of that name would take over
             self.hoisted = {"not AMBIGUOUS.intersection(H)": "_plain", **self.hoisted}
         hoisted = [f"    {var} = {code}" for code, var in self.hoisted.items()]
-        main.lines[1:1] = hoisted
-        out = [_HEADER.format(name=self.name, options=self.options, source=self.source)]
-        out.append(f"W = tuple((T, *site) for site in ({''.join(site + ', ' for site in self.sites)}))")
+        for fn in (*self.segments, main):
+            fn.lines[1:1] = hoisted
+        statements = [[_HEADER.format(name=self.name, options=self.options, source=self.source)], ["W = []"]]
+        for i in range(0, len(self.sites), _SITES_PER_STATEMENT):
+            statements.append([f"W += ({''.join(site + ', ' for site in self.sites[i:i + _SITES_PER_STATEMENT])})"])
+        statements.append(["W = tuple((T, *site) for site in W)"])
         if self.ambiguous_names:
-            out.append(f"AMBIGUOUS = frozenset({sorted(self.ambiguous_names)!r})")
-        out.extend(self.statics)
-        out.append("")
-        out.extend(main.lines)
-        out.append("")
-        out.append("template = Template(_main, T)")
-        return "\n".join(out) + "\n"
+            statements.append([f"AMBIGUOUS = frozenset({sorted(self.ambiguous_names)!r})"])
+        statements.extend([static] for static in self.statics)
+        statements.extend(fn.lines for fn in (*self.segments, main))
+        statements.append(["template = Template(_main, T)"])
+        return _assemble(statements)
 
     def error(self, message: str, node: n.Node) -> TemplateSyntaxError:
         return TemplateSyntaxError(message, name=self.name, lineno=node.line, column=node.column, source=self.source)
@@ -123,19 +128,43 @@ class CodeGenerator:
             setup.append(f"P = {{**P, **{fn.inline}}}")
 
         pieces: list[str] = []
-        for stmt in program.body:
-            self.statement(stmt, level, inner_scopes, pieces, setup)
+        if is_main and len(program.body) > _STATEMENTS_PER_SEGMENT:
+            # A long top level is cut into module-level functions that Python compiles one at a time
+            # (compile() of one huge function takes memory in proportion to all of it at once).
+            for start in range(0, len(program.body), _STATEMENTS_PER_SEGMENT):
+                segment = self.segment(program.body[start:start + _STATEMENTS_PER_SEGMENT], inner_scopes)
+                pieces.append(_Code(f"{segment.name}(c, d, P, H)", None))
+        else:
+            for stmt in program.body:
+                self.statement(stmt, level, inner_scopes, pieces, setup)
 
         self.stack.pop()
+        self.finish(fn, "c, d, P, H" if is_main else "c, d, bp, P", setup, pieces)
+        return fn
+
+    def segment(self, body: list, scopes: list) -> _Function:
+        """A module-level function rendering part of the template's top level: ``(c, d, P, H) -> str``."""
+        fn = _Function(f"_g{len(self.segments)}")
+        self.stack.append(fn)
+        setup = ["D0 = (c,)"] if self.uses_depths else []
+        pieces: list[str] = []
+        for stmt in body:
+            self.statement(stmt, 0, scopes, pieces, setup)
+        self.stack.pop()
+        self.finish(fn, "c, d, P, H", setup, pieces)
+        self.segments.append(fn)
+        return fn
+
+    @staticmethod
+    def finish(fn: _Function, args: str, setup: list[str], pieces: list[str]) -> None:
+        """The lines of ``def fn(args)``: its setup, then the return of its pieces."""
         if fn.uses_get:  # data values are read through g: c.get, or never-a-string when names may be helpers
             setup.insert(0, "g = c.get if _plain and type(c) is dict else no_get")
         if fn.uses_cg:  # the context's values: c.get for a dict, else the general lookup
             setup.insert(0, "cg = c.get if type(c) is dict else context_get(c)")
-        args = "c, d, P, H" if is_main else "c, d, bp, P"
-        fn.lines.append(f"def {fname}({args}):")
+        fn.lines.append(f"def {fn.name}({args}):")
         fn.lines.extend("    " + line for line in setup)
         fn.lines.extend("    " + line for line in _return(pieces))
-        return fn
 
     def child(self, program: n.Program | None, level: int, scopes: list, setup: list[str]) -> tuple[str, str]:
         """Define a block's program inside the current function; its name (or None) and inline partials."""
@@ -159,10 +188,10 @@ class CodeGenerator:
         elif isinstance(stmt, n.Comment):
             pass
         elif isinstance(stmt, n.Mustache):
-            pieces.append(self.mustache(stmt, level, scopes))
+            pieces.append(_Code(self.mustache(stmt, level, scopes), stmt))
         elif isinstance(stmt, n.Block):
             if not stmt.decorator:
-                pieces.append(f"btxt({self.block(stmt, level, scopes, setup)})")
+                pieces.append(_Code(f"btxt({self.block(stmt, level, scopes, setup)})", stmt))
         elif isinstance(stmt, (n.Partial, n.PartialBlock)):
             self.partial(stmt, level, scopes, pieces, setup)
         else:  # pragma: no cover - the parser produces nothing else
@@ -241,7 +270,7 @@ class CodeGenerator:
         if isinstance(stmt, n.PartialBlock):
             fn, inline = self.child(stmt.program, level, scopes, setup)
             call += f", {fn}, {inline}"
-        pieces.append(call + ")")
+        pieces.append(_Code(call + ")", stmt))
 
     # -- expressions -----------------------------------------------------------
     def classify(self, node, path: n.PathExpr, scopes: list) -> str:
@@ -255,6 +284,8 @@ class CodeGenerator:
                 helper = True
             elif self.known_only:
                 eligible = False
+        if helper and not path.parts and not path.data:
+            raise self.error(f"{path.original!r} is the context itself, not a helper: it cannot take arguments", node)
         if helper:
             if self.known_only and not (simple and path.parts[0] in KNOWN_HELPERS):
                 raise self.error(f"known_helpers_only is set, but {path.original!r} is not a builtin helper", node)
@@ -293,7 +324,7 @@ class CodeGenerator:
 
     def expr(self, node, level: int, scopes: list) -> str:
         if isinstance(node, n.Literal):
-            return repr(node.value)
+            return _literal(node.value)
         if isinstance(node, n.SubExpr):
             return self.call_value(node, level, scopes)
         return self.path(node, level, scopes, terminal=False)
@@ -359,13 +390,68 @@ def _text(pieces: list[str], text: str) -> None:
         pieces.append(_Static(text))
 
 
+class _Code(str):
+    """A Python expression among the pieces, with the template position it renders (for runtime errors)."""
+
+    where = ""
+
+    def __new__(cls, code: str, node: n.Node | None) -> _Code:
+        self = super().__new__(cls, code)
+        if node is not None:
+            self.where = f"{_LINE_MARK}{node.line}:{node.column}"
+        return self
+
+
+_POSITION = re.compile(r"[0-9]+:[0-9]+")
+_LINE_MARK = "  # @"  # ends a generated line that renders the template position after it
+_SITES_PER_STATEMENT = 1000
+_STATEMENTS_PER_SEGMENT = 400
+SEGMENT_BREAK = "\n#--\n"  # between top-level statements that load() may compile separately
+_SEGMENT_CHARS = 1 << 16
+
+
 def _return(pieces: list[str]) -> list[str]:
-    code = [repr(str(p)) if isinstance(p, _Static) else p for p in pieces]
+    code = [repr(str(p)) if isinstance(p, _Static) else p + p.where for p in pieces]
     if not code:
         return ["return ''"]
     if len(code) == 1:
         return [f"return {code[0]}"]
-    return ["return ''.join(("] + [f"    {p}," for p in code] + ["))"]
+    return ["return ''.join(("] + [_comma(p) for p in code] + ["))"]
+
+
+def _comma(line: str) -> str:
+    """``    piece,`` keeping a line mark at the end."""
+    code, mark, where = line.rpartition(_LINE_MARK)
+    return f"    {code},{mark}{where}" if mark else f"    {line},"
+
+
+def _assemble(statements: list[list[str]]) -> str:
+    """The module: top-level statements (each a list of lines) with a segment break whenever about
+    _SEGMENT_CHARS have passed, and ``LINES``, generated line -> template line:column for runtime errors."""
+    out: list[str] = []
+    positions: list[str] = []
+    size = 0
+    line = 1
+    for statement in statements:
+        if size > _SEGMENT_CHARS:
+            out.append(SEGMENT_BREAK)
+            line += SEGMENT_BREAK.count("\n")
+            size = 0
+        elif out:
+            out.append("\n")
+            line += 1
+        for i, text in enumerate(statement):
+            if i:
+                out.append("\n")
+                line += 1
+            out.append(text)
+            size += len(text)
+            _, mark, where = text.rpartition(_LINE_MARK)
+            if mark and _POSITION.fullmatch(where):
+                positions.append(f"{line}:{where}")
+            line += text.count("\n")
+    out.append(f"\nLINES = {' '.join(positions)!r}\n")
+    return "".join(out)
 
 
 def _static_text(program: n.Program) -> str | None:
@@ -375,6 +461,13 @@ def _static_text(program: n.Program) -> str | None:
     if not all(isinstance(stmt, (n.Content, n.Comment)) for stmt in program.body):
         return None
     return "".join(stmt.value for stmt in program.body if isinstance(stmt, n.Content))
+
+
+def _literal(value) -> str:
+    """Python source of a literal's value (``float('inf')`` for a number literal too big for a float)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({repr(value)!r})"
+    return repr(value)
 
 
 def _as_path(node) -> n.PathExpr:

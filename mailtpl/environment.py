@@ -71,15 +71,17 @@ class EmailInfo:
 class Environment:
     def __init__(self, templates: str | os.PathLike = "templates", *, strict: bool = True,
                  base_url: str | None = None, inline_css: bool | str = True, helpers: Mapping | None = None,
-                 sender_name: str | None = None) -> None:
+                 sender_name: str | None = None, **options) -> None:
         """``inline_css``: True inlines at compile time where that is safe and per render elsewhere,
-        "per-render" always per render, False not at all."""
+        "per-render" always per render, False not at all. ``options``: the compile and data access
+        options of :class:`mailtpl.compiler.CompileOptions` (``compat=True``, ``allowed_proto_properties=...``)."""
         if inline_css not in (True, False, "per-render"):
             raise ValueError('inline_css must be True, False or "per-render"')
         self.root = Path(templates)
         if not self.root.is_dir():
             raise TemplateNotFound(str(self.root), what="templates folder")
         self.strict = strict
+        self.options = compile_options(strict=strict, **options)
         self.base_url = base_url
         self.inline_css = inline_css
         self.helpers = dict(helpers or {})
@@ -217,7 +219,7 @@ class Environment:
         return self._partials[name]
 
     def _compile(self, program: n.Program, source: str, name: str, **options) -> Template:
-        return load(generate(program, source, name, compile_options(strict=self.strict, **options)), name)
+        return load(generate(program, source, name, {**self.options, **compile_options(**options)}), name)
 
     def compiled(self, name: str) -> _Email:
         """The compiled email (cached until :meth:`invalidate`); TemplateError when it does not compile."""

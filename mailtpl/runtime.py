@@ -21,23 +21,28 @@ from typing import Any
 
 from pybars import Scope, strlist
 
+from .access import OPTION_NAMES as ACCESS_OPTIONS, AccessPolicy, current as current_policy, denial
 from .errors import HelperError, TemplateError, TemplateRuntimeError, UndefinedError
 from .helpers import BUILTINS
-from .values import MISSING, get, is_callable, lookup, to_str
+from .values import MISSING, get, is_callable, lookup, object_keys, to_str
 
 Program = Callable[[Any, dict, tuple, dict], str]
+
+
+CODE_FILENAME = "<mailtpl template>"  # of all generated code: CPython keeps every distinct filename alive
 
 
 class TemplateInfo:
     """Compile-time facts a running template needs: its name and source (for errors) and its options."""
 
-    __slots__ = ("name", "source", "options", "strict")
+    __slots__ = ("name", "source", "options", "strict", "policy")
 
     def __init__(self, name: str | None, source: str, options: dict) -> None:
         self.name = name
         self.source = source
         self.options = options
         self.strict = bool(options.get("strict"))
+        self.policy = AccessPolicy.from_options(options)
 
 
 def _where(W) -> dict:
@@ -54,7 +59,10 @@ def sget(obj, key, W):
     value = MISSING if isinstance(obj, _PRIMITIVES) else lookup(obj, key)
     if value is MISSING:
         path = W[3]
-        if isinstance(obj, _PRIMITIVES):
+        reason = denial(obj, key)
+        if reason is not None:
+            message = f'"{path}" is not defined: {reason}'
+        elif isinstance(obj, _PRIMITIVES):
             message = f'"{path}" is not defined: cannot look up "{key}" in a {type(obj).__name__} ({obj!r})'
         elif path == key:
             message = f'"{key}" is not defined'
@@ -69,7 +77,12 @@ def oget(obj, key, W):
     if obj is None or obj is MISSING:
         path = W[3]
         raise UndefinedError(f'"{path}" is not defined: cannot read "{key}" of a missing value', path, **_where(W))
-    return get(obj, key)
+    value = get(obj, key)
+    if value is None and W[0].strict:
+        reason = denial(obj, key)
+        if reason is not None:
+            raise UndefinedError(f'"{W[3]}" is not defined: {reason} (strict mode)', W[3], **_where(W))
+    return value
 
 
 def depth(D: tuple, n: int):
@@ -352,8 +365,8 @@ def _partial_context(c, kw: dict):
         merged = dict(c)
     elif isinstance(c, (list, tuple)):
         merged = {str(i): v for i, v in enumerate(c)}
-    elif c is not None and hasattr(c, "__dict__") and not isinstance(c, type):
-        merged = {k: v for k, v in vars(c).items() if not k.startswith("_")}
+    elif c is not None and object_keys(c) is not None:
+        merged = {k: lookup(c, k) for k in object_keys(c)}
     else:
         merged = {}
     merged.update(kw)
@@ -409,7 +422,7 @@ _PARTIAL_CACHE_SIZE = 256
 
 def compile_partial(source: str, name: str, options: dict) -> Template:
     """Partials passed as source strings are compiled with the caller's options, and cached."""
-    key = (source, name, tuple(sorted(options.items())))
+    key = (source, name, repr(sorted(options.items())))
     with _PARTIAL_CACHE_LOCK:
         hit = _PARTIAL_CACHE.get(key)
         if hit is not None:
@@ -444,16 +457,27 @@ class Template:
         return self.info.source
 
     def __call__(self, context=None, helpers: Mapping | None = None, partials: Mapping | None = None,
-                 root=None, *, data: Mapping | None = None) -> str:
+                 root=None, *, data: Mapping | None = None, **access) -> str:
+        """Render; ``access`` takes the data access options of :mod:`mailtpl.access` for this render."""
         H = _merge_helpers(helpers)
         d = {"root": context if root is None else root}
         if data:
             d.update(data)
+        policy = AccessPolicy.from_options(self.info.options, _access_options(access)) if access else self.info.policy
+        token = current_policy.set(policy)
         try:
             return self._main(context, d, partials if partials is not None else {}, H)  # never modified
         except RecursionError:
             raise TemplateRuntimeError("templates nested too deeply (a partial that includes itself?)",
                                        name=self.info.name) from None
+        except TemplateError as exc:
+            if exc.lineno is None and isinstance(exc, TemplateRuntimeError):
+                raise _located(exc.message, exc) from exc
+            raise
+        except Exception as exc:  # raised by a data object (__str__, __eq__, __getitem__, a property, ...)
+            raise _located(f"a value in the data raised {type(exc).__name__}: {exc}", exc) from exc
+        finally:
+            current_policy.reset(token)
 
     render = __call__
 
@@ -462,6 +486,37 @@ class Template:
 
     def __repr__(self) -> str:
         return f"<mailtpl.Template {self.info.name or '<string>'}>"
+
+
+def _access_options(options: dict) -> dict:
+    unknown = set(options).difference(ACCESS_OPTIONS)
+    if unknown:
+        raise TypeError(f"unknown render option(s) {', '.join(sorted(unknown))}")
+    return options
+
+
+def _located(message: str, exc: BaseException) -> TemplateRuntimeError:
+    """A TemplateRuntimeError at the template position whose generated code was running when ``exc`` rose."""
+    frame, lineno = None, 0
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == CODE_FILENAME:
+            frame, lineno = tb.tb_frame, tb.tb_lineno
+        tb = tb.tb_next
+    if frame is None:
+        return TemplateRuntimeError(message)
+    info = frame.f_globals.get("T")
+    where = _position(frame.f_globals.get("LINES", ""), lineno)
+    return TemplateRuntimeError(message, name=info.name, lineno=where[0], column=where[1], source=info.source)
+
+
+def _position(lines: str, lineno: int) -> tuple[int | None, int | None]:
+    """Template line and column of a generated line, from a module's LINES map ("gen:line:col ...")."""
+    for entry in lines.split():
+        gen, line, column = entry.split(":")
+        if int(gen) == lineno:
+            return int(line), int(column)
+    return None, None
 
 
 def _merge_helpers(helpers: Mapping | None) -> dict:

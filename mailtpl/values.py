@@ -6,12 +6,15 @@ treats their JSON equivalents.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from pybars import Scope, strlist
+
+from .access import NEVER_TRAVERSED, read_attribute
 
 MISSING = object()  # "undefined": not present at all (None is JavaScript's null)
 
@@ -112,10 +115,20 @@ def escape(value) -> str:
         return str(value)  # digits need no escaping
     if isinstance(value, strlist):
         return "".join(value)
-    html = getattr(value, "__html__", None)
+    html = _html_method(t)
     if html is not None:
-        return html()
+        return to_str(html(value))
     return escape_html(to_str(value))
+
+
+@functools.lru_cache(maxsize=512)
+def _html_method(t: type):
+    """``__html__`` as the value's type defines it (never one an instance or ``__getattr__`` makes up)."""
+    for klass in t.__mro__:
+        method = vars(klass).get("__html__")
+        if method is not None:
+            return method if callable(method) else None
+    return None
 
 
 def is_empty(value) -> bool:
@@ -147,7 +160,8 @@ def lookup(obj, key):
     """``obj[key]`` with handlebars.js's own-property rules, or MISSING.
 
     Dicts (and other mappings) by key, lists and strings by index and
-    ``length``, other objects by public attribute.
+    ``length`` (a string's in UTF-16 code units, as JavaScript counts), other
+    objects by the rules of :mod:`mailtpl.access`.
     """
     if type(obj) is dict:
         if type(key) is str:
@@ -161,17 +175,21 @@ def lookup(obj, key):
         return _mapping_get(obj, key)
     if isinstance(obj, (list, tuple, str)):
         if key == "length":
-            return len(obj)
+            return js_length(obj) if isinstance(obj, str) else len(obj)
         index = _as_index(key)
         if index is not None and index < len(obj):
             return obj[index]
+        if isinstance(obj, tuple) and not isinstance(key, int):
+            return read_attribute(obj, key, MISSING)  # a namedtuple's fields
         return MISSING
-    if isinstance(key, str) and key and not key.startswith("_"):
-        try:
-            return getattr(obj, key, MISSING)
-        except Exception:  # a property that raises is "not there"
-            return MISSING
-    return MISSING
+    return read_attribute(obj, key, MISSING)
+
+
+def js_length(s: str) -> int:
+    """JavaScript's ``s.length``: UTF-16 code units (characters beyond U+FFFF count twice)."""
+    if s.isascii():
+        return len(s)
+    return len(s) + sum(1 for ch in s if ord(ch) > 0xFFFF)
 
 
 def _mapping_get(obj, key):
@@ -213,9 +231,13 @@ def object_keys(obj) -> list | None:
     """Keys ``each`` iterates over: a mapping's keys, an object's public attributes, else None."""
     if isinstance(obj, Mapping):
         return list(obj.keys())
-    if hasattr(obj, "__dict__") and not isinstance(obj, type):
-        return [k for k in vars(obj) if not k.startswith("_")]
-    return None
+    if isinstance(obj, NEVER_TRAVERSED):
+        return None
+    try:
+        own = object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        return None
+    return [k for k in own if type(k) is str and not k.startswith("_")] if type(own) is dict else None
 
 
 def iterable_items(obj) -> list | None:

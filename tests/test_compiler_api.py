@@ -230,11 +230,55 @@ def test_objects_attributes_methods_tuples():
         "{{#each user.tags}}{{@index}}={{this}};{{/each}}|{{#with user}}{{last}}{{/with}}|{{t.[1]}}|"
         "{{#each m}}{{@key}}:{{first}} {{/each}}|{{greet}}")
     ada = User("Ada", "Lovelace", ("math", "code"))
-    out = template({"user": ada, "t": (1, 2.5), "m": {"a": ada}, "greet": lambda this: f"hi {this['t'][0]}"})
-    assert out == "Ada|Ada Lovelace|AL|[]|2|0=math;1=code;|Lovelace|2.5|a:Ada |hi 1"
+    data = {"user": ada, "t": (1, 2.5), "m": {"a": ada}, "greet": lambda this: f"hi {this['t'][0]}"}
+    assert template(data) == "Ada|||[]|2|0=math;1=code;|Lovelace|2.5|a:Ada |hi 1"  # methods, properties denied
+    allowed = template(data, allowed_proto_methods={"full_name": True}, allowed_proto_properties={"initials": True})
+    assert allowed == "Ada|Ada Lovelace|AL|[]|2|0=math;1=code;|Lovelace|2.5|a:Ada |hi 1"
 
 
 def test_strict_mode_on_objects():
     template = Compiler().compile("{{user.first}} {{user.middle}}", strict=True, name="o.hbs")
     with pytest.raises(UndefinedError, match='"user.middle" is not defined'):
         template({"user": User("A", "B", ())})
+
+
+# -- hostile input: names, line terminators, size ------------------------------------------------------
+def test_name_may_be_a_path():
+    from pathlib import Path
+
+    template = Compiler().compile("ok {{x}}", name=Path("emails") / "x.hbs")
+    assert template.name == "emails/x.hbs" and template({"x": 1}) == "ok 1"
+    with pytest.raises(TemplateSyntaxError) as info:
+        Compiler().compile("{{#if a}}", name=Path("x.hbs"))
+    assert info.value.name == "x.hbs"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r", "\u2028", "\u2029", "\x85", "\v", "\f", "\x1c"])
+def test_error_line_agrees_with_the_shown_line(newline):
+    source = newline.join(["first", "second {{x}}", "third {{#if}}", "fourth"])
+    with pytest.raises(TemplateSyntaxError) as info:
+        Compiler().compile(source, name="nl.hbs")
+    err = info.value
+    assert err.lineno == 3 and err.source_line == "third {{#if}}"
+    assert err.source_line[err.column - 1:].startswith("}}") or err.source_line[err.column - 1:].startswith("{{")
+
+
+def test_runtime_error_line_agrees_with_the_shown_line():
+    source = "a\r\nb\u2028c {{x.y}}"
+    with pytest.raises(UndefinedError) as info:
+        Compiler().compile(source, name="nl.hbs", strict=True)({"x": {}})
+    assert info.value.lineno == 3 and info.value.source_line == "c {{x.y}}"
+    assert info.value.source_line[info.value.column - 1:].startswith("x.y")
+
+
+def test_long_template_compiles_in_segments_with_the_same_output():
+    """A long top level is compiled in module-level segments; its output equals that of its lines compiled
+    one by one (each short enough to be compiled whole)."""
+    from mailtpl import codegen
+
+    lines = [f"<p>{{{{#if a}}}}{i}{{{{x}}}}{{{{else}}}}{{{{#with o}}}}{{{{../y}}}}{{{{v}}}}{{{{/with}}}}{{{{/if}}}}</p>\n"
+             for i in range(1000)]
+    code = Compiler().precompile("".join(lines))
+    assert code.count(codegen.SEGMENT_BREAK) > 3 and "def _g2(" in code
+    for data in ({"a": True, "x": "<x>"}, {"a": False, "y": "Y", "o": {"v": 1}}):
+        assert load(code)(data) == "".join(Compiler().compile(line)(data) for line in lines)

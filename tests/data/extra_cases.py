@@ -102,6 +102,13 @@ case("strict/key-of-a-string", "{{s.[1]}}", {"s": "abc"}, None, {"strict": True}
 case("strict/length-of-a-string", "{{s.length}}", {"s": "abc"}, None, {"strict": True})
 case("strict/param-on-null-item", "{{#each xs}}{{#if a}}A{{/if}}{{/each}}", {"xs": [None]}, None, {"strict": True})
 case("strict/param-on-null-parent", "{{#each xs}}{{#if this.a}}A{{else}}B{{/if}}{{/each}}", {"xs": [{}, {"a": 1}]}, None, {"strict": True})
+# number literals as handlebars.js reads them (JavaScript's Number(), then String())
+case("number/huge-literal-param", "{{concat 1" + "0" * 400 + ".5}}|{{concat -1" + "0" * 400 + "}}", {}, None, None, ["concat"])
+case("number/beyond-2-53", "{{concat 99999999999999999999}} {{concat 9007199254740993}} {{concat 123456789.123456789}}", {}, None, None, ["concat"])
+case("number/zeros-and-padding", "{{concat -0}} {{concat -0.0}} {{concat 007}} {{concat 1.50}}", {}, None, None, ["concat"])
+case("number/literal-as-name", "[{{007}}][{{12345678901234567890123.5 }}][{{" + "1" * 400 + ".5}}][{{#7}}x{{/7}}]", {"7": True, "1.2345678901234568e+22": "big"})
+case("number/huge-literal-hash", "{{greet name=1" + "0" * 400 + ".5}}", {}, None, None, ["greet"])
+case("number/lookup-by-number", "{{lookup xs 1.0}}{{lookup o 2.50}}", {"xs": ["a", "b"], "o": {"2.5": "half"}})
 # syntax errors
 for name, t in [("open-sexpr", "{{foo (bar}}"), ("bad-hash", "{{foo a=}}"), ("unclosed-comment", "{{!-- x"),
                 ("unclosed-raw", "{{{{raw}}}} x"), ("mismatched-raw", "{{{{raw}}}} x {{{{/other}}}}"),
@@ -110,7 +117,11 @@ for name, t in [("open-sexpr", "{{foo (bar}}"), ("bad-hash", "{{foo a=}}"), ("un
                 ("hash-then-param", "{{foo a=1 b}}"), ("invalid-char", "{{foo\"}}"), ("unclosed-nested", "{{#if a}}{{#each b}}{{/if}}"),
                 ("close-no-name", "{{#if a}}{{/}}"), ("two-partial-params", "{{> p a b}}"), ("lone-open", "{{"),
                 ("newline-position", "line1\nline2 {{#if}}\n{{/each}}"), ("stray-inverse-chain", "{{else if x}}"),
-                ("decorator", "{{* foo}}"), ("number-path", "{{xs.1}}")]:
+                ("decorator", "{{* foo}}"), ("number-path", "{{xs.1}}"),
+                ("this-block-param", "{{#this a}}x{{/this}}"), ("dot-block-param", "{{#. a}}x{{/.}}"),
+                ("this-block-hash", "{{#this k=1}}x{{/this}}"), ("this-helper", "{{this a}}"),
+                ("dot-hash", "{{. k=1}}"), ("this-subexpr", "{{x (this a)}}"), ("this-raw", "{{{{this a}}}}x{{{{/this}}}}"),
+                ("dot-subexpr", "{{x (.)}}")]:
     case("error/" + name, t, {})
 json.dump(C, open("extra.in.json", "w"), indent=1, ensure_ascii=False)
 print(len(C))
