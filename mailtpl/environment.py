@@ -209,7 +209,7 @@ class Environment:
             path = self._partial_files.get(name)
             if path is None:
                 return None
-            self._asts[name] = self._compiler.parse(self._read(path), name=self._rel(path))
+            self._asts[name] = self._parse(self._read(path), name=self._rel(path))
         return self._asts[name]
 
     def _partial(self, name: str) -> Template:
@@ -217,6 +217,9 @@ class Environment:
             path = self._partial_files[name]
             self._partials[name] = self._compile(self._ast(name), self._read(path), self._rel(path))
         return self._partials[name]
+
+    def _parse(self, source: str, name: str) -> n.Program:
+        return self._compiler.parse(source, name=name, ignore_standalone=self.options.get("ignore_standalone", False))
 
     def _compile(self, program: n.Program, source: str, name: str, **options) -> Template:
         return load(generate(program, source, name, {**self.options, **compile_options(**options)}), name)
@@ -233,7 +236,7 @@ class Environment:
         self._check_name(name)
         path = self._email_files[name]
         source = self._read(path)
-        program = self._compiler.parse(source, name=self._rel(path))
+        program = self._parse(source, name=self._rel(path))
         html = self._compile(program, source, self._rel(path))
         used = {partial: self._partial(partial) for partial in sorted(self._used_partials(program))}
         inlined, reason = None, None
@@ -249,10 +252,10 @@ class Environment:
         if name in self._text_files:
             text_path = self._text_files[name]
             text_source = self._read(text_path)
-            text = self._compile(self._compiler.parse(text_source, name=self._rel(text_path)), text_source,
+            text = self._compile(self._parse(text_source, name=self._rel(text_path)), text_source,
                                  self._rel(text_path), no_escape=True)
         subject_source = self.subject_source(name)
-        subject = self._compile(self._compiler.parse(subject_source, name=f"{CONFIG_FILE}: subject of {name}"),
+        subject = self._compile(self._parse(subject_source, name=f"{CONFIG_FILE}: subject of {name}"),
                                 subject_source, f"{CONFIG_FILE}: subject of {name}", no_escape=True)
         return _Email(html, inlined, reason, text, subject, used)
 

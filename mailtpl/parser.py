@@ -60,6 +60,7 @@ class Parser:
         self.nesting = 0
         self.sexpr_nesting = 0
         self.uses_depths = False
+        self.uses_data = False
 
     # -- token helpers -----------------------------------------------------
     def peek(self, ahead: int) -> Token:
@@ -99,6 +100,7 @@ class Parser:
     def parse(self) -> n.Program:
         program = self.program(0)
         program.uses_depths = self.uses_depths
+        program.uses_data = self.uses_data
         tok = self.tok
         if tok.kind == "OPEN_ENDBLOCK":
             name = self._peek_name()
@@ -265,6 +267,7 @@ class Parser:
         line, col = self.where(tok.pos)
         scoped = not data and bool(_SCOPED.search(original))
         self.uses_depths = self.uses_depths or (depth > 0 and not data)
+        self.uses_data = self.uses_data or data
         return n.PathExpr(line, col, data, depth, parts, original, scoped)
 
     def block_params(self) -> list[str]:
@@ -395,7 +398,7 @@ class Parser:
             raise self.error("{{{{%s}}}} closed by {{{{/%s}}}}" % (name, end.text), end)
         line, col = self.where(open_tok.pos)
         program = n.Program(line, col, body)
-        return n.Block(line, col, path, params, hash_, program, None, n.Strip(), n.Strip(), n.Strip())
+        return n.Block(line, col, path, params, hash_, program, None, n.Strip(), n.Strip(), n.Strip(), raw=True)
 
 
 def _js_number_literal(text: str) -> int | float:

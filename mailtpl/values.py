@@ -230,7 +230,7 @@ def get(obj, key):
 def object_keys(obj) -> list | None:
     """Keys ``each`` iterates over: a mapping's keys, an object's public attributes, else None."""
     if isinstance(obj, Mapping):
-        return list(obj.keys())
+        return js_key_order(list(obj.keys()))
     if isinstance(obj, NEVER_TRAVERSED):
         return None
     try:
@@ -238,6 +238,27 @@ def object_keys(obj) -> list | None:
     except AttributeError:
         return None
     return [k for k in own if type(k) is str and not k.startswith("_")] if type(own) is dict else None
+
+
+_MAX_ARRAY_INDEX = 2 ** 32 - 2
+
+
+def _array_index(key) -> int | None:
+    """The key as JavaScript's array index ("0".."4294967294" without leading zeros, or such an int), else None."""
+    if type(key) is int:
+        return key if 0 <= key <= _MAX_ARRAY_INDEX else None
+    if type(key) is str and key.isdigit() and key.isascii() and (key == "0" or key[0] != "0"):
+        index = int(key)
+        return index if index <= _MAX_ARRAY_INDEX else None
+    return None
+
+
+def js_key_order(keys: list) -> list:
+    """Keys in JavaScript's property order: integer-like keys first, ascending, then the rest as inserted."""
+    indexed = [key for key in keys if _array_index(key) is not None]
+    if not indexed:
+        return keys
+    return sorted(indexed, key=_array_index) + [key for key in keys if _array_index(key) is None]
 
 
 def iterable_items(obj) -> list | None:

@@ -7,7 +7,7 @@ import types
 import pybars
 import pytest
 
-from mailtpl import (Compiler, PybarsError, SafeString, TemplateRuntimeError, TemplateSyntaxError,
+from mailtpl import (Compiler, Environment, PybarsError, SafeString, TemplateRuntimeError, TemplateSyntaxError,
                      UndefinedError)
 from mailtpl.compiler import load
 from tests.threads import run_in_threads
@@ -282,3 +282,95 @@ def test_long_template_compiles_in_segments_with_the_same_output():
     assert code.count(codegen.SEGMENT_BREAK) > 3 and "def _g2(" in code
     for data in ({"a": True, "x": "<x>"}, {"a": False, "y": "Y", "o": {"v": 1}}):
         assert load(code)(data) == "".join(Compiler().compile(line)(data) for line in lines)
+
+
+# -- issue 12: handlebars.js semantics and pybars3's API ----------------------------------------------
+def test_helper_hash_arrives_in_handlebars_order():
+    """handlebars.js 4.7.10 gives {{keys a=1 b=2 c=3}} the hash keys c,b,a (checked with node)."""
+    template = Compiler().compile("{{keys a=1 b=2 c=3}}|{{#bkeys x=1 y=2}}{{/bkeys}}")
+    helpers = {"keys": lambda this, **hash: ",".join(hash),
+               "bkeys": lambda this, options, **hash: ",".join(options.hash)}
+    assert template({}, helpers=helpers) == "c,b,a|y,x"
+
+
+@pytest.mark.parametrize("source, helpers, expected", [
+    ("{{world}}", {"world": "world"}, "world"),            # handlebars.js 4.7.10 (node): "world"
+    ("{{#list}}[{{this}}]{{/list}}", {"list": [1, 2]}, "1,2"),  # the value itself, not the block
+    ("{{#flag}}yes{{else}}no{{/flag}}", {"flag": False}, "no"),
+    ("[{{n}}]", {"n": 0}, "[own]"),                      # a falsy helper falls back to the context
+])
+def test_helpers_that_are_not_functions(source, helpers, expected):
+    assert Compiler().compile(source)({"n": "own"}, helpers=helpers) == expected
+
+
+def test_helper_value_with_arguments_is_an_error():
+    with pytest.raises(TemplateRuntimeError, match="not a function"):
+        Compiler().compile("{{world 1}}", name="h.hbs")({}, helpers={"world": "world"})
+
+
+def test_compile_takes_pybars3_path_and_template_loads_code():
+    compiler = Compiler()
+    template = compiler.compile("{{a}}", "x.hbs")
+    assert template.name == "x.hbs" and template({"a": 1}) == "1"
+    with pytest.raises(TemplateSyntaxError, match="y.hbs"):
+        compiler.compile("{{#if a}}", path="y.hbs")
+    assert compiler.template(compiler.precompile("<{{a}}>"))({"a": "&"}) == "<&amp;>"
+
+
+def test_precompiled_module_has_pybars3_shape(tmp_path):
+    """pybars3's precompiled modules define render(context, helpers=, partials=, root=)."""
+    import importlib.util
+
+    (tmp_path / "hello_tpl.py").write_text(Compiler().precompile("Hi {{name}} {{@root.x}}"))
+    spec = importlib.util.spec_from_file_location("hello_tpl", tmp_path / "hello_tpl.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.render({"name": "Ada"}, helpers={}, partials={}, root={"x": "R"}) == "Hi Ada R"
+
+
+def test_pybars_log_hook_is_called(monkeypatch):
+    seen = []
+    monkeypatch.setattr(pybars, "log", seen.append)
+    assert Compiler().compile("{{log a}}x")({"a": 1}) == "x"
+    assert seen == [1]
+
+
+def test_raw_block_fn_returns_str_as_in_pybars3():
+    template = Compiler().compile("{{{{raw}}}}{{red}}{{{{/raw}}}}")
+    assert template({}, helpers={"raw": lambda this, options: options["fn"](this) + " blue"}) == "{{red}} blue"
+
+
+def test_data_function_in_block_position_called_by_arity():
+    template = Compiler().compile("{{#yes}}Y{{/yes}}{{#no}}N{{/no}}{{#opt}}O{{/opt}}{{#zero}}Z{{/zero}}")
+    data = {"yes": lambda this: True, "no": lambda this: False,
+            "opt": lambda this, options: options.fn(this) + "!", "zero": lambda: [1]}
+    assert template(data) == "YOZ"  # a function's result is a section, as in handlebars.js
+
+
+def test_missing_partial_message_has_pybars3_wording():
+    with pytest.raises(TemplateRuntimeError) as info:
+        Compiler().compile("{{> missing}}", name="p.hbs")({})
+    assert "The partial missing could not be found" in str(info.value) and info.value.lineno == 1
+
+
+def test_compile_options_are_checked():
+    with pytest.raises(TypeError):
+        Compiler().compile("x", compatt=True)
+    from mailtpl.compiler import CompileOptions
+
+    assert CompileOptions(compat=True, data=False).as_dict() == {"compat": True, "data": False}
+
+
+def test_environment_passes_compile_options_through(tmp_path):
+    (tmp_path / "order.txt.hbs").write_text("{{#with transaction}}{{marketplace.url}}{{/with}}")
+    (tmp_path / "order.hbs").write_text("<p>{{#with transaction}}{{marketplace.url}}{{/with}}</p>")
+    (tmp_path / "lines.hbs").write_text("<p>\n  {{#if a}}\nx\n  {{/if}}\n</p>")
+    data = {"transaction": {"id": 1}, "marketplace": {"url": "https://m.example"}}
+    kept = Environment(tmp_path, strict=False, inline_css=False, ignore_standalone=True).render("lines", {"a": 1})
+    assert kept.html == "<p>\n  \nx\n  \n</p>"  # the standalone lines keep their whitespace
+    env = Environment(tmp_path, strict=False, inline_css=False, compat=True)
+    email = env.render("order", data)
+    assert "https://m.example" in email.html and email.text == "https://m.example"
+    assert "https://m.example" not in Environment(tmp_path, strict=False, inline_css=False).render("order", data).html
+    with pytest.raises(TypeError):
+        Environment(tmp_path, compatt=True)
