@@ -1,22 +1,28 @@
-"""The live preview server: ``create_app(env)`` builds the Flask app, ``mailtpl preview`` serves it."""
+"""The live preview server: ``create_app(env)`` builds the Flask app, ``mailtpl preview`` serves it.
+
+Other parts of mailtpl add pages by registering their own blueprint on the app this factory returns.
+"""
 from __future__ import annotations
 
 from flask import Flask
 
 from ..environment import Environment
+from . import api, frames, guard, views
 from .events import Hub
-from .views import blueprint
 from .watcher import Watcher
 
 
-def create_app(env: Environment, *, watch: bool = True) -> Flask:
-    """A Flask app previewing ``env``'s emails; with ``watch``, saved files re-render open pages."""
+def create_app(env: Environment, *, watch: bool = True, host: str = "127.0.0.1") -> Flask:
+    """A Flask app previewing ``env``'s emails, answering only to loopback names and ``host``;
+    with ``watch``, saved files re-render open pages."""
     app = Flask(__name__)
-    app.config["MAILTPL_ENV"] = env
-    app.config["MAILTPL_HUB"] = hub = Hub()
-    app.register_blueprint(blueprint)
+    app.config.update(MAILTPL_ENV=env, MAILTPL_HUB=Hub(), MAILTPL_FRAMES=frames.Frames(),
+                      MAILTPL_SEND_LIMIT=guard.RateLimit(5, 60.0))
+    guard.init_app(app, host)
+    for blueprint in (views.blueprint, api.blueprint, frames.blueprint):
+        app.register_blueprint(blueprint)
     if watch:
-        app.config["MAILTPL_WATCHER"] = Watcher(env, hub).start()
+        app.config["MAILTPL_WATCHER"] = Watcher(env, app.config["MAILTPL_HUB"]).start()
     return app
 
 

@@ -34,7 +34,7 @@
     if (result.error) { showError(result.error); return; }
     $("overlay").hidden = true;
     delete document.body.dataset.error;
-    $("frame").srcdoc = result.html;
+    $("frame").src = result.frame;
     $("text").textContent = result.text;
     $("source").textContent = result.html;
     $("headers").textContent = result.headers;

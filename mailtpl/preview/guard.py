@@ -1,0 +1,163 @@
+"""What keeps the preview its user's own: Host and Origin checks, security headers, bounded requests,
+and every failure as a JSON or page error (never a traceback).
+
+A browser page on another site can reach a server on 127.0.0.1 in two ways: a cross-origin request
+(refused by the Origin check, which compares against the configured names and the port the server
+listens on, never against the Host header) and DNS rebinding (its own name resolving to 127.0.0.1, which
+puts that name in the Host header: refused with 400).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import deque
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+
+logger = logging.getLogger("mailtpl.preview")
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+MAX_BODY = 1 << 20          # bytes of a request body
+MAX_JSON_DEPTH = 64         # nesting of a JSON body: deeper data is a mistake or an attack
+PAGE_CSP = ("default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
+            "object-src 'none'")
+
+
+def allowed_hosts(host: str) -> frozenset[str]:
+    """The names a Host header may carry: loopback, and the address the server was told to listen on."""
+    host = host.strip().strip("[]").lower().rstrip(".")
+    return frozenset(LOOPBACK_NAMES) | ({host} if host not in WILDCARD_HOSTS else set())
+
+
+def _hostname(value: str) -> str | None:
+    """The name in a Host header or an origin's network location (IPv6 without brackets), or None."""
+    try:
+        parts = urlsplit("//" + value)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return None
+    return (parts.hostname or "").rstrip(".") or None
+
+
+def init_app(app: Flask, host: str) -> None:
+    """Install the checks and headers on ``app``, which serves on ``host``."""
+    app.config["MAILTPL_HOSTS"] = allowed_hosts(host)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.before_request(_refuse_untrusted_hosts)
+    app.before_request(_refuse_cross_origin_posts)
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def _same_origin(origin: str) -> bool:
+    """Origin (or Referer) names this server: http, a trusted name, the port we listen on."""
+    try:
+        parts = urlsplit(origin)
+        port = parts.port or 80
+    except ValueError:
+        return False
+    names = current_app.config["MAILTPL_HOSTS"]
+    return parts.scheme == "http" and parts.hostname in names and str(port) == request.environ.get("SERVER_PORT")
+
+
+def _refuse_untrusted_hosts():
+    """Before anything else: the Host header must name this server (a request without one is no browser's)."""
+    host = request.headers.get("Host")
+    if host is not None and _hostname(host) not in current_app.config["MAILTPL_HOSTS"]:
+        return error(f"refused: the Host header {host!r} is not this preview's address (a page of another "
+                     f"site that resolves its name to this machine?). Open it by 127.0.0.1 or localhost, or "
+                     f"start the preview with --host <that name>.", 400)
+    return None
+
+
+def _refuse_cross_origin_posts():
+    """POSTs must come from the preview's own pages: same origin, JSON body (no simple cross-site form)."""
+    if request.method != "POST":
+        return None
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if origin and not _same_origin(origin):
+        return error(f"cross-origin request from {origin} refused", 403)
+    if not request.is_json:
+        return error("expected a JSON body (Content-Type: application/json)", 415)
+    return None
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/api/", "/events", "/frame/")) or request.is_json
+
+
+def error(message: str, status: int, **details) -> tuple[Response, int]:
+    """A failure as the client expects it: JSON for the API, a page for a browser tab."""
+    if _wants_json():
+        return jsonify(error={"message": message, "text": message, **details}), status
+    return Response(render_template("error.html", status=status, message=message), status,
+                    mimetype="text/html"), status
+
+
+def _http_error(exc: HTTPException):
+    return error(exc.description or exc.name, exc.code or 500)
+
+
+def _unexpected_error(exc: Exception):
+    """Last resort: a bug below the preview is reported, with its traceback in the terminal only."""
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    logger.exception("unexpected error serving %s", request.path)
+    return error(f"unexpected error inside mailtpl ({type(exc).__name__}: {exc}); the traceback is in the "
+                 f"terminal", InternalServerError.code)
+
+
+def json_body() -> dict:
+    """The request's JSON object, refused with 400 when it is not one or nested too deeply."""
+    try:
+        body = json.loads(request.get_data(cache=True) or b"{}")
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(f"the body is not JSON: {str(exc)[:200]}") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    check_depth(body)
+    return body
+
+
+def check_depth(value, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse data nested deeper than ``limit`` (iteratively: deep data must not exhaust the stack)."""
+    todo = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if depth > limit:
+            raise BadRequest(f"the data is nested more than {limit} levels deep")
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        todo.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
+class RateLimit:
+    """At most ``count`` events per ``period`` seconds (a sliding window)."""
+
+    def __init__(self, count: int, period: float) -> None:
+        self.count, self.period = count, period
+        self._times: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def wait(self) -> float:
+        """0 and the event is counted, else the seconds until one is allowed."""
+        now = time.monotonic()
+        with self._lock:
+            while self._times and now - self._times[0] >= self.period:
+                self._times.popleft()
+            if len(self._times) >= self.count:
+                return self.period - (now - self._times[0])
+            self._times.append(now)
+            return 0.0

@@ -1,0 +1,1 @@
+new EventSource("/events").addEventListener("change", () => location.reload());
