@@ -204,7 +204,7 @@ class CodeGenerator:
             pieces.append(_Code(self.mustache(stmt, level, scopes), stmt))
         elif isinstance(stmt, n.Block):
             if not stmt.decorator:
-                pieces.append(_Code(f"btxt({self.block(stmt, level, scopes, setup)})", stmt))
+                pieces.append(_Code(self.block(stmt, level, scopes, setup), stmt))
         elif isinstance(stmt, (n.Partial, n.PartialBlock)):
             self.partial(stmt, level, scopes, pieces, setup)
         else:  # pragma: no cover - the parser produces nothing else
@@ -232,6 +232,7 @@ class CodeGenerator:
         return general
 
     def block(self, stmt: n.Block, level: int, scopes: list, setup: list[str]) -> str:
+        """The block's output as a str (a helper's result goes through btxt; the inlined if/unless is text)."""
         fn, _ = self.child(stmt.program, level, scopes, setup, raw=stmt.raw)
         inv, _ = self.child(stmt.inverse, level, scopes, setup)
         path = _as_path(stmt.path)
@@ -240,7 +241,7 @@ class CodeGenerator:
         if kind == "helper":
             params, pairs = self.argument_exprs(stmt, level, scopes)
             args, kw = _args(params), _kw(pairs)
-            general = f"block(H, {path.parts[0]!r}, c, d, P, {fn}, {inv}, {args}, {kw}, {where})"
+            general = f"btxt(block(H, {path.parts[0]!r}, c, d, P, {fn}, {inv}, {args}, {kw}, {where}))"
             if _simple_id(path) and path.parts[0] in ("if", "unless") and len(params) == 1 and \
                     all(key == "includeZero" for key, _ in pairs):
                 # The builtin if/unless (unless overridden in this render) without an Options object.
@@ -253,12 +254,12 @@ class CodeGenerator:
             if _simple_id(path):
                 return general
             value = self.path(path, level, scopes, terminal=True)
-            return f"block(H, {path.original!r}, c, d, P, {fn}, {inv}, {args}, {kw}, {where}, False, {value})"
+            return f"btxt(block(H, {path.original!r}, c, d, P, {fn}, {inv}, {args}, {kw}, {where}, False, {value}))"
         if kind == "ambiguous":
             base = self.base(path, level)
-            return f"ablock(H, {path.parts[0]!r}, c, {base}, d, P, {fn}, {inv}, {where})"
+            return f"btxt(ablock(H, {path.parts[0]!r}, c, {base}, d, P, {fn}, {inv}, {where}))"
         value = self.path(path, level, scopes, terminal=True)
-        return f"section(H, lam({value}, c), {path.original!r}, c, d, P, {fn}, {inv}, {where})"
+        return f"btxt(section(H, lam({value}, c), {path.original!r}, c, d, P, {fn}, {inv}, {where}))"
 
     def inline_call(self, program: n.Program | None, name: str) -> str:
         """Code rendering a block's program as the builtin if/unless would: its text when it is only text."""
