@@ -15,18 +15,24 @@ FRAGMENTS = [
     "{{#*inline", "{{*", "{{!", "{{!--", "--}}", "{{&", "~", "(", ")", " as |", "|", "=", '"', "'", "[", "]",
     ".", "/", "../", "@", "@index", "@partial-block", "this", "if", "each", "with", "unless", "lookup", "log",
     "a", "b", "x.y", "raw", "\\", "\\\\", "\n", "\r\n", " ", "  ", "\t", "!", "1", "-2.5", "true", "null",
-    "undefined", "includeZero=true", "é", "<p>", "&",
+    "undefined", "includeZero=true", "é", "<p>", "&", "1.5", "-", "007", "@../", "@root", " as |x|", "x=", "k=1",
+    "(x)", "{{#each a as |v k|}}", "\u2028", "\r", "helperMissing", "blockHelperMissing", "{{{{/raw}}}}", "..",
 ]
 
 fragment_lists = st.lists(st.sampled_from(FRAGMENTS), max_size=30)
+OPTIONS = st.fixed_dictionaries({}, optional={
+    "strict": st.booleans(), "compat": st.booleans(), "data": st.booleans(), "assume_objects": st.booleans(),
+    "known_helpers_only": st.booleans(), "known_helpers": st.just({"a": True, "if": False}),
+    "explicit_partial_context": st.booleans(), "ignore_standalone": st.booleans(), "prevent_indent": st.booleans(),
+})
 
 
 @settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(fragment_lists)
-def test_compiler_raises_only_syntax_errors(parts):
+@given(fragment_lists, OPTIONS)
+def test_compiler_raises_only_syntax_errors(parts, options):
     source = "".join(parts)
     try:
-        template = Compiler().compile(source, name="fuzz.hbs")
+        template = Compiler().compile(source, name="fuzz.hbs", **options)
     except TemplateSyntaxError as err:
         assert err.name == "fuzz.hbs" and err.lineno and err.column
         return
