@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 
 from . import nodes as n
 from .errors import TemplateSyntaxError
@@ -44,6 +45,8 @@ class CodeGenerator:
         self.no_escape = bool(options.get("no_escape"))
         self.known_only = bool(options.get("known_helpers_only"))
         table = options.get("known_helpers") or {}
+        if not isinstance(table, Mapping):  # pybars3 callers pass a set of names
+            table = dict.fromkeys(table, True)
         self.known_helpers = KNOWN_HELPERS.union(k for k, v in table.items() if v).difference(
             k for k, v in table.items() if not v)
         self.compat = bool(options.get("compat"))  # names not found in the context are looked up the ../ stack

@@ -7,7 +7,7 @@ no state between calls, so one instance can be shared by any number of threads.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from types import CodeType
 
@@ -28,7 +28,7 @@ class CompileOptions:
     assume_objects: bool = False
     compat: bool = False
     data: bool = True
-    known_helpers: Mapping[str, bool] | None = None
+    known_helpers: Mapping[str, bool] | Iterable[str] | None = None  # a map, or names (pybars3's set)
     known_helpers_only: bool = False
     no_escape: bool = False
     prevent_indent: bool = False
@@ -45,7 +45,12 @@ class CompileOptions:
 
 
 def _plain(value):
-    return dict(value) if isinstance(value, Mapping) else value
+    """Option values as plain data (they are written into generated code with repr)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset, list, tuple)):
+        return sorted(value)
+    return value
 
 
 def compile_options(**options) -> dict:

@@ -374,3 +374,10 @@ def test_environment_passes_compile_options_through(tmp_path):
     assert "https://m.example" not in Environment(tmp_path, strict=False, inline_css=False).render("order", data).html
     with pytest.raises(TypeError):
         Environment(tmp_path, compatt=True)
+
+
+def test_known_helpers_as_a_set_of_names_as_pybars3_callers_pass_it():
+    template = Compiler().compile("{{{typeof hello}}} {{#unless foo}}bar{{/unless}}", known_helpers={"typeof"},
+                                  known_helpers_only=True)
+    helpers = {"typeof": lambda this, arg: type(arg).__name__, "hello": lambda this: "foo"}
+    assert template({}, helpers=helpers) == "NoneType bar"  # hello is a plain lookup, not a helper call
