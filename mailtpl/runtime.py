@@ -90,12 +90,20 @@ def oget(obj, key, W):
 
 
 def cfind(D: tuple, name: str):
-    """compat: the nearest context up the ../ stack where ``name`` is neither missing nor null (else this one)."""
+    """compat: the nearest context up the ../ stack where ``name`` is neither missing nor null (else this one).
+
+    handlebars.js 4.7.10 returns ``depths[i] && lookupProperty(depths[i], name)`` when it is not null, so
+    a falsy context (0, false, "") ends the search with the context itself as the value: a one-key mapping
+    stands for that.
+    """
     for ctx in D:
-        if ctx is not None:
-            value = lookup(ctx, name)
-            if value is not MISSING and value is not None:
-                return ctx
+        if ctx is None or ctx is MISSING:
+            continue
+        if not truthy(ctx):
+            return {name: ctx}
+        value = lookup(ctx, name)
+        if value is not MISSING and value is not None:
+            return ctx
     return D[0]
 
 
@@ -441,10 +449,8 @@ def _partial_context(c, kw: dict):
         merged = dict(c)
     elif isinstance(c, (list, tuple)):
         merged = {str(i): v for i, v in enumerate(c)}
-    elif c is not None and object_keys(c) is not None:
-        merged = {k: lookup(c, k) for k in object_keys(c)}
-    else:
-        merged = {}
+    else:  # an object's own data (see mailtpl.access)
+        merged = {k: lookup(c, k) for k in (object_keys(c) if c is not None else None) or ()}
     merged.update(kw)
     return merged
 
