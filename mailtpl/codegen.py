@@ -81,7 +81,8 @@ class CodeGenerator:
             statements.append([f"AMBIGUOUS = frozenset({sorted(self.ambiguous_names)!r})"])
         statements.extend([static] for static in self.statics)
         statements.extend(fn.lines for fn in (*self.segments, main))
-        statements.append(["template = render = Template(_main, T)  # render: what pybars3's precompiled modules define"])
+        # render: the name pybars3's precompiled modules give their template function
+        statements.append(["template = render = Template(_main, T)"])
         return _assemble(statements)
 
     def error(self, message: str, node: n.Node) -> TemplateSyntaxError:

@@ -83,7 +83,8 @@ class Compiler:
         return generate(self.parse(source, name=name, ignore_standalone=settings.ignore_standalone),
                         source, name, settings.as_dict())
 
-    def parse(self, source: str, *, name: str | os.PathLike | None = None, ignore_standalone: bool = False) -> n.Program:
+    def parse(self, source: str, *, name: str | os.PathLike | None = None,
+              ignore_standalone: bool = False) -> n.Program:
         """The AST of ``source``, whitespace control applied."""
         if not isinstance(source, str):
             raise TypeError(f"template source must be str, not {type(source).__name__}")
