@@ -95,8 +95,10 @@ class Lexer:
         return line, pos - self._line_starts[line - 1] + 1
 
     def error(self, message: str, pos: int) -> TemplateSyntaxError:
+        """A syntax error at ``pos``; the message ends with handlebars.js's wording ("Parse error on line N")."""
         line, col = self.line_col(pos)
-        return TemplateSyntaxError(message, name=self.name, lineno=line, column=col, source=self.source)
+        return TemplateSyntaxError(f"{message} (Parse error on line {line})", name=self.name, lineno=line,
+                                   column=col, source=self.source)
 
     # -- scanning ----------------------------------------------------------
     def tokenize(self) -> Iterator[Token]:

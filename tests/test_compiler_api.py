@@ -125,7 +125,7 @@ def test_syntax_error_names_file_line_column_and_shows_the_line():
     assert isinstance(err, PybarsError)
     assert (err.name, err.lineno, err.column) == ("verification.hbs", 4, 3)
     assert str(err).splitlines() == [
-        "verification.hbs:4:3: {{#if}} (opened at 2:3) closed by {{/each}}",
+        "verification.hbs:4:3: {{#if}} (opened at 2:3) closed by {{/each}} (Parse error on line 4)",
         "      {{/each}}",
         "      ^",
     ]
