@@ -86,15 +86,17 @@ def helper_pack(name: str) -> dict:
 class Environment:
     def __init__(self, templates: str | os.PathLike = "templates", *, strict: bool = True,
                  base_url: str | None = None, inline_css: bool | str = True, helpers: Mapping | str | None = None,
-                 sender_name: str | None = None) -> None:
+                 sender_name: str | None = None, **options) -> None:
         """``inline_css``: True inlines at compile time where that is safe and per render elsewhere,
-        "per-render" always per render, False not at all."""
+        "per-render" always per render, False not at all. ``options``: the compile and data access
+        options of :class:`mailtpl.compiler.CompileOptions` (``compat=True``, ``allowed_proto_properties=...``)."""
         if inline_css not in (True, False, "per-render"):
             raise ValueError('inline_css must be True, False or "per-render"')
         self.root = Path(templates)
         if not self.root.is_dir():
             raise TemplateNotFound(str(self.root), what="templates folder")
         self.strict = strict
+        self.options = compile_options(strict=strict, **options)
         self.base_url = base_url
         self.inline_css = inline_css
         self.helpers = helper_pack(helpers) if isinstance(helpers, str) else dict(helpers or {})
@@ -226,7 +228,7 @@ class Environment:
             path = self._partial_files.get(name)
             if path is None:
                 return None
-            self._asts[name] = self._compiler.parse(self._read(path), name=self._rel(path))
+            self._asts[name] = self._parse(self._read(path), name=self._rel(path))
         return self._asts[name]
 
     def _partial(self, name: str) -> Template:
@@ -235,8 +237,11 @@ class Environment:
             self._partials[name] = self._compile(self._ast(name), self._read(path), self._rel(path))
         return self._partials[name]
 
+    def _parse(self, source: str, name: str) -> n.Program:
+        return self._compiler.parse(source, name=name, ignore_standalone=self.options.get("ignore_standalone", False))
+
     def _compile(self, program: n.Program, source: str, name: str, **options) -> Template:
-        return load(generate(program, source, name, compile_options(strict=self.strict, **options)), name)
+        return load(generate(program, source, name, {**self.options, **compile_options(**options)}), name)
 
     def compiled(self, name: str) -> _Email:
         """The compiled email (cached until :meth:`invalidate`); TemplateError when it does not compile."""
@@ -250,7 +255,7 @@ class Environment:
         self._check_name(name)
         path = self._email_files[name]
         source = self._read(path)
-        program = self._compiler.parse(source, name=self._rel(path))
+        program = self._parse(source, name=self._rel(path))
         html = self._compile(program, source, self._rel(path))
         used = {partial: self._partial(partial) for partial in sorted(self._used_partials(program))}
         inlined, reason, compiled_text = None, None, None
@@ -274,10 +279,10 @@ class Environment:
         if name in self._text_files:
             text_path = self._text_files[name]
             text_source = self._read(text_path)
-            text = self._compile(self._compiler.parse(text_source, name=self._rel(text_path)), text_source,
+            text = self._compile(self._parse(text_source, name=self._rel(text_path)), text_source,
                                  self._rel(text_path), no_escape=True)
         subject_source = self.subject_source(name)
-        subject = self._compile(self._compiler.parse(subject_source, name=f"{CONFIG_FILE}: subject of {name}"),
+        subject = self._compile(self._parse(subject_source, name=f"{CONFIG_FILE}: subject of {name}"),
                                 subject_source, f"{CONFIG_FILE}: subject of {name}", no_escape=True)
         return _Email(html, inlined, reason, text, compiled_text, subject, used)
 
