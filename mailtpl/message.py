@@ -46,7 +46,8 @@ _FIELD_NAME = re.compile("[\x21-\x39\x3b-\x7e]+")  # RFC 5322 3.6.8: printable A
 _LINE = 78  # RFC 5322 2.1.1: lines SHOULD stay within 78 characters ...
 _MAX_LINE = 998  # ... and MUST within 998 (bodies longer than that go quoted-printable)
 _MAX_NAME = 76  # a field name that leaves room for a value on its first line
-_MAX_WORD = _MAX_LINE - _MAX_NAME - 4  # a word that fits on any line: after "Name: " or a fold, with quotes
+_MAX_WORD = _MAX_LINE - _MAX_NAME - 2  # a word (with its spaces) that fits after "Name:" or a fold
+_WORD_AND_SPACES = re.compile(" *[^ ]* *")
 
 
 def _control_name(ch: str) -> str:
@@ -132,20 +133,22 @@ def _encoded_words(text: str) -> list[str]:
     return [f"=?utf-8?b?{base64.b64encode(word).decode('ascii')}?=" for word in words]
 
 
+def _fits_as_is(text: str) -> bool:
+    """``text`` can go out as it is: ASCII, not looking like an encoded word (``=?``), and every word with
+    the spaces around it short enough for one line (:func:`_fold` keeps a run of spaces with its word)."""
+    return text.isascii() and "=?" not in text and max(map(len, _WORD_AND_SPACES.findall(text))) <= _MAX_WORD
+
+
 def _text_words(text: str) -> list[str]:
-    """An unstructured value (a subject, an extra header) as words to fold: as it is when it is ASCII and
-    every word fits on a line, else encoded words (also when it looks like one, ``=?``)."""
-    words = text.split(" ")
-    if text.isascii() and "=?" not in text and all(len(word) <= _MAX_WORD for word in words):
-        return words
-    return _encoded_words(text)
+    """An unstructured value (a subject, an extra header) as words to fold: as it is when it fits, else
+    encoded words."""
+    return text.split(" ") if _fits_as_is(text) else _encoded_words(text)
 
 
 def _phrase_words(name: str) -> list[str]:
-    """A display name: a quoted string when it is plain ASCII, else encoded words."""
-    if name.isascii() and "=?" not in name and all(len(word) <= _MAX_WORD for word in name.split(" ")):
-        return ('"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"').split(" ")
-    return _encoded_words(name)
+    """A display name: a quoted string when it fits as it is, else encoded words."""
+    quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return quoted.split(" ") if _fits_as_is(quoted) else _encoded_words(name)
 
 
 def _address_words(mailboxes: list[tuple[str, str]]) -> list[str]:
@@ -159,10 +162,12 @@ def _address_words(mailboxes: list[tuple[str, str]]) -> list[str]:
 
 
 def _fold(name: str, words: list[str]) -> str:
-    """``Name: w1 w2 ...``, a CRLF before any word that would take its line past 78 characters."""
+    """``Name: w1 w2 ...``, a CRLF before any word that would take its line past 78 characters; never before
+    an empty word (a run of spaces stays with the word before it: a line of only spaces reads as a blank
+    line, the end of the header, to software that trims lines)."""
     lines, line = [], f"{name}:"
     for word in words:
-        if len(line) + 1 + len(word) > _LINE and line.strip() not in ("", f"{name}:"):
+        if word and len(line) + 1 + len(word) > _LINE and line.strip() not in ("", f"{name}:"):
             lines.append(line)
             line = ""
         line += " " + word

@@ -272,3 +272,23 @@ def test_a_message_built_elsewhere_goes_to_idn_recipients_as_punycode(tmp_path):
                 mailer.send_message(msg)
     assert result.accepted == ["ada@xn--bcher-kva.de"]
     assert server.recorder.envelopes == [("no-reply@fb.example.org", ["ada@xn--bcher-kva.de"])]
+
+
+# -- review: runs of spaces and escaped quotes ------------------------------------------------------------
+@pytest.mark.parametrize("text", ["a" + " " * 2000 + "b", " " * 1500 + "b", "a" + " " * 300, '"' * 600,
+                                  "\\" * 600, 'x "' * 400, "a " + " " * 950 + "b" * 900])
+@pytest.mark.parametrize("where", ["subject", "sender_name", "to name", "header"])
+def test_runs_of_spaces_and_escaped_quotes_stay_within_998_octets_and_no_line_is_blank(text, where):
+    options = {"subject": {"rendered": RenderedEmail("v", text, "", "")}, "sender_name": {"sender_name": text},
+               "to name": {"to": Address(display_name=text, addr_spec="ada@example.com")},
+               "header": {"headers": {"X-Any": text}}}[where]
+    wire = wire_of(**options)
+    assert_sendable(wire)
+    assert all(line.strip(b" \t") for line in head(wire).split(b"\r\n"))  # a blank line would end the header
+    msg = parse(wire)
+    if where == "subject":
+        assert msg["Subject"] == text
+    elif where == "header":
+        assert msg["X-Any"] == text
+    else:
+        assert display_name(wire, "From" if where == "sender_name" else "To") == text
