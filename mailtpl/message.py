@@ -84,12 +84,13 @@ def check_address(value: str, field: str) -> str:
     if address is None or not address.username or "." not in address.domain and address.domain != "localhost" \
             or any(ch.isspace() for ch in value) or value.count("@") != 1:
         raise AddressError(f"{field}: {value!r} is not an email address (expected name@domain)", field)
-    if not domain.isascii():
+    if not domain.startswith("["):  # a domain name (not an address literal): labels DNS can carry
         try:
-            domain = idna.encode(domain, uts46=True).decode("ascii")
+            encoded = idna.encode(domain, uts46=True).decode("ascii")
         except idna.IDNAError as exc:
-            raise AddressError(f"{field}: the domain of {value!r} is not a valid internationalised domain name "
-                               f"({exc})", field) from None
+            kind = "domain name" if domain.isascii() else "internationalised domain name"
+            raise AddressError(f"{field}: the domain of {value!r} is not a valid {kind} ({exc})", field) from None
+        domain = domain if domain.isascii() else encoded
     if len(local) > 64 or len(domain) > 253:
         raise AddressError(f"{field}: {value!r} is too long (RFC 5321: 64 characters before the @, 253 after)",
                            field)
@@ -114,6 +115,8 @@ def check_mailbox(value: str | Address, field: str) -> tuple[str, str]:
 
 
 def _mailboxes(value: str | Address | Iterable[str | Address], field: str) -> list[tuple[str, str]]:
+    if isinstance(value, (bytes, bytearray)) or not isinstance(value, (str, Address, Iterable)):
+        raise HeaderError(f"{field} must be an address or a list of addresses, not {type(value).__name__}", field)
     items = [value] if isinstance(value, (str, Address)) else list(value)
     if not items:
         raise AddressError(f"{field}: no address given", field)
@@ -179,7 +182,8 @@ SMTP_WIRE = email.policy.SMTP  # how a message someone else built goes on the wi
 _WRITTEN_BY_MAILTPL = {"from": "sender_name / SMTP_SENDER", "to": "to=", "reply-to": "reply_to=",
                        "subject": "the subject in mailtpl.json", "date": None, "message-id": None,
                        "mime-version": None, "content-type": None, "content-transfer-encoding": None}
-_RECIPIENT_FIELDS = {"cc", "bcc"}  # would show (or hide) recipients the envelope does not reach
+_RECIPIENT_FIELDS = {"cc", "bcc", "resent-to", "resent-cc", "resent-bcc"}  # recipients the envelope misses
+_TRACE_FIELDS = {"return-path", "received"}  # RFC 5321 4.4: added by the servers on the way
 _ONCE = {"sender", "in-reply-to", "references"}  # RFC 5322 3.6: at most one of each
 
 
@@ -202,9 +206,12 @@ def check_header_names(headers: Mapping[str, str]) -> None:
         if len(name) > _MAX_NAME:
             raise HeaderError(f"header name {name[:20]!r}... is longer than {_MAX_NAME} characters", "header name")
         key = name.lower()
-        if key in _WRITTEN_BY_MAILTPL:
-            how = _WRITTEN_BY_MAILTPL[key]
+        if key in _WRITTEN_BY_MAILTPL or key.startswith("content-"):  # MIME fields describe mailtpl's body
+            how = _WRITTEN_BY_MAILTPL.get(key)
             raise HeaderError(f"header {name!r} is written by mailtpl" + (f"; set it with {how}" if how else ""),
+                              name)
+        if key in _TRACE_FIELDS:
+            raise HeaderError(f"header {name!r} is written by the receiving server (a trace field, RFC 5321 4.4)",
                               name)
         if key in _RECIPIENT_FIELDS:
             raise HeaderError(f"header {name!r}: recipients go in to=; a {name} header would not reach the "

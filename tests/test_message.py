@@ -292,3 +292,43 @@ def test_runs_of_spaces_and_escaped_quotes_stay_within_998_octets_and_no_line_is
         assert msg["X-Any"] == text
     else:
         assert display_name(wire, "From" if where == "sender_name" else "To") == text
+
+
+@pytest.mark.parametrize("to, message", [
+    (5, "to must be an address or a list of addresses, not int"),
+    (b"ada@example.com", "to must be an address or a list of addresses, not bytes"),
+    ([b"ada@example.com"], "to must be a string, not bytes"),
+    (None, "to must be an address or a list of addresses, not NoneType"),
+])
+def test_recipients_of_another_type_are_a_header_error_naming_the_type(to, message):
+    with pytest.raises(HeaderError, match=re.escape(message)):
+        wire_of(to=to)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("Return-Path", "header 'Return-Path' is written by the receiving server"),
+    ("Received", "header 'Received' is written by the receiving server"),
+    ("Resent-Bcc", "header 'Resent-Bcc': recipients go in to="),
+    ("resent-to", "header 'resent-to': recipients go in to="),
+    ("Content-Disposition", "header 'Content-Disposition' is written by mailtpl"),
+    ("content-id", "header 'content-id' is written by mailtpl"),
+])
+def test_trace_resent_recipient_and_mime_headers_are_refused(name, message):
+    with pytest.raises(HeaderError, match=re.escape(message)):
+        wire_of(headers={name: "v"})
+
+
+@pytest.mark.parametrize("to, message", [
+    ("a@" + "b" * 64 + ".io", "is not a valid domain name"),
+    ("a@xn--.io", "is not a valid domain name"),
+    ("a@-x.io", "is not a valid domain name"),
+    ("a@x_y.io", "is not a valid domain name"),
+])
+def test_ascii_domains_that_dns_cannot_carry_are_address_errors(to, message):
+    with pytest.raises(AddressError, match=re.escape(message)):
+        wire_of(to=to)
+
+
+@pytest.mark.parametrize("to", ["a@X.Example.COM", "a@localhost", "a@[127.0.0.1]", "a@xn--bcher-kva.de"])
+def test_ordinary_ascii_domains_go_out_as_written(to):
+    assert parse(wire_of(to=to))["To"] == to
