@@ -44,7 +44,8 @@ _URL_ATTRIBUTE = re.compile(
     r"""<[a-zA-Z][^<>]*?\s(?:href|src|srcset|action|formaction|background|poster|cite|xlink:href)\s*=\s*["']?$""",
     re.IGNORECASE)
 _OUTPUT = "\x00"  # stands for a mustache's output in the text seen so far
-_MOST_ITEMS = 100  # items.[N] beyond this is not generated
+_MOST_ITEMS = 100  # items.[N] from here on is read as the key "N" (generating N items would be absurd)
+_DEEPEST = 50  # levels of data under the root (the preview takes sample data 64 JSON levels deep)
 _RECURSION = 2  # levels of a partial that includes itself that are followed
 _MOST_INCLUSIONS = 5000  # partials that include each other many times over: stop, don't hang
 _SEEN_TEXT = 2000  # characters of template text kept to tell whether a mustache starts a URL attribute
@@ -85,9 +86,10 @@ class Variable:
 class _Slot:
     """A value the template reads, with how it was used."""
 
-    __slots__ = ("uses", "fields", "item", "length", "recursive", "locations")
+    __slots__ = ("uses", "fields", "item", "length", "recursive", "locations", "depth")
 
-    def __init__(self) -> None:
+    def __init__(self, depth: int = 0) -> None:
+        self.depth = depth  # levels under the root
         self.uses: set[str] = set()  # "text", "url", "condition", "list", "context"
         self.fields: dict[str, _Slot] = {}
         self.item: _Slot | None = None
@@ -96,17 +98,17 @@ class _Slot:
         self.locations: set[tuple[str, int, int]] = set()
 
     def field(self, key: str) -> _Slot:
-        if key.isdigit():  # items.[0].name: an item of a list
-            self.length = max(self.length, min(int(key), _MOST_ITEMS) + 1)
+        if key.isascii() and key.isdigit() and int(key) < _MOST_ITEMS:  # items.[0].name: an item of a list
+            self.length = max(self.length, int(key) + 1)
             return self.items()
         if key not in self.fields:
-            self.fields[key] = _Slot()
+            self.fields[key] = _Slot(self.depth + 1)
         return self.fields[key]
 
     def items(self) -> _Slot:
         self.uses.add("list")
         if self.item is None:
-            self.item = _Slot()
+            self.item = _Slot(self.depth + 1)
         return self.item
 
 
@@ -202,6 +204,10 @@ class _Walker:
             return None
         slot = self.resolve(expr, scope)
         if slot is not None:
+            if slot.depth > _DEEPEST:
+                raise TemplateError(f"reads data nested more than {_DEEPEST} levels deep; mailtpl stops "
+                                    "analysing the variables here", name=scope.file, lineno=expr.line,
+                                    column=expr.column)
             slot.locations.add((scope.file, expr.line, expr.column))
             if use:
                 slot.uses.add(use)

@@ -203,7 +203,7 @@ def test_partials_that_include_each_other_endlessly_are_one_error(tmp_path):
 
 
 def test_partials_nested_too_deeply_are_one_error(tmp_path):
-    nest = "{{#with a}}" * 60 + "{{> next}}" + "{{/with}}" * 60
+    nest = "{{#if a}}" * 60 + "{{> next}}" + "{{/if}}" * 60  # (nested withs: data 50 levels deep, one error)
     files = {f"partials/p{i}.hbs": nest.replace("next", f"p{i + 1}") for i in range(60)}
     env = Environment(folder(tmp_path, {"deep.hbs": "{{> p0}}", **files}))
     with pytest.raises(TemplateError, match="deep.hbs: blocks and partials nest too deeply to analyse"):
@@ -350,3 +350,31 @@ def test_save_fixture_keeps_the_file_as_written_when_it_adds_a_set(tmp_path):
     env.save_fixture("verification", "zoë", {"code": "8"}, overwrite=True)  # replacing: written afresh
     assert json.loads(path.read_text())["zoë"] == {"code": "8"}
     assert list(json.loads(path.read_text())) == ["default", "leading-zeros", "zoë"]
+
+
+# -- review: hostile paths --------------------------------------------------------------------------------
+@pytest.mark.parametrize("source, where", [
+    ("<p>{{a" + ".b" * 3000 + "}}</p>", "t.hbs:1:6"),  # one path (a RecursionError before)
+    ("{{#with a}}" * 40 + "{{#with b}}" * 40 + "{{c}}" + "{{/with}}" * 80, "t.hbs:1:"),  # contexts entered
+])
+def test_data_nested_deeper_than_data_can_be_is_one_error_with_its_location(tmp_path, source, where):
+    env = Environment(folder(tmp_path, {"t.hbs": source}))
+    with pytest.raises(TemplateError, match="reads data nested more than 50 levels deep") as caught:
+        env.variables("t")
+    assert str(caught.value).startswith(where)
+
+
+@pytest.mark.parametrize("source", ["<p>{{a.[²]}}</p>", "<p>{{a.[١]}}</p>", "<p>{{a.[٣].b}}</p>"])
+def test_only_ascii_digits_are_list_indexes(tmp_path, source):
+    """The runtime reads ``a.[١]`` as the key "١" (as JavaScript does), not as item 1."""
+    env = Environment(folder(tmp_path, {"t.hbs": source}))
+    data = env.sample_data("t")
+    assert isinstance(data["a"], dict)
+    env.render("t", env.context("t", data, preview=True))  # strict mode
+
+
+def test_an_index_past_the_generated_items_is_a_key(tmp_path):
+    env = Environment(folder(tmp_path, {"t.hbs": "<p>{{a.[100].x}} {{a.[99999999999999999999].y}}</p>"}))
+    data = env.sample_data("t")
+    assert data == {"a": {"100": {"x": "[a.100.x]"}, "99999999999999999999": {"y": "[a.99999999999999999999.y]"}}}
+    assert "[a.100.x] [a.99999999999999999999.y]" in env.render("t", env.context("t", data, preview=True)).html
