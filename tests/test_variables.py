@@ -378,3 +378,15 @@ def test_an_index_past_the_generated_items_is_a_key(tmp_path):
     data = env.sample_data("t")
     assert data == {"a": {"100": {"x": "[a.100.x]"}, "99999999999999999999": {"y": "[a.99999999999999999999.y]"}}}
     assert "[a.100.x] [a.99999999999999999999.y]" in env.render("t", env.context("t", data, preview=True)).html
+
+
+@pytest.mark.parametrize("target_exists", [True, False])
+def test_save_fixture_does_not_write_through_a_symbolic_link(bare, tmp_path, target_exists):
+    outside = tmp_path / "outside.json"
+    if target_exists:
+        outside.write_text('{"default": {"code": "1"}}')
+    (bare / "verification.preview.json").symlink_to(outside)
+    result = CliRunner().invoke(main, ["sample", "verification", "--set", "x", "--templates", str(bare)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "verification.preview.json: is a symbolic link" in result.output
+    assert outside.read_text() == '{"default": {"code": "1"}}' if target_exists else not outside.exists()
