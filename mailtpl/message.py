@@ -97,7 +97,8 @@ def check_address(value: str, field: str) -> str:
     return f"{local}@{domain}"
 
 
-_MAILBOX = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^"<>]*?))\s*<([^<>]*)>\s*')
+# a quoted or plain display name, then <address>; no two parts can take the same characters (no backtracking)
+_MAILBOX = re.compile(r'(?:"((?:[^"\\]|\\.)*)"\s*|([^"<>]*))<([^<>]*)>')
 
 
 def check_mailbox(value: str | Address, field: str) -> tuple[str, str]:
@@ -106,11 +107,11 @@ def check_mailbox(value: str | Address, field: str) -> tuple[str, str]:
     if isinstance(value, Address):
         return check_header(value.display_name, field), check_address(value.addr_spec, field)
     check_header(value, field)
-    match = _MAILBOX.fullmatch(value)
+    match = _MAILBOX.fullmatch(value.strip())
     if match is None:
         return "", check_address(value, field)
     quoted, plain, address = match.groups()
-    name = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else plain
+    name = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else plain.strip()
     return name, check_address(address, field)
 
 

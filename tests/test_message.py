@@ -5,6 +5,8 @@ import email.policy
 import json
 import re
 import shutil
+import subprocess
+import sys
 from email.header import decode_header, make_header
 from email.headerregistry import Address
 from pathlib import Path
@@ -332,3 +334,26 @@ def test_ascii_domains_that_dns_cannot_carry_are_address_errors(to, message):
 @pytest.mark.parametrize("to", ["a@X.Example.COM", "a@localhost", "a@[127.0.0.1]", "a@xn--bcher-kva.de"])
 def test_ordinary_ascii_domains_go_out_as_written(to):
     assert parse(wire_of(to=to))["To"] == to
+
+
+@pytest.mark.parametrize("to", [" " * 100_000 + "x", " " * 100_000 + "<", "a" + " " * 100_000 + "<a@x.io"])
+def test_a_long_recipient_string_is_refused_without_backtracking(to):
+    """The mailbox pattern once had overlapping runs of spaces: 4,000 spaces took 50 s (cubic), so a
+    recipient typed into a web form could hang the mailer. A hang fails this test by its timeout."""
+    code = ("import sys; from mailtpl.message import check_mailbox, AddressError\n"
+            "try: check_mailbox(sys.stdin.read(), 'to')\nexcept AddressError as exc: print(type(exc).__name__)")
+    proc = subprocess.run([sys.executable, "-c", code], input=to, capture_output=True, text=True, timeout=60,
+                          cwd=ROOT)
+    assert proc.stdout.strip() == "AddressError", proc.stderr
+
+
+@pytest.mark.parametrize("to, name, address", [
+    ("  Ada Lovelace   <ada@x.io> ", "Ada Lovelace", "ada@x.io"),
+    ('"Lovelace, Ada"<ada@x.io>', "Lovelace, Ada", "ada@x.io"),
+    ('  "A \\" B"   < ada@x.io >  ', 'A " B', "ada@x.io"),
+    ("<ada@x.io>", "", "ada@x.io"),
+    ("ada@x.io", "", "ada@x.io"),
+])
+def test_mailbox_forms(to, name, address):
+    from mailtpl.message import check_mailbox
+    assert check_mailbox(to, "to") == (name, address)
