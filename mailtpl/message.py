@@ -199,6 +199,9 @@ class Composed:
 
 def check_header_names(headers: Mapping[str, str]) -> None:
     """Extra header names: RFC 5322 field names, none that mailtpl writes itself, singletons once."""
+    if not isinstance(headers, Mapping):
+        raise HeaderError(f"headers must be a mapping of name to value (like {{'X-Campaign': 'spring'}}), not "
+                          f"{type(headers).__name__}", "headers")
     seen: dict[str, str] = {}
     for name in headers:
         if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):

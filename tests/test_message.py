@@ -357,3 +357,9 @@ def test_a_long_recipient_string_is_refused_without_backtracking(to):
 def test_mailbox_forms(to, name, address):
     from mailtpl.message import check_mailbox
     assert check_mailbox(to, "to") == (name, address)
+
+
+@pytest.mark.parametrize("headers", ["X-Tag", [("X-Tag", "v")], {"X-Tag": "v"}.items()])
+def test_extra_headers_that_are_not_a_mapping_are_a_header_error(headers):
+    with pytest.raises(HeaderError, match=r"headers must be a mapping of name to value \(like "):
+        wire_of(headers=headers)
