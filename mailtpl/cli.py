@@ -63,12 +63,14 @@ def build(templates: str, out: str) -> None:
 @main.command()
 @templates_option
 @out_option
+@click.option("--lint", "lint", is_flag=True, help="Also run `mailtpl lint` (fail on its errors).")
 @_friendly
-def check(templates: str, out: str) -> None:
+def check(templates: str, out: str, lint: bool) -> None:
     """Fail (exit 1) when the snapshots differ from what the templates render now."""
     from .snapshots import compare
 
     files = _snapshots(templates)
+    lint_failed = lint and _lint_failed(templates)
     result = compare(files, Path(out))
     for diff in result.changed.values():
         click.echo(diff, nl=False)
@@ -81,6 +83,8 @@ def check(templates: str, out: str) -> None:
                     f"review the diff, then run `mailtpl build` to accept it", fg="red", err=True)
         sys.exit(1)
     click.echo(f"{len(files)} snapshots in {out}/ match the templates")
+    if lint_failed:
+        sys.exit(1)
 
 
 @main.command()
@@ -152,16 +156,49 @@ def doctor(to: str | None, env_file: str) -> None:
     sys.exit(0 if steps and all(step.ok for step in steps) else 1)
 
 
+def capture_options(fn):
+    """--smtp-host, --smtp-port, --max-messages, --capture-folder: where the capture listens and what it keeps."""
+    from .capture import DEFAULT_LIMIT, DEFAULT_SMTP_PORT
+
+    for option in reversed([
+        click.option("--smtp-host", default="127.0.0.1", show_default=True,
+                     help="Address the SMTP capture listens on."),
+        click.option("--smtp-port", default=DEFAULT_SMTP_PORT, show_default=True, type=click.IntRange(0, 65535),
+                     help="Port the SMTP capture listens on (0: any free port)."),
+        click.option("--max-messages", default=DEFAULT_LIMIT, show_default=True, type=click.IntRange(1),
+                     help="Caught messages kept in memory; the oldest is dropped past this."),
+        click.option("--capture-folder", default=None, type=click.Path(file_okay=False),
+                     help="Also keep caught messages as .eml files in this folder."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def _start_capture(smtp_host: str, smtp_port: int, max_messages: int, capture_folder: str | None):
+    from .capture import CaptureServer, Inbox
+    from .smtp.transport import is_loopback
+
+    if not is_loopback(smtp_host):
+        click.secho(f"warning: catching mail on {smtp_host}: anyone who can reach this machine can send to it",
+                    fg="yellow", err=True)
+    server = CaptureServer(Inbox(max_messages, capture_folder), host=smtp_host, port=smtp_port).start()
+    click.echo(f"catching mail on smtp://{server.host}:{server.port} (any recipient, any AUTH, STARTTLS with "
+               f"SMTP_CA_FILE={server.cert_file}); keeping the last {max_messages}")
+    return server
+
+
 @main.command()
 @templates_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8025, show_default=True, type=int, help="Port to listen on.")
+@click.option("--capture/--no-capture", "capture", default=True, show_default=True,
+              help="Catch mail sent to the SMTP port and show it at /inbox.")
+@capture_options
 @_friendly
-def preview(templates: str, host: str, port: int) -> None:
+def preview(templates: str, host: str, port: int, capture: bool, smtp_host: str, smtp_port: int, max_messages: int,
+            capture_folder: str | None) -> None:
     """Serve the live preview: edit a template, the open page re-renders."""
     from .environment import Environment
-    from werkzeug.serving import make_server
-
     from .preview import create_app
     from .smtp.transport import is_loopback
 
@@ -169,9 +206,104 @@ def preview(templates: str, host: str, port: int) -> None:
         click.secho(f"warning: listening on {host}: anyone who can reach this machine sees your emails "
                     "and can send test mail through your SMTP settings", fg="yellow", err=True)
     env = Environment(templates)
-    server = make_server(host, port, create_app(env, host=host), threaded=True)  # no development banner
-    click.echo(f"previewing {env.root}/ on http://{host}:{server.server_port}/ (Ctrl-C to stop)")
+    server = None
+    if capture:
+        from .capture import CaptureError
+
+        try:
+            server = _start_capture(smtp_host, smtp_port, max_messages, capture_folder)
+        except CaptureError as exc:  # the preview is still worth having without the inbox
+            click.secho(f"warning: {exc}; previewing without the inbox", fg="yellow", err=True)
+    app = create_app(env, host=host)
+    if server is not None:
+        from .capture import register
+
+        register(app, server.inbox, address=(server.host, server.port))
+    _serve(app, host, port, server,
+           lambda bound: f"previewing {env.root}/ on http://{host}:{bound}/ (Ctrl-C to stop)")
+
+
+def _serve(app, host: str, port: int, capture, announce) -> None:
+    """Serve ``app`` until Ctrl-C (werkzeug, without its development banner), saying ``announce(port)`` once
+    listening; the capture server stops with it."""
+    from werkzeug.serving import make_server
+
     try:
-        server.serve_forever()
+        http = make_server(host, port, app, threaded=True)
+        click.echo(announce(http.server_port))
+        http.serve_forever()
     except KeyboardInterrupt:
         pass
+    finally:
+        if capture is not None:
+            capture.stop()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the HTTP API listens on.")
+@click.option("--port", default=8025, show_default=True, type=int, help="Port of the HTTP API.")
+@capture_options
+@_friendly
+def capture(host: str, port: int, smtp_host: str, smtp_port: int, max_messages: int,
+            capture_folder: str | None) -> None:
+    """Catch mail headless, for CI and scripts: SMTP in, the inbox's JSON API at /api/messages."""
+    from .capture import create_app
+
+    server = _start_capture(smtp_host, smtp_port, max_messages, capture_folder)
+    _serve(create_app(server.inbox, address=(server.host, server.port), host=host), host, port, server,
+           lambda bound: f"API on http://{host}:{bound}/api/messages (Ctrl-C to stop)")
+
+
+def _lint_failed(templates: str) -> bool:
+    """`check --lint`: print the lint report; whether it has errors."""
+    from .lint import report as lint_report
+
+    reports = _lint(templates, (), None)
+    click.echo(lint_report.text(reports), nl=False)
+    return any(r.errors for r in reports)
+
+
+def _lint(templates: str, names: tuple[str, ...], clients: str | None) -> list:
+    from .lint import Linter
+    from .snapshots import preview_environment
+
+    env = preview_environment(templates)
+    linter = Linter(env, clients.split(",") if clients else None)
+    return [linter.lint(name) for name in (names or env.names())]
+
+
+@main.command()
+@click.argument("names", nargs=-1)
+@templates_option
+@click.option("--clients", default=None, metavar="LIST",
+              help="Email clients to check, e.g. gmail,outlook.windows@2016..2021,apple-mail "
+                   "(default: mailtpl.json lint.clients, else Gmail, Outlook 2016-2021 and Outlook.com, "
+                   "Apple Mail, Yahoo, Samsung Email).")
+@click.option("--format", "format_", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="github: workflow annotations on the pull request.")
+@click.option("--notes", is_flag=True, help="Also list partial-support notes (text format).")
+@click.option("--verbose", "-v", is_flag=True, help="Also list findings switched off in mailtpl.json.")
+@click.option("--rules", "list_rules", is_flag=True, help="List the rules and exit.")
+@_friendly
+def lint(names: tuple[str, ...], templates: str, clients: str | None, format_: str, notes: bool, verbose: bool,
+         list_rules: bool) -> None:
+    """Check emails for client support (caniemail), Gmail clipping, images, links and accessibility.
+
+    Lints NAMES (default: every email) with each of their sample-data sets (without any, with data made up
+    from what the email reads); exit 1 on errors."""
+    from .lint import RULES
+    from .lint import report as lint_report
+
+    if list_rules:
+        for rule, description in RULES.items():
+            click.echo(f"{rule:16} {description}")
+        return
+    reports = _lint(templates, names, clients)
+    if format_ == "json":
+        click.echo(lint_report.as_json(reports), nl=False)
+    elif format_ == "github":
+        click.echo(lint_report.github(reports, templates), nl=False)
+        click.echo(lint_report.summary(reports), err=True)
+    else:
+        click.echo(lint_report.text(reports, notes=notes, verbose=verbose), nl=False)
+    sys.exit(1 if any(r.errors for r in reports) else 0)

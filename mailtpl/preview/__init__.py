@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..environment import Environment
-from . import api, frames, guard, views
+from . import api, frames, guard, lint_views, views
 from .events import Hub
 from .watcher import Watcher
 
@@ -19,7 +19,7 @@ def create_app(env: Environment, *, watch: bool = True, host: str = "127.0.0.1")
     app.config.update(MAILTPL_ENV=env, MAILTPL_HUB=Hub(), MAILTPL_FRAMES=frames.Frames(),
                       MAILTPL_SEND_LIMIT=guard.RateLimit(5, 60.0))
     guard.init_app(app, host)
-    for blueprint in (views.blueprint, api.blueprint, frames.blueprint):
+    for blueprint in (views.blueprint, api.blueprint, frames.blueprint, lint_views.blueprint):
         app.register_blueprint(blueprint)
     if watch:
         app.config["MAILTPL_WATCHER"] = Watcher(env, app.config["MAILTPL_HUB"]).start()
