@@ -175,6 +175,8 @@ class Comparison:
 def _path(out: Path, name: str, *, listed: bool = False) -> Path:
     """``out / name``, only for a plain file name (``listed``: read from the manifest), never a link or folder."""
     reason = unsafe_file_name(name)
+    if not reason and listed and not name.endswith((".html", ".txt")):
+        reason = "is not a snapshot file (.html or .txt)"
     if reason:
         where = f"{out.name}/{MANIFEST} lists {name!r}, which" if listed else f"snapshot file name {name!r}"
         fix = f" (fix or delete {out.name}/{MANIFEST})" if listed else ""

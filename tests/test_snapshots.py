@@ -281,15 +281,16 @@ def test_plugin_update_and_build_share_one_writer_and_manifest(plugin_project):
 
 
 def test_a_folder_listed_in_the_manifest_is_refused_before_anything_is_written(project):
-    (project / "previews" / "sub").mkdir()
-    (project / "previews" / "sub" / "keep.txt").write_text("keep me")
-    with_manifest_entries(project, "sub")
+    (project / "previews" / "sub.html").mkdir()
+    (project / "previews" / "sub.html" / "keep.txt").write_text("keep me")
+    with_manifest_entries(project, "sub.html")
     template = project / "templates" / "verification.hbs"
     template.write_text(template.read_text().replace("Authentication Code", "Your Code"))
     before = folder_state(project / "previews")
     result = CliRunner().invoke(main, ["build"])
-    assert result.exit_code == 1 and "previews/sub is a folder" in result.output and "Traceback" not in result.output
-    assert folder_state(project / "previews") == before and (project / "previews" / "sub" / "keep.txt").exists()
+    assert result.exit_code == 1 and "previews/sub.html is a folder" in result.output
+    assert "Traceback" not in result.output
+    assert folder_state(project / "previews") == before and (project / "previews" / "sub.html" / "keep.txt").exists()
 
 
 @pytest.mark.parametrize("files, message", [
@@ -361,3 +362,14 @@ def test_snapshots_are_written_with_the_umask_like_any_new_file(project):
     modes = {path.name: path.stat().st_mode & 0o777 for path in (project / "previews").iterdir()}
     assert set(modes.values()) == {0o666 & ~umask}, modes
     assert not [name for name in modes if name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("entry", ["notes.md", "design.psd", "Makefile"])
+def test_a_manifest_entry_that_no_snapshot_could_be_is_refused_and_kept(project, entry):
+    """mailtpl writes only .html and .txt files: a committed manifest cannot make build delete anything else."""
+    (project / "previews" / entry).write_text("keep me")
+    with_manifest_entries(project, entry)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"previews/.mailtpl-snapshots lists {entry!r}, which is not a snapshot file (.html or .txt)" in result.output
+    assert (project / "previews" / entry).read_text() == "keep me"
