@@ -47,7 +47,7 @@ _OUTPUT = "\x00"  # stands for a mustache's output in the text seen so far
 _MOST_ITEMS = 100  # items.[N] from here on is read as the key "N" (generating N items would be absurd)
 _DEEPEST = 50  # levels of data under the root (the preview takes sample data 64 JSON levels deep)
 _RECURSION = 2  # levels of a partial that includes itself that are followed
-_MOST_INCLUSIONS = 5000  # partials that include each other many times over: stop, don't hang
+_MOST_STEPS = 1_000_000  # statements followed (partials count each time they are included): stop, don't hang
 _SEEN_TEXT = 2000  # characters of template text kept to tell whether a mustache starts a URL attribute
 
 
@@ -148,7 +148,7 @@ class _Walker:
         self.helpers = set(BUILTINS) | set(helpers)
         self.text = ""  # the template text so far, to tell when a mustache starts a URL attribute
         self.active: list[str] = []  # partials being followed, to stop one that includes itself
-        self.inclusions = 0
+        self.steps = 0
 
     def program(self, program: n.Program | None, scope: _Scope) -> None:
         if program is None:
@@ -160,6 +160,11 @@ class _Walker:
             self.statement(statement, scope)
 
     def statement(self, s: n.Statement, scope: _Scope) -> None:
+        self.steps += 1
+        if self.steps > _MOST_STEPS:
+            raise TemplateError(f"following the partials means reading more than {_MOST_STEPS:,} statements "
+                                "(partials that include each other many times over?); mailtpl stops analysing "
+                                "the variables here", name=scope.file, lineno=s.line, column=s.column)
         if isinstance(s, n.Content):
             self.see(s.value)
         elif isinstance(s, n.Mustache):
@@ -292,10 +297,6 @@ class _Walker:
                 return
         if found is not None:
             program, file = found
-            self.inclusions += 1
-            if self.inclusions > _MOST_INCLUSIONS:
-                raise TemplateError(f"the partials include each other more than {_MOST_INCLUSIONS} times; "
-                                    "mailtpl stops analysing the variables here", name=file)
             self.active.append(name)
             self.program(program, replace(inner, file=file))
             self.active.pop()
