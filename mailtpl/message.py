@@ -171,7 +171,7 @@ def _fold(name: str, words: list[str]) -> str:
     line, the end of the header, to software that trims lines)."""
     lines, line = [], f"{name}:"
     for word in words:
-        if word and len(line) + 1 + len(word) > _LINE and line.strip() not in ("", f"{name}:"):
+        if word and len(line) + 1 + len(word) > _LINE and line.rstrip() != f"{name}:":
             lines.append(line)
             line = ""
         line += " " + word
