@@ -10,7 +10,7 @@ shape its uses imply:
 ==========  =====================================================================
 kind        evidence
 ==========  =====================================================================
-``list``    iterated by ``{{#each}}`` (``item`` is the shape of its items)
+``list``    iterated by ``{{#each}}`` or read only by index (``item`` is the shape of its items)
 ``object``  read under (``user.name``), entered (``{{#with user}}``, ``{{#user}}...{{/user}}``)
 ``url``     written at the start of an ``href``/``src``-like attribute value
 ``text``    written out (``{{code}}``), or passed to a helper
@@ -90,7 +90,7 @@ class _Slot:
 
     def __init__(self, depth: int = 0) -> None:
         self.depth = depth  # levels under the root
-        self.uses: set[str] = set()  # "text", "url", "condition", "list", "context"
+        self.uses: set[str] = set()  # "text", "url", "condition", "list" (iterated), "indexed", "context"
         self.fields: dict[str, _Slot] = {}
         self.item: _Slot | None = None
         self.length = 0  # a list: 1 + the highest index the template reads (items.[5])
@@ -100,13 +100,13 @@ class _Slot:
     def field(self, key: str) -> _Slot:
         if key.isascii() and key.isdigit() and int(key) < _MOST_ITEMS:  # items.[0].name: an item of a list
             self.length = max(self.length, int(key) + 1)
-            return self.items()
+            return self.items(iterated=False)
         if key not in self.fields:
             self.fields[key] = _Slot(self.depth + 1)
         return self.fields[key]
 
-    def items(self) -> _Slot:
-        self.uses.add("list")
+    def items(self, iterated: bool = True) -> _Slot:
+        self.uses.add("list" if iterated else "indexed")
         if self.item is None:
             self.item = _Slot(self.depth + 1)
         return self.item
@@ -323,7 +323,7 @@ def _name(expr: n.Expr) -> str | None:
 
 # -- from slots to variables ----------------------------------------------------------------------------
 def _kind(slot: _Slot) -> str:
-    if "list" in slot.uses:
+    if "list" in slot.uses or "indexed" in slot.uses and not slot.fields:  # user.[0] beside user.name: a key
         return "list"
     if slot.fields or "context" in slot.uses:
         return "object"
@@ -336,8 +336,10 @@ def _kind(slot: _Slot) -> str:
 
 def _variable(name: str, path: str, slot: _Slot) -> Variable:
     kind = _kind(slot)
-    fields = tuple(_variable(key, f"{path}.{key}", slot.fields[key]) for key in sorted(slot.fields)) \
-        if kind == "object" else ()
+    fields: tuple[Variable, ...] = ()
+    if kind == "object":
+        indexes = [_variable(str(i), f"{path}.{i}", slot.item) for i in range(slot.length)] if slot.item else []
+        fields = (*indexes, *(_variable(key, f"{path}.{key}", slot.fields[key]) for key in sorted(slot.fields)))
     item = _variable("[]", f"{path}[]", slot.item or _Slot()) if kind == "list" else None
     locations = tuple(f"{file}:{line}:{column}" for file, line, column in sorted(slot.locations))
     return Variable(name, path, kind, fields, item, slot.length if kind == "list" else 0, slot.recursive,

@@ -400,3 +400,17 @@ def test_large_partials_included_thousands_of_times_are_one_error_not_minutes_of
     with pytest.raises(TemplateError, match="following the partials means reading more than 1,000,000") as caught:
         env.variables("wide")
     assert str(caught.value).startswith("partials/p")
+
+
+@pytest.mark.parametrize("source, data", [
+    ("<p>{{user.[first-name]}} {{user.[0]}}</p>", {"user": {"0": "[user.0]", "first-name": "[user.first-name]"}}),
+    ("<p>{{#with pair}}{{[1]}} {{name}}{{/with}}</p>", {"pair": {"0": "[pair.0]", "1": "[pair.1]", "name": "[pair.name]"}}),
+    ("<p>{{#with pair}}{{[1]}}{{/with}}</p>", {"pair": ["[pair.0]", "[pair.1]"]}),
+    ("<p>{{rows.[1].x}}</p>", {"rows": [{"x": "[rows.0.x]"}, {"x": "[rows.1.x]"}]}),
+    ("<p>{{#each rows}}{{x}}{{/each}}{{rows.[2].x}}</p>", {"rows": [{"x": f"[rows.{i}.x]"} for i in range(3)]}),
+])
+def test_an_index_read_beside_named_fields_is_a_key(tmp_path, source, data):
+    """``user.[0]`` next to ``user.name`` (and not iterated) is an object with a key "0", as JavaScript reads it."""
+    env = Environment(folder(tmp_path, {"t.hbs": source}))
+    assert env.sample_data("t") == data
+    env.render("t", env.context("t", data, preview=True))  # strict mode
