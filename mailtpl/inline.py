@@ -46,6 +46,8 @@ class NotStatic(Exception):
 
 def inline_css(html: str) -> str:
     """Inline the ``<style>`` rules of a rendered email into style attributes."""
+    if not html.strip():  # nothing to inline into (premailer raises AttributeError on an empty document)
+        return html
     return premailer.Premailer(html, **PREMAILER_OPTIONS).transform()
 
 

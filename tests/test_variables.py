@@ -414,3 +414,14 @@ def test_an_index_read_beside_named_fields_is_a_key(tmp_path, source, data):
     env = Environment(folder(tmp_path, {"t.hbs": source}))
     assert env.sample_data("t") == data
     env.render("t", env.context("t", data, preview=True))  # strict mode
+
+
+@pytest.mark.parametrize("source", ["{{^ok}}not ok{{/ok}}", "{{#each rows}}{{else}}no rows{{/each}}", "{{log note}}"])
+def test_generated_data_that_renders_an_empty_email_is_not_a_crash(tmp_path, source):
+    """The generated data (True, two items) renders nothing here; premailer raised AttributeError on empty
+    HTML, a traceback out of mailtpl sample and mailtpl build."""
+    bare = folder(tmp_path, {"t.hbs": source})
+    result = CliRunner().invoke(main, ["sample", "t", "--templates", str(bare)])
+    assert result.exit_code == 0, result.output
+    env = Environment(bare)
+    assert env.render("t", env.context("t", env.sample_data("t"), preview=True)).html == ""
