@@ -363,7 +363,7 @@ def test_hostile_templates_and_data_give_findings_not_tracebacks(tmp_path):
     fake = next(f for f in report.active if f.rule == "img-alt")
     assert (fake.file, fake.line) == ("mail.hbs", None)  # written by the data: no template line to name
     empty = Linter(env).lint("empty")
-    assert [(f.rule, f.severity) for f in empty.findings if f.rule == "render"] == [("render", "error")]
+    assert ("text-part", "warning") in [(f.rule, f.severity) for f in empty.findings]  # renders, empty (no crash)
 
 
 def test_links_are_read_as_browsers_read_them_when_not_inlined(tmp_path):
