@@ -424,4 +424,5 @@ def test_generated_data_that_renders_an_empty_email_is_not_a_crash(tmp_path, sou
     result = CliRunner().invoke(main, ["sample", "t", "--templates", str(bare)])
     assert result.exit_code == 0, result.output
     env = Environment(bare)
-    assert env.render("t", env.context("t", env.sample_data("t"), preview=True)).html == ""
+    html = env.render("t", env.context("t", env.sample_data("t"), preview=True)).html
+    assert html.strip() in ("", "<html>\n<head></head>\n<body></body>\n</html>")
