@@ -150,6 +150,8 @@ def doctor(to: str | None, env_file: str, records: bool) -> None:
 
     def emit(step) -> None:
         mark = click.style("✓", fg="green") if step.ok else click.style("✗", fg="red")
+        if step.warn:
+            mark = click.style("!", fg="yellow")
         click.echo(f"{mark} {step.name}: {step.detail}")
         if not step.ok and step.fix:
             click.echo(f"  fix: {step.fix}")

@@ -31,10 +31,10 @@ import aiosmtplib
 from ..environment import Environment
 from .config import SmtpConfig
 from .delivery import Attempts, BaseMailer, Outgoing, Reply, Retry, SendResult, lost, transaction
-from .errors import (SmtpAuthError, SmtpConnectError, SmtpError, SmtpInsecureAuthError, SmtpStartTlsError,
-                     SmtpTlsError, SmtpTransientError)
+from .errors import (SmtpAuthError, SmtpConnectError, SmtpError, SmtpGreetingError, SmtpInsecureAuthError,
+                     SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError)
 from .pool import needs_reset
-from .transport import is_loopback, tls_context
+from .transport import is_loopback, plaintext_warning, speaks_tls, tls_context
 
 logger = logging.getLogger("mailtpl")
 
@@ -69,9 +69,11 @@ async def open_connection(config: SmtpConfig, *, starttls: bool = True) -> Async
         if not config.tls and starttls and smtp.supports_extension("starttls"):
             await _starttls(smtp, config, where)
             encrypted = True
-        elif not config.tls and not is_loopback(config.host):
-            logger.warning("sending unencrypted to %s: %s; set SMTP_TLS=true for port 465", where,
-                           "STARTTLS is not offered" if starttls else "STARTTLS failed and SMTP_OPPORTUNISTIC_TLS=true")
+        elif not config.tls:
+            if config.require_tls:
+                raise SmtpTlsRequiredError(f"{where} offers no encryption on this connection and SMTP_REQUIRE_TLS=true")
+            if warning := plaintext_warning(config, starttls_failed=not starttls):
+                logger.warning("%s", warning)
         if config.auth:
             await _login(smtp, config, where, encrypted)
     except SmtpStartTlsError:
@@ -84,8 +86,8 @@ async def open_connection(config: SmtpConfig, *, starttls: bool = True) -> Async
         raise SmtpConnectError(f"{where} refused EHLO", code=exc.code, reply=exc.message) from None
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, TimeoutError) as exc:
         smtp.close()
-        raise Retry(SmtpTransientError(f"{where} closed or stalled the session before it was ready "
-                                       f"({str(exc) or 'SMTP_TIMEOUT'})"), reconnect=True) from None
+        raise Retry(SmtpGreetingError(f"{where} closed or stalled the session before it was ready "
+                                      f"({str(exc) or 'SMTP_TIMEOUT'})"), reconnect=True) from None
     except BaseException:
         smtp.close()
         raise
@@ -102,13 +104,17 @@ async def _greeted(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str) -> Non
             raise aiosmtplib.SMTPConnectTimeoutError("Timed out waiting for server ready message") from None
     except aiosmtplib.SMTPConnectResponseError as exc:  # a greeting other than 220
         if 400 <= exc.code < 500:  # 421 busy: try again
-            raise Retry(SmtpTransientError(f"{where} did not accept the session", code=exc.code, reply=exc.message),
-                        reconnect=True) from None
+            raise Retry(SmtpGreetingError(f"{where} greeted with {exc.code}: busy or not accepting mail now",
+                                          code=exc.code, reply=exc.message), reconnect=True) from None
         raise SmtpConnectError(f"{where} refuses service", code=exc.code, reply=exc.message) from None
     except aiosmtplib.SMTPConnectTimeoutError:
-        hint = "" if config.tls else " (a server expecting TLS from connect is silent too: SMTP_TLS=true for 465)"
-        raise Retry(SmtpTransientError(f"{where} did not greet within SMTP_TIMEOUT={config.timeout:g}s{hint}"),
-                    reconnect=True) from None
+        if not config.tls and await asyncio.to_thread(speaks_tls, config):
+            raise SmtpTlsError(f"connected to {where}, but no SMTP greeting within SMTP_TIMEOUT={config.timeout:g}s: "
+                               f"the port answers a TLS handshake (TLS from connect) and SMTP_TLS=false",
+                               fix="set SMTP_TLS=true for this port (usually 465), or use the server's STARTTLS "
+                                   "port (usually 587) with SMTP_TLS=false") from None
+        raise Retry(SmtpGreetingError(f"connected to {where}, but no greeting within "
+                                      f"SMTP_TIMEOUT={config.timeout:g}s"), reconnect=True) from None
     except aiosmtplib.SMTPConnectError as exc:
         cause = exc.__cause__
         if isinstance(cause, ConnectionRefusedError):
@@ -119,7 +125,7 @@ async def _greeted(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str) -> Non
         if isinstance(cause, ssl.SSLError):
             raise SmtpTlsError(f"TLS handshake with {where} failed ({cause})") from None
         if isinstance(cause, aiosmtplib.SMTPServerDisconnected):  # connected, then dropped before the greeting
-            raise Retry(SmtpTransientError(f"{where} closed the connection before greeting"),
+            raise Retry(SmtpGreetingError(f"{where} closed the connection before its greeting"),
                         reconnect=True) from None
         raise SmtpConnectError(f"cannot connect to {where}: {cause or exc}") from None
     except aiosmtplib.SMTPResponseException as exc:  # no SMTP reply at all (aiosmtplib stops reading at 32 KB)
@@ -228,38 +234,40 @@ class AsyncMailer(BaseMailer):
         attempts = Attempts(self.retry, out.name, out.recipients)
         while True:
             try:
-                result = await self._attempt(out)
+                result = await self._attempt(out, attempts.pending)
             except Retry as retry:
-                await asyncio.sleep(attempts.retry_after(retry.error))
+                delay = attempts.retry_after(retry.error)
             except SmtpError as exc:
-                attempts.failed(exc)
-                raise
+                delay = attempts.retry_after(exc)
             else:
-                return attempts.sent(result)
+                delay = attempts.took(result)
+            if delay is None:
+                return attempts.sent()
+            await asyncio.sleep(delay)
 
-    async def _attempt(self, out: Outgoing) -> SendResult:
+    async def _attempt(self, out: Outgoing, recipients: list[str]) -> SendResult:
         deferred = None
         async with self.pool.connection() as conn:
             if self.limiter is not None:  # on an open connection: the limit spaces what the server sees
                 await asyncio.sleep(self.limiter.reserve())
             conn.clean = False
             try:
-                result = await self._transaction(conn.smtp, out)
+                result = await self._transaction(conn.smtp, out, recipients)
             except Retry as retry:
                 if retry.reconnect:
                     raise  # the pool closes this connection
                 deferred = retry  # the pool resets this connection (RSET) before its next message
             else:
-                conn.clean = True
+                conn.clean = bool(result.accepted)
         if deferred is not None:
             raise deferred
         return result
 
-    async def _transaction(self, smtp: aiosmtplib.SMTP, out: Outgoing) -> SendResult:
+    async def _transaction(self, smtp: aiosmtplib.SMTP, out: Outgoing, recipients: list[str]) -> SendResult:
         """One transaction, bounded as a whole by SMTP_TIMEOUT."""
         try:
             async with asyncio.timeout(self.config.timeout):
-                return await _run(smtp, transaction(self.config.sender, out.recipients, out.data, out.message_id))
+                return await _run(smtp, transaction(self.config.sender, recipients, out.data, out.message_id))
         except TimeoutError:
             raise lost(TimeoutError(f"no reply within SMTP_TIMEOUT={self.config.timeout:g}s")) from None
 

@@ -19,7 +19,7 @@ from ..links import invitation_link, reset_password_link
 from ..message import SMTP_WIRE, check_address
 from .config import SmtpConfig
 from .dkim import DkimSigner
-from .errors import SmtpError, SmtpRecipientsRefused, SmtpSenderRejected, SmtpTransientError
+from .errors import SmtpConnectionLost, SmtpError, SmtpRecipientsRefused, SmtpSenderRejected, SmtpTransientError
 from .ratelimit import Limiter, RateLimiter
 
 logger = logging.getLogger("mailtpl")
@@ -44,7 +44,7 @@ class Retry(Exception):
 
 
 def lost(exc: BaseException) -> Retry:
-    return Retry(SmtpTransientError(f"connection lost before the server accepted the message ({exc})"),
+    return Retry(SmtpConnectionLost(f"the connection ended before the server accepted the message ({exc})"),
                  reconnect=True)
 
 
@@ -64,7 +64,10 @@ def text_of(reply: bytes | str) -> str:
 
 def transaction(sender: str, recipients: list[str], data: bytes,
                 message_id: str) -> Generator[Command, Reply, SendResult]:
-    """MAIL, RCPT for each recipient, DATA; raises :class:`Retry` or a typed :class:`SmtpError`."""
+    """MAIL, RCPT for each recipient, DATA when one was accepted; raises :class:`Retry` or a typed :class:`SmtpError`.
+
+    With no recipient accepted the result has none, and :class:`Attempts` decides (deferred ones are tried again).
+    """
     reply = yield ("MAIL", sender)
     if reply.code != 250:
         raise reply_error(reply, "MAIL FROM", sender)
@@ -74,11 +77,7 @@ def transaction(sender: str, recipients: list[str], data: bytes,
         if reply.code not in (250, 251):
             refused[rcpt] = (reply.code, reply.text)
     if len(refused) == len(recipients):
-        if all(400 <= code < 500 for code, _ in refused.values()):
-            raise Retry(SmtpTransientError("every recipient was deferred", code=reply.code, reply=reply.text),
-                        reconnect=False)
-        raise SmtpRecipientsRefused(f"the server refused every recipient: {', '.join(refused)}", refused,
-                                    code=reply.code, reply=reply.text)
+        return SendResult(message_id, [], refused)
     reply = yield ("DATA", data)
     if reply.code != 250:
         raise reply_error(reply, reply.stage or "the message", sender)
@@ -88,9 +87,11 @@ def transaction(sender: str, recipients: list[str], data: bytes,
 
 def reply_error(reply: Reply, stage: str, sender: str) -> Exception:
     """4xx: :class:`Retry` (on a new connection after 421); 5xx: the typed error that says what to change."""
+    if reply.code == 421:
+        return Retry(SmtpConnectionLost(f"the server is closing the connection at {stage}", code=reply.code,
+                                        reply=reply.text), reconnect=True)
     if 400 <= reply.code < 500:
-        return Retry(SmtpTransientError(f"{stage} deferred", code=reply.code, reply=reply.text),
-                     reconnect=reply.code == 421)
+        return Retry(SmtpTransientError(f"{stage} deferred", code=reply.code, reply=reply.text), reconnect=False)
     if stage == "MAIL FROM":
         return SmtpSenderRejected(f"the server rejected the sender {sender}", code=reply.code, reply=reply.text)
     return SmtpError(f"the server rejected {stage}", code=reply.code, reply=reply.text,
@@ -111,25 +112,57 @@ class RetryPolicy:
 
 
 class Attempts:
-    """The attempts at one message: says how long to wait before the next, gives up, and logs each outcome."""
+    """The attempts at one message: who got it, who is still pending, how long to wait before the next
+    transaction, when to give up; logs each outcome (refused recipients are never silent).
+
+    A transaction that fails transiently (4xx, a lost connection, no greeting) is repeated for the pending
+    recipients; recipients deferred with 4xx while others were accepted get a transaction of their own.
+    """
 
     def __init__(self, policy: RetryPolicy, name: str, recipients: list[str]) -> None:
         self.policy = policy
         self.name = name
         self.recipients = recipients
+        self.pending = list(recipients)
+        self.accepted: list[str] = []
+        self.refused: dict[str, tuple[int, str]] = {}
+        self.deferred: dict[str, tuple[int, str]] = {}  # the 4xx replies of the pending, once some were sent
+        self.last: SendResult | None = None
+        self.reply = ""  # the server's reply to the last DATA
         self.number = 1
         self.delay = policy.backoff
         self.started = time.perf_counter()
 
-    def retry_after(self, error: SmtpError) -> float:
-        """Seconds to wait before trying again; raises :class:`SmtpTransientError` when no attempt is left."""
-        if self.number >= self.policy.attempts:
-            final = error if self.policy.attempts == 1 else SmtpTransientError(
-                f"giving up after {self.number} attempts: {error.message}", code=error.code, reply=error.reply)
-            self.failed(final)
-            raise final
+    def took(self, result: SendResult) -> float | None:
+        """Count one transaction: seconds to wait before one for the deferred recipients, or None when done."""
+        self.last = result
+        self.reply = result.reply or self.reply
+        self.accepted += result.accepted
+        self.deferred = {rcpt: v for rcpt, v in result.refused.items() if 400 <= v[0] < 500}
+        self.refused.update((rcpt, v) for rcpt, v in result.refused.items() if rcpt not in self.deferred)
+        if not self.deferred or self.number >= self.policy.attempts:
+            self.refused.update(self.deferred)
+            return None
+        self.pending = list(self.deferred)
+        return self._wait("deferred " + ", ".join(f"{rcpt} ({code} {text})"
+                                                  for rcpt, (code, text) in self.deferred.items()))
+
+    def retry_after(self, error: SmtpError) -> float | None:
+        """Seconds to wait before trying again. With no attempt left, or an error that is not transient: raises
+        it (with ``attempts`` set) when nobody got the message, else returns None (done; the rest refused)."""
+        if error.transient and self.number < self.policy.attempts:
+            return self._wait(error.message)
+        error.attempts = self.number
+        if not self.accepted:
+            self.failed(error)
+            raise error
+        self.refused.update(self.deferred)
+        logger.warning("sending %s to %s failed: %s", self.name, ", ".join(self.pending), error)
+        return None
+
+    def _wait(self, what: str) -> float:
         delay = self.delay
-        logger.warning("sending %s: %s; retrying in %.1fs (attempt %d of %d)", self.name, error.message, delay,
+        logger.warning("sending %s: %s; retrying in %.1fs (attempt %d of %d)", self.name, what, delay,
                        self.number + 1, self.policy.attempts)
         self.number += 1
         self.delay = min(self.delay * 2, self.policy.max_backoff)
@@ -138,11 +171,24 @@ class Attempts:
     def failed(self, error: Exception) -> None:
         logger.error("sending %s to %s failed: %s", self.name, ", ".join(self.recipients), error)
 
-    def sent(self, result: SendResult) -> SendResult:
+    def sent(self) -> SendResult:
+        """The result when anyone got the message; else the error."""
+        refused = ", ".join(f"{rcpt} ({code} {text})" for rcpt, (code, text) in self.refused.items())
+        if not self.accepted:
+            if all(400 <= code < 500 for code, _ in self.refused.values()):
+                error: SmtpError = SmtpTransientError(f"every recipient was deferred: {refused}")
+            else:
+                error = SmtpRecipientsRefused(f"the server refused every recipient: {refused}", self.refused)
+            error.attempts = self.number
+            self.failed(error)
+            raise error
+        if self.refused:
+            logger.warning("sent %s to %s but NOT to %s", self.name, ", ".join(self.accepted), refused)
         elapsed = (time.perf_counter() - self.started) * 1000
-        logger.info("sent %s to %s %s in %.0f ms", self.name, ", ".join(result.accepted), result.message_id,
+        logger.info("sent %s to %s %s in %.0f ms", self.name, ", ".join(self.accepted), self.last.message_id,
                     elapsed)
-        return replace(result, attempts=self.number)
+        return replace(self.last, accepted=self.accepted, refused=self.refused, reply=self.reply,
+                       attempts=self.number)
 
 
 class BaseMailer:

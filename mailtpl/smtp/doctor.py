@@ -20,6 +20,7 @@ class Step:
     ok: bool
     detail: str
     fix: str = ""
+    warn: bool = False  # passed, but worth fixing (mail goes unencrypted)
 
 
 def diagnose(environ=None, dotenv: str | None = ".env", to: str | None = None,
@@ -43,6 +44,8 @@ def diagnose(environ=None, dotenv: str | None = ".env", to: str | None = None,
                  "; ".join(f"{k}: {v}" for k, v in exc.problems.items())))
         return steps
     mode = "TLS from connect" if config.tls else "plain, then STARTTLS"
+    if config.require_tls:
+        mode += ", TLS required"
     add(Step("config", True, f"{config.host}:{config.port}, {mode}, "
                              f"{'login as ' + config.username if config.auth else 'no login'}, from {config.sender}"))
     if records or config.dkim_domain:
@@ -67,6 +70,8 @@ def diagnose(environ=None, dotenv: str | None = ".env", to: str | None = None,
     conn = None
     try:
         conn = open_connection(config, report=lambda name, ok, detail: add(Step(name, ok, detail)) if ok else None)
+        if conn.warning:
+            add(Step("plaintext", True, conn.warning, warn=True))
         code, reply = conn.smtp.mail(config.sender)
         if code != 250:
             raise SmtpSenderRejected(f"MAIL FROM:<{config.sender}> refused", code=code,

@@ -1,8 +1,9 @@
 """``mailtpl.Mailer``: render and send the emails through a pool, retrying what is transient.
 
 A message counts as sent only after the server's 250 to DATA, and is never
-sent again after one. 4xx replies and connections lost before that 250 are
-retried with bounded exponential backoff; 5xx replies raise at once.
+sent again to a recipient after one. 4xx replies, greetings that fail and
+connections lost before that 250 are retried with bounded exponential backoff;
+recipients deferred with 4xx get a new transaction; 5xx replies raise at once.
 """
 from __future__ import annotations
 
@@ -48,29 +49,31 @@ class Mailer(BaseMailer):
         attempts = Attempts(self.retry, out.name, out.recipients)
         while True:
             try:
-                result = self._attempt(out)
+                result = self._attempt(out, attempts.pending)
             except Retry as retry:
-                time.sleep(attempts.retry_after(retry.error))
-            except SmtpError as exc:
-                attempts.failed(exc)
-                raise
+                delay = attempts.retry_after(retry.error)
+            except SmtpError as exc:  # a failed greeting is transient too
+                delay = attempts.retry_after(exc)
             else:
-                return attempts.sent(result)
+                delay = attempts.took(result)
+            if delay is None:
+                return attempts.sent()
+            time.sleep(delay)
 
-    def _attempt(self, out: Outgoing) -> SendResult:
+    def _attempt(self, out: Outgoing, recipients: list[str]) -> SendResult:
         deferred = None
         with self.pool.connection() as conn:
             if self.limiter is not None:  # on an open connection: the limit spaces what the server sees
                 time.sleep(self.limiter.reserve())
             conn.clean = False
             try:
-                result = _run(conn.smtp, transaction(self.config.sender, out.recipients, out.data, out.message_id))
+                result = _run(conn.smtp, transaction(self.config.sender, recipients, out.data, out.message_id))
             except Retry as retry:
                 if retry.reconnect:
                     raise  # the pool closes this connection
                 deferred = retry  # the pool resets this connection (RSET) before its next message
             else:
-                conn.clean = True  # the server's 250 to DATA ended the transaction
+                conn.clean = bool(result.accepted)  # the server's 250 to DATA ended the transaction
         if deferred is not None:
             raise deferred
         return result

@@ -8,6 +8,7 @@ long enough for the server to have dropped it.
 """
 from __future__ import annotations
 
+import logging
 import smtplib
 import threading
 import time
@@ -17,6 +18,8 @@ from contextlib import contextmanager
 from .config import SmtpConfig
 from .errors import SmtpConnectError
 from .transport import Connection, open_connection
+
+logger = logging.getLogger("mailtpl")
 
 
 def needs_reset(conn, idle_probe: float) -> bool:
@@ -75,6 +78,8 @@ class SmtpPool:
                 pass
             conn.close()
         conn = open_connection(self.config)
+        if conn.warning:
+            logger.warning("%s", conn.warning)
         with self._lock:
             self.opened += 1
         return conn
