@@ -28,11 +28,12 @@ from . import nodes as n
 from .compiler import Compiler, compile_options, generate, load
 from .errors import DataError, TemplateError, TemplateNotFound, UndefinedError
 from .flatten import NotFlat, flatten
-from .inline import NotStatic, inline_css, inline_program
+from .inline import CssError, NotStatic, check_structure, compile_time, inline_css
 from .message import Composed, build_message, check_header, compose
+from .placeholders import Document, NotRebuilt
 from .rendered import RenderedEmail
 from .runtime import Template
-from .text import html_to_text
+from .text import compile_text, finish_text, html_to_text
 from .variables import Variable, analyze, sample_data
 
 CONFIG_FILE = "mailtpl.json"
@@ -53,7 +54,8 @@ class _Email:
     html: Template
     inlined: Template | None
     inline_reason: str | None
-    text: Template | None
+    text: Template | None  # from NAME.txt.hbs
+    compiled_text: Template | None  # derived from the HTML at compile time (see mailtpl.text)
     subject: Template
     partials: dict[str, Template] = field(default_factory=dict)  # what it includes, directly or not
 
@@ -251,15 +253,23 @@ class Environment:
         program = self._compiler.parse(source, name=self._rel(path))
         html = self._compile(program, source, self._rel(path))
         used = {partial: self._partial(partial) for partial in sorted(self._used_partials(program))}
-        inlined, reason = None, None
-        if self.inline_css == "per-render":
-            reason = 'inline_css="per-render"'
-        elif self.inline_css:
-            try:
-                flat = inline_program(flatten(program, self._ast))
-                inlined = self._compile(flat, source, self._rel(path))
-            except (NotFlat, NotStatic) as exc:
-                reason = str(exc)
+        inlined, reason, compiled_text = None, None, None
+        try:
+            doc = Document(flatten(program, self._partial_ast, self._rel(path)))
+            structure = check_structure(doc, self.helpers)
+            final = doc.html  # what the text is derived from: the HTML as it is sent
+            if self.inline_css == "per-render":
+                final, reason = inline_css(doc.html), 'inline_css="per-render"'
+            elif self.inline_css:
+                final, reason = compile_time(doc, structure)
+                if reason is None:
+                    inlined = self._compile(doc.rebuild(doc.tokens(final)), source, self._rel(path))
+            if name not in self._text_files and reason is None:  # premailer's serializer escapes URLs
+                compiled_text = self._text_template(doc, final, source, self._rel(path))
+        except (NotFlat, NotStatic, NotRebuilt) as exc:  # inlined (if at all) and text derived per render
+            inlined, reason = None, 'inline_css="per-render"' if self.inline_css == "per-render" else str(exc)
+        except CssError as exc:  # the stylesheet of the email (its layout, partials) cannot be applied
+            raise CssError(exc.message, name=self._rel(path)) from None
         text = None
         if name in self._text_files:
             text_path = self._text_files[name]
@@ -269,7 +279,14 @@ class Environment:
         subject_source = self.subject_source(name)
         subject = self._compile(self._compiler.parse(subject_source, name=f"{CONFIG_FILE}: subject of {name}"),
                                 subject_source, f"{CONFIG_FILE}: subject of {name}", no_escape=True)
-        return _Email(html, inlined, reason, text, subject, used)
+        return _Email(html, inlined, reason, text, compiled_text, subject, used)
+
+    def _text_template(self, doc: Document, html: str, source: str, name: str) -> Template | None:
+        """The plain text derived from ``html`` once (None: derive it from each rendered HTML)."""
+        try:
+            return self._compile(compile_text(doc, html), source, name)
+        except NotRebuilt:
+            return None
 
     def _used_partials(self, program: n.Program) -> set[str]:
         """Partials a template includes by a fixed name, directly or through other partials."""
@@ -386,7 +403,13 @@ class Environment:
             html = email.html(data, helpers=self.helpers, partials=partials)
             if self.inline_css:
                 html, mode = inline_css(html), "per-render"
-        text = email.text(data, helpers=self.helpers, partials=partials) if email.text else html_to_text(html)
+        text = None
+        if email.text:
+            text = email.text(data, helpers=self.helpers, partials=partials)
+        elif email.compiled_text:
+            text = finish_text(email.compiled_text(data, helpers=self.helpers, partials=partials))
+        if text is None:
+            text = html_to_text(html)
         subject = check_header(email.subject(data, helpers=self.helpers).strip(), f"subject of {name!r}")
         return RenderedEmail(name, subject, html, text, mode)
 
