@@ -135,8 +135,11 @@ def doctor(to: str | None, env_file: str) -> None:
 @templates_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8025, show_default=True, type=int, help="Port to listen on.")
+@click.option("--assets", "assets", default=None, type=click.Path(exists=True, file_okay=False),
+              help="Folder served at {{baseUrl}}/assets/ (default: assets/ in the templates folder, or "
+                   "\"assets\" in mailtpl.json).")
 @_friendly
-def preview(templates: str, host: str, port: int) -> None:
+def preview(templates: str, host: str, port: int, assets: str | None) -> None:
     """Serve the live preview: edit a template, the open page re-renders."""
     from .environment import Environment
     from werkzeug.serving import make_server
@@ -148,7 +151,8 @@ def preview(templates: str, host: str, port: int) -> None:
         click.secho(f"warning: listening on {host}: anyone who can reach this machine sees your emails "
                     "and can send test mail through your SMTP settings", fg="yellow", err=True)
     env = Environment(templates)
-    server = make_server(host, port, create_app(env, host=host), threaded=True)  # no development banner
+    app = create_app(env, host=host, assets_dir=assets)
+    server = make_server(host, port, app, threaded=True)  # serve_forever: no development-server banner
     click.echo(f"previewing {env.root}/ on http://{host}:{server.server_port}/ (Ctrl-C to stop)")
     try:
         server.serve_forever()

@@ -1,5 +1,6 @@
 """The live preview (issues 5, 9, 13), driven in Debian's chromium by Playwright."""
 import json
+import re
 import shutil
 import threading
 import time
@@ -91,7 +92,7 @@ def test_index_lists_the_three_emails(page, served):
 def test_email_page_shows_the_rendered_sample_data(page, served):
     frame = open_email(page, served)
     expect(frame.locator("div.code")).to_have_text("482913")
-    expect(frame.locator("img.logo")).to_have_attribute("src", "https://feedback.example.com/assets/logo.png")
+    expect(frame.locator("img.logo")).to_have_attribute("src", f"{served.url}/assets/logo.png")
     expect(page.locator("#subject")).to_have_text("User feedback Email Verification")
 
 
@@ -144,9 +145,9 @@ def test_strict_miss_shows_overlay_with_line_and_column(page, served):
 
 def test_mobile_toggle_narrows_the_frame(page, served):
     open_email(page, served)
-    assert page.locator("#frame").bounding_box()["width"] >= 600
-    page.click("button[data-width=mobile]")
-    assert page.locator("#frame").bounding_box()["width"] == 375
+    assert page.locator("#frame").evaluate("e => e.clientWidth") >= 600
+    page.click("button[data-width='375']")
+    assert page.locator("#frame").evaluate("e => e.clientWidth") == 375
 
 
 def test_edited_json_rerenders(page, served):
@@ -367,7 +368,7 @@ def test_email_renders_in_the_sandboxed_frame_under_the_csp(page, served):
     code = frame.locator("div.code")
     expect(code).to_have_text("482913")
     assert code.evaluate("e => getComputedStyle(e).letterSpacing") == "8px"  # an inlined style attribute
-    page.click("button[data-width=mobile]")
+    page.click("button[data-width='375']")
     assert frame.locator("table.container").evaluate("e => e.offsetWidth") <= 375  # the @media rule applies
     assert violations == []
 
@@ -489,3 +490,356 @@ def test_a_reader_that_stops_reading_is_dropped():
         hub.publish("change", {"emails": [str(i)]})
     assert hub.subscribe() is not None and hub.subscribe() is not None and hub.subscribe() is None
     assert stalled.qsize() == 4
+
+
+# -- issue 13: the designer's loop -----------------------------------------------------------------------
+
+def frame_text(page, selector: str) -> str | None:
+    try:
+        return page.frame_locator("#frame").locator(selector).text_content(timeout=200)
+    except Exception:  # between two frames
+        return None
+
+
+def wait_for_frame_text(page, selector: str, text: str, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while frame_text(page, selector) != text:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{selector} never showed {text!r}")
+        time.sleep(0.005)
+
+
+def renders(page) -> int:
+    return int(page.evaluate("document.body.dataset.renders || 0"))
+
+
+def test_one_render_per_save_and_the_measured_save_to_screen_time(page, served):
+    """Editors save with several events (write, close; or a rename over the file): one render each.
+    Prints the save-to-screen times; the issue asks for a median of at most 150 ms."""
+    import statistics
+
+    open_email(page, served)
+    template = served.folder / "verification.hbs"
+    good = template.read_text()
+    times, counts = [], []
+    for i in range(9):
+        before = renders(page)
+        text = good.replace("Authentication Code", f"Code {i}")
+        started = time.perf_counter()
+        if i % 2:  # an atomic save: a temporary file renamed over the template
+            temporary = served.folder / ".verification.hbs.tmp"
+            temporary.write_text(text)
+            temporary.replace(template)
+        else:
+            template.write_text(text)
+        wait_for_frame_text(page, "h1.title", f"Code {i}")
+        times.append((time.perf_counter() - started) * 1000)
+        page.wait_for_timeout(400)  # time for any further render of the same save
+        counts.append(renders(page) - before)
+    print(f"\nsave-to-screen ms: {', '.join(f'{t:.0f}' for t in times)}; median {statistics.median(times):.0f} ms; "
+          f"renders per save: {counts}")
+    assert counts == [1] * 9
+
+
+def test_a_file_written_in_two_parts_does_not_flash_an_error(page, served):
+    open_email(page, served)
+    template = served.folder / "verification.hbs"
+    text = template.read_text().replace("Authentication Code", "Two parts") + "<!--" + "x" * 200_000 + "-->"
+    cut = text.index("{{code}}") + 3  # the first part ends inside a mustache: a syntax error on its own
+    with template.open("w") as out:
+        out.write(text[:cut])
+        out.flush()
+        time.sleep(0.02)
+        out.write(text[cut:])
+    wait_for_frame_text(page, "h1.title", "Two parts")
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.body.dataset.errors || '0'") == "0"
+
+
+def test_assets_are_served_and_missing_images_listed(page, served):
+    frame = open_email(page, served)
+    logo = frame.locator("img.logo")
+    expect(logo).to_have_attribute("src", f"{served.url}/assets/logo.png")
+    expect(logo).to_have_js_property("complete", True)
+    assert logo.evaluate("img => img.naturalWidth") > 0
+    expect(page.locator("#images li.ok")).to_contain_text("/assets/logo.png")
+    template = served.folder / "verification.hbs"
+    template.write_text(template.read_text().replace(
+        "{{/layout}}", '<img src="{{baseUrl}}/assets/mailing/missing.png"><img src="relative.png">\n{{/layout}}'))
+    expect(page.locator("#images li.missing")).to_contain_text("/assets/mailing/missing.png", timeout=5000)
+    expect(page.locator("#images li.relative")).to_contain_text("relative.png")
+    for path in ("/assets/..%2fverification.hbs", "/assets/../mailtpl.json", "/assets/nope.png"):
+        assert _call(served.url + path)[0] == 404
+
+
+def test_assets_folder_from_the_flag_or_mailtpl_json(tmp_path):
+    from mailtpl.preview.assets import assets_folder
+
+    shutil.copytree(ROOT / "templates", tmp_path / "t")
+    (tmp_path / "public" / "mailing").mkdir(parents=True)
+    (tmp_path / "public" / "mailing" / "a.png").write_bytes(b"\x89PNG")
+    env = Environment(tmp_path / "t")
+    assert assets_folder(env) == (tmp_path / "t" / "assets").resolve()
+    assert assets_folder(env, tmp_path / "public") == (tmp_path / "public").resolve()
+    config = json.loads((tmp_path / "t" / "mailtpl.json").read_text())
+    (tmp_path / "t" / "mailtpl.json").write_text(json.dumps({**config, "assets": "../public"}))
+    env = Environment(tmp_path / "t")
+    client = create_app(env, watch=False).test_client()
+    assert client.get("/assets/mailing/a.png").data == b"\x89PNG"
+    shutil.rmtree(tmp_path / "public")
+    assert assets_folder(env) is None
+    status = create_app(env, watch=False).test_client().get("/assets/mailing/a.png")
+    assert status.status_code == 404 and b"no assets folder" in status.data
+
+
+def test_saving_a_set_adds_it_to_the_menu_keeps_the_file_and_asks_before_replacing(page, served):
+    path = served.folder / "verification.preview.json"
+    path.write_text('{\n    "default": {"code": "482913"},\n    "leading-zeros": {"code": "000042"}   \n}\n')
+    original = path.read_text()
+    open_email(page, served)
+    page.fill("#data", json.dumps({"code": "777777"}))
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("777777", timeout=5000)
+    page.fill("#save-name", "sevens")
+    page.click("#save")
+    expect(page.locator("#data-status")).to_contain_text('Saved as "sevens"')
+    expect(page.locator("#fixture option")).to_have_text(["default", "leading-zeros", "sevens"])
+    assert page.locator("#fixture").input_value() == "sevens"
+    saved = path.read_text()
+    assert saved.startswith(original.rstrip()[:-1].rstrip()) and json.loads(saved)["sevens"] == {"code": "777777"}
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.fill("#data", json.dumps({"code": "111111"}))
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("111111", timeout=5000)
+    page.fill("#save-name", "default")
+    page.click("#save")
+    expect(page.locator("#data-status")).to_contain_text("already has a set named")
+    assert dialogs and "replace it?" in dialogs[0] and path.read_text() == saved
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#save")
+    expect(page.locator("#data-status")).to_contain_text('Saved as "default"')
+    assert json.loads(path.read_text())["default"] == {"code": "111111"}
+    assert '"leading-zeros": {"code": "000042"},\n' in path.read_text()  # the rest as it was
+    assert path.read_text().endswith("}   \n}\n")
+
+
+def test_a_broken_mailtpl_json_shows_in_the_browser(page, served):
+    open_email(page, served)
+    config = served.folder / "mailtpl.json"
+    good = config.read_text()
+    config.write_text(good[:-10])
+    expect(page.locator("#banner")).to_contain_text("mailtpl.json", timeout=5000)
+    config.write_text(good)
+    expect(page.locator("#banner")).to_be_hidden(timeout=5000)
+
+
+def test_deleting_or_renaming_the_open_email_says_so(page, served):
+    open_email(page, served)
+    (served.folder / "verification.hbs").rename(served.folder / "code.hbs")
+    gone = page.locator("#gone")
+    expect(gone).to_be_visible(timeout=5000)
+    expect(gone).to_contain_text("verification.hbs was deleted or renamed")
+    expect(gone.locator("a")).to_have_text("code")
+    expect(page.locator("#orphans")).to_contain_text("verification.preview.json belongs to no email")
+    expect(page.locator("#orphans")).to_contain_text('subject for "verification"')
+    (served.folder / "code.hbs").unlink()
+    expect(page.locator("#email-list li")).to_have_count(2, timeout=5000)
+
+
+def test_the_data_box_follows_the_sample_file_on_disk(page, served):
+    open_email(page, served)
+    path = served.folder / "verification.preview.json"
+    path.write_text(json.dumps({"default": {"code": "246810"}, "leading-zeros": {"code": "000042"}}))
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("246810", timeout=5000)
+    assert json.loads(page.locator("#data").input_value()) == {"code": "246810"}
+    page.fill("#data", json.dumps({"code": "mine"}))  # edited: kept, with a word and a way back
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("mine", timeout=5000)
+    path.write_text(json.dumps({"default": {"code": "135791"}}))
+    expect(page.locator("#data-notice")).to_contain_text("changed on disk; your edits are kept", timeout=5000)
+    assert json.loads(page.locator("#data").input_value()) == {"code": "mine"}
+    page.click("#data-notice button")
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("135791", timeout=5000)
+
+
+def test_links_in_the_email_open_in_a_new_tab(page, served):
+    frame = open_email(page, served, name="resetPassword")
+    expect(frame.locator("a.button")).to_have_attribute("href", re.compile(r"^https://feedback.example.com/"))
+    with page.context.expect_page():
+        frame.locator("a.button").click()
+    expect(frame.locator("a.button")).to_be_visible()  # the preview is still there
+    assert page.url.startswith(f"{served.url}/email/resetPassword")
+
+
+def test_index_links_are_url_encoded_and_unknown_sets_are_named(page, served):
+    (served.folder / "verification.preview.json").write_text(json.dumps(
+        {"default": {"code": "482913"}, "a&b": {"code": "121212"}}))
+    page.goto(served.url)
+    page.click("tr[data-name=verification] a.fixture >> text=a&b")
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("121212", timeout=5000)
+    assert page.locator("#fixture").input_value() == "a&b"
+    open_email(page, served, fragment="#fixture=nope")
+    expect(page.locator("#data-notice")).to_contain_text('There is no sample data set "nope": showing "default"')
+    assert json.loads(page.locator("#data").input_value()) == {"code": "482913"}
+
+
+def test_status_line_agrees_with_the_overlay(page, served):
+    open_email(page, served)
+    page.fill("#data", json.dumps({"cod": "1"}))
+    expect(page.locator("#overlay")).to_be_visible(timeout=5000)
+    expect(page.locator("#data-status")).to_contain_text("does not render")
+    expect(page.locator("#data-status")).to_have_class("status bad")
+
+
+def test_choosing_another_set_asks_before_dropping_edits(page, served):
+    open_email(page, served)
+    page.fill("#data", json.dumps({"code": "999999"}))
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("999999", timeout=5000)
+    messages = []
+    page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.dismiss()))
+    page.select_option("#fixture", "leading-zeros")
+    assert messages == ["Discard your edits to the data?"]
+    assert page.locator("#fixture").input_value() == "default"
+    assert json.loads(page.locator("#data").input_value()) == {"code": "999999"}
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.select_option("#fixture", "leading-zeros")
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("000042", timeout=5000)
+
+
+def test_sidebar_lists_emails_with_status_and_keeps_the_view_across_emails(page, served):
+    open_email(page, served)
+    page.click("button[data-view=text]")
+    page.click("button[data-width='320']")
+    page.select_option("#look", "invert")
+    sidebar = page.locator("#email-list li")
+    expect(sidebar).to_have_count(3)
+    (served.folder / "welcome.hbs").write_text("<p>{{name}}</p>")
+    expect(sidebar).to_have_count(4, timeout=5000)
+    expect(page.locator("#email-list li.status-warning")).to_contain_text("welcome")
+    expect(page.locator("#email-list li.status-warning")).to_contain_text("no sample data")
+    page.click("#email-list a >> text=invitation")
+    page.wait_for_url("**/email/invitation**")
+    expect(page.locator("#text")).to_be_visible()
+    assert page.locator("button[data-width='320']").get_attribute("class") == "on"
+    assert page.locator("#look").input_value() == "invert"
+
+
+def test_index_shows_compile_errors_and_failing_sample_data(page, served):
+    (served.folder / "resetPassword.hbs").write_text("{{#if link}}")
+    (served.folder / "verification.preview.json").write_text(json.dumps({"default": {"code": "1"}, "broken": {}}))
+    served.app.config["MAILTPL_ENV"].invalidate()
+    page.goto(served.url)
+    expect(page.locator("thead th")).to_have_text(["Email", "Subject", "Sample data", "Status"])
+    expect(page.locator("tr[data-name=resetPassword]")).to_contain_text("Does not compile")
+    row = page.locator("tr[data-name=verification]")
+    expect(row).to_contain_text('Sample data "broken" fails')
+    expect(row.locator("a.fixture.failing")).to_have_text("broken")
+    expect(page.locator("tr[data-name=invitation]")).to_contain_text("OK")
+
+
+def test_a_stopped_server_is_announced(page, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "mailtpl", "preview", "--templates", str(ROOT / "templates"),
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while _status(f"http://127.0.0.1:{port}/") != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        page.goto(f"http://127.0.0.1:{port}/email/verification")
+        expect(page.locator("#live")).to_have_text("live")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    expect(page.locator("#banner")).to_contain_text("The preview server stopped", timeout=10000)
+    expect(page.locator("#live")).to_have_text("stopped")
+
+
+def test_widths_drag_handle_and_keyboard_shortcuts(page, served):
+    open_email(page, served)
+    frame = page.locator("#frame")
+    for width in ("320", "375", "600", "800"):
+        page.click(f"button[data-width='{width}']")
+        assert frame.evaluate("e => e.clientWidth") == int(width)
+    page.click("button[data-width=full]")
+    assert frame.evaluate("e => e.clientWidth") > 800
+    page.click("button[data-width='600']")
+    box = page.locator("#handle").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 50, y, steps=5)
+    page.mouse.up()
+    assert frame.evaluate("e => e.clientWidth") == 500
+    expect(page.locator("#width-label")).to_have_text("500 px")
+    page.keyboard.press("2")
+    expect(page.locator("#text")).to_be_visible()
+    page.keyboard.press("5")
+    expect(page.locator("#mime")).to_contain_text("MIME-Version: 1.0")
+    page.keyboard.press("1")
+    page.keyboard.press("w")
+    expect(page.locator("button.on[data-width]")).to_have_text("320")
+    page.keyboard.press("d")
+    assert page.locator("#look").input_value() == "dark"
+    page.keyboard.press("p")
+    expect(page.locator("#panel")).to_be_hidden()
+    page.keyboard.press("j")
+    page.wait_for_url("**/email/invitation**")
+
+
+def test_dark_views_in_both_senses(page, served):
+    template = served.folder / "verification.hbs"
+    template.write_text(template.read_text().replace(
+        "{{/layout}}", "<style>@media (prefers-color-scheme: dark) { .dark-probe { color: rgb(1, 2, 3); } }</style>"
+                       '<p class="dark-probe">probe</p>\n{{/layout}}'))
+    frame = open_email(page, served)
+    probe = frame.locator("p.dark-probe")
+    expect(probe).not_to_have_css("color", "rgb(1, 2, 3)")
+    page.select_option("#look", "dark")
+    expect(frame.locator("p.dark-probe")).to_have_css("color", "rgb(1, 2, 3)")
+    page.select_option("#look", "invert")
+    expect(frame.locator("html")).to_have_css("filter", "invert(1) hue-rotate(180deg)")
+    expect(page.locator("#look option[value=invert]")).to_have_text("Dark (forced, approximation)")
+
+
+def test_source_is_highlighted_and_copied_and_the_eml_downloads(page, served):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_email(page, served)
+    page.click("button[data-view=source]")
+    expect(page.locator("#source .hl-tag").first).to_be_visible()
+    expect(page.locator("#source")).to_contain_text('<div class="code"')
+    page.click("#copy")
+    expect(page.locator("#copy")).to_have_text("Copied")
+    assert '<div class="code"' in page.evaluate("navigator.clipboard.readText()")
+    with page.expect_download() as download:
+        page.click("#download")
+    assert download.value.suggested_filename == "verification.eml"
+    raw = Path(download.value.path()).read_bytes()
+    assert b"Subject: User feedback Email Verification" in raw and b"MIME-Version: 1.0" in raw
+
+
+def test_everything_is_served_by_the_package_no_cdn(page, served):
+    urls = []
+    page.on("request", lambda request: urls.append(request.url))
+    open_email(page, served)
+    page.goto(served.url)
+    page.wait_for_timeout(200)
+    assert urls and all(url.startswith(served.url + "/") for url in urls), [u for u in urls if not u.startswith(served.url)]
+
+
+@pytest.mark.parametrize("width", [800, 1600])
+def test_readable_from_800_to_1600_px(browser, served, width):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    try:
+        open_email(page, served)
+        toolbar = page.locator(".toolbar")
+        assert toolbar.evaluate("e => e.scrollWidth <= e.clientWidth")
+        box = page.locator("#frame").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width  # the email is not cut off
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()

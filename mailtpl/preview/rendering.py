@@ -1,0 +1,54 @@
+"""Rendering for the preview: the data an email is shown with, and failures as the page shows them."""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, request
+
+from ..environment import Environment
+from ..errors import PybarsError, TemplateError, TemplateNotFound
+from ..rendered import RenderedEmail
+
+logger = logging.getLogger("mailtpl.preview")
+
+
+def preview_env() -> Environment:
+    return current_app.config["MAILTPL_ENV"]
+
+
+def base_url() -> str | None:
+    """This server's address when it serves an assets folder (``{{baseUrl}}/assets/...`` then loads)."""
+    return request.host_url.rstrip("/") if current_app.config.get("MAILTPL_ASSETS") else None
+
+
+def error_details(exc: Exception) -> dict:
+    """What the page shows of a failure: file, line, column and source line when there are some."""
+    if isinstance(exc, TemplateError):
+        return {"message": str(exc).splitlines()[0], "file": exc.name, "line": exc.lineno, "column": exc.column,
+                "source_line": exc.source_line, "text": str(exc)}
+    if isinstance(exc, (PybarsError, ValueError, LookupError)):
+        return {"message": str(exc), "text": str(exc)}
+    logger.error("unexpected error in mailtpl", exc_info=exc)
+    text = f"unexpected error inside mailtpl ({type(exc).__name__}: {exc}); the traceback is in the terminal"
+    return {"message": text, "text": text}
+
+
+def render_data(env: Environment, name: str, body: dict) -> dict:
+    """The data to render with: the edited ``data`` as given, else the sample-data set ``fixture``."""
+    fixture, data = body.get("fixture"), body.get("data")
+    if data is not None and not isinstance(data, dict):
+        raise ValueError('the data must be a JSON object, like {"code": "482913"}')
+    if data is None and fixture:
+        fixtures = env.fixtures(name)
+        if not isinstance(fixture, str) or fixture not in fixtures:
+            raise TemplateNotFound(str(fixture), list(fixtures), what=f"sample data set for {name!r}")
+        data = fixtures[fixture]
+    data = dict(data or {})
+    base = base_url()
+    if base and "baseUrl" not in data:
+        data["baseUrl"] = base
+    return env.context(name, data, preview=True)
+
+
+def render(env: Environment, name: str, body: dict) -> RenderedEmail:
+    return env.render(name, render_data(env, name, body))
