@@ -1,61 +1,181 @@
-"""A rendered email as a MIME message: multipart/alternative (text, html), UTF-8, safe headers."""
+"""A rendered email as a MIME message: multipart/alternative (text, html), UTF-8, safe headers.
+
+Headers go out as 7-bit ASCII whatever the input (no SMTPUTF8 needed): non-ASCII
+display names, subjects and extra header values as RFC 2047 encoded words,
+internationalised domains as IDNA (punycode), every line folded under 78
+characters where it can be and never past RFC 5322's 998. Anything that cannot
+be sent that way is a :class:`HeaderError` naming the field, before a byte goes out.
+"""
 from __future__ import annotations
 
+import base64
 import binascii
 import email
 import email.policy
 import email.utils
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.errors import HeaderParseError
-from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
+
+import idna
 
 from .rendered import RenderedEmail
 
 
+class HeaderError(ValueError):
+    """A header value or name that cannot be sent as it is; ``field`` says which."""
+
+    def __init__(self, message: str, field: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class AddressError(HeaderError):
+    """Not an email address mailtpl can put in a header and the SMTP envelope."""
+
+
+_C0_NAMES = ("NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB "
+             "ESC FS GS RS US").split()
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_FIELD_NAME = re.compile("[\x21-\x39\x3b-\x7e]+")  # RFC 5322 3.6.8: printable ASCII except ":"
+_LINE = 78  # RFC 5322 2.1.1: lines SHOULD stay within 78 characters ...
+_MAX_LINE = 998  # ... and MUST within 998 (bodies longer than that go quoted-printable)
+_MAX_NAME = 76  # a field name that leaves room for a value on its first line
+_MAX_WORD = _MAX_LINE - _MAX_NAME - 4  # a word that fits on any line: after "Name: " or a fold, with quotes
+
+
+def _control_name(ch: str) -> str:
+    code = ord(ch)
+    label = _C0_NAMES[code] if code < 32 else "DEL" if code == 0x7F else None
+    return f"{label} (U+{code:04X})" if label else f"U+{code:04X}"
+
+
 def check_header(value: str, field: str) -> str:
-    """A header value must not smuggle in more headers (CR or LF)."""
+    """A header value must be one line of printable text: no CR/LF (more headers) nor control characters."""
     if not isinstance(value, str):
-        raise ValueError(f"{field} must be a string, not {type(value).__name__}")
+        raise HeaderError(f"{field} must be a string, not {type(value).__name__}", field)
     if "\r" in value or "\n" in value:
-        raise ValueError(f"{field} contains a line break (CR or LF); header values must be one line")
+        raise HeaderError(f"{field} contains a line break (CR or LF); header values must be one line", field)
+    if found := _CONTROL.search(value):
+        raise HeaderError(f"{field} contains the control character {_control_name(found.group())} at position "
+                          f"{found.start() + 1}; header values must be printable text", field)
     return value
 
 
 def check_address(value: str, field: str) -> str:
-    """``value`` as a plain address (local@domain); ValueError naming ``field`` otherwise."""
+    """``value`` as a plain address (local@domain) with an IDNA (punycode) domain, ready for a header and
+    for MAIL FROM / RCPT TO; AddressError naming ``field`` otherwise."""
     check_header(value, field)
     value = value.strip()
+    local, _, domain = value.rpartition("@")
+    if not local.isascii():
+        raise AddressError(f"{field}: {value!r} has a non-ASCII part before the @, which needs SMTPUTF8; "
+                           "mailtpl sends ASCII addresses only", field)
     try:
         address = Address(addr_spec=value)
     except (ValueError, HeaderParseError, IndexError):
         address = None
     if address is None or not address.username or "." not in address.domain and address.domain != "localhost" \
             or any(ch.isspace() for ch in value) or value.count("@") != 1:
-        raise ValueError(f"{field}: {value!r} is not an email address (expected name@domain)")
-    return value
+        raise AddressError(f"{field}: {value!r} is not an email address (expected name@domain)", field)
+    if not domain.isascii():
+        try:
+            domain = idna.encode(domain, uts46=True).decode("ascii")
+        except idna.IDNAError as exc:
+            raise AddressError(f"{field}: the domain of {value!r} is not a valid internationalised domain name "
+                               f"({exc})", field) from None
+    if len(local) > 64 or len(domain) > 253:
+        raise AddressError(f"{field}: {value!r} is too long (RFC 5321: 64 characters before the @, 253 after)",
+                           field)
+    return f"{local}@{domain}"
 
 
-def _addresses(value: str | Iterable[str], field: str) -> list[str]:
-    items = [value] if isinstance(value, str) else list(value)
+_MAILBOX = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^"<>]*?))\s*<([^<>]*)>\s*')
+
+
+def check_mailbox(value: str | Address, field: str) -> tuple[str, str]:
+    """``(display name, address)`` of ``ada@x.io``, ``Ada Lovelace <ada@x.io>``, ``"Lovelace, Ada" <ada@x.io>``
+    or an ``email.headerregistry.Address``; the address as :func:`check_address` returns it."""
+    if isinstance(value, Address):
+        return check_header(value.display_name, field), check_address(value.addr_spec, field)
+    check_header(value, field)
+    match = _MAILBOX.fullmatch(value)
+    if match is None:
+        return "", check_address(value, field)
+    quoted, plain, address = match.groups()
+    name = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else plain
+    return name, check_address(address, field)
+
+
+def _mailboxes(value: str | Address | Iterable[str | Address], field: str) -> list[tuple[str, str]]:
+    items = [value] if isinstance(value, (str, Address)) else list(value)
     if not items:
-        raise ValueError(f"{field}: no address given")
-    return [check_address(item, field) for item in items]
+        raise AddressError(f"{field}: no address given", field)
+    return [check_mailbox(item, field) for item in items]
 
 
-def format_sender(name: str, address: str) -> str:
-    """``"Display Name" <address>``, quoted as the original mailer writes it."""
-    check_header(name, "sender name")
-    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{quoted}" <{address}>'
+def _encoded_words(text: str) -> list[str]:
+    """``text`` as RFC 2047 encoded words (base64 UTF-8), each within 75 characters, no character split."""
+    words, chunk = [], b""
+    for ch in text:
+        data = ch.encode("utf-8")
+        if len(chunk) + len(data) > 45:  # 45 bytes -> 60 base64 characters + 12 of =?utf-8?b?...?=
+            words.append(chunk)
+            chunk = b""
+        chunk += data
+    words.append(chunk)
+    return [f"=?utf-8?b?{base64.b64encode(word).decode('ascii')}?=" for word in words]
+
+
+def _text_words(text: str) -> list[str]:
+    """An unstructured value (a subject, an extra header) as words to fold: as it is when it is ASCII and
+    every word fits on a line, else encoded words (also when it looks like one, ``=?``)."""
+    words = text.split(" ")
+    if text.isascii() and "=?" not in text and all(len(word) <= _MAX_WORD for word in words):
+        return words
+    return _encoded_words(text)
+
+
+def _phrase_words(name: str) -> list[str]:
+    """A display name: a quoted string when it is plain ASCII, else encoded words."""
+    if name.isascii() and "=?" not in name and all(len(word) <= _MAX_WORD for word in name.split(" ")):
+        return ('"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"').split(" ")
+    return _encoded_words(name)
+
+
+def _address_words(mailboxes: list[tuple[str, str]]) -> list[str]:
+    """``"Name" <address>, address, ...`` as words to fold (between words, never inside an address)."""
+    words: list[str] = []
+    for i, (name, address) in enumerate(mailboxes):
+        if i:
+            words[-1] += ","
+        words += [*_phrase_words(name), f"<{address}>"] if name else [address]
+    return words
+
+
+def _fold(name: str, words: list[str]) -> str:
+    """``Name: w1 w2 ...``, a CRLF before any word that would take its line past 78 characters."""
+    lines, line = [], f"{name}:"
+    for word in words:
+        if len(line) + 1 + len(word) > _LINE and line.strip() not in ("", f"{name}:"):
+            lines.append(line)
+            line = ""
+        line += " " + word
+    lines.append(line)
+    return "\r\n".join(lines)
 
 
 SMTP_WIRE = email.policy.SMTP  # how a message someone else built goes on the wire (CRLF)
-_MAX_LINE = 998  # RFC 5322: longer lines need quoted-printable
+_WRITTEN_BY_MAILTPL = {"from": "sender_name / SMTP_SENDER", "to": "to=", "reply-to": "reply_to=",
+                       "subject": "the subject in mailtpl.json", "date": None, "message-id": None,
+                       "mime-version": None, "content-type": None, "content-transfer-encoding": None}
+_RECIPIENT_FIELDS = {"cc", "bcc"}  # would show (or hide) recipients the envelope does not reach
+_ONCE = {"sender", "in-reply-to", "references"}  # RFC 5322 3.6: at most one of each
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,18 +187,27 @@ class Composed:
     recipients: list[str]
 
 
-def _header(name: str, value: str) -> str:
-    """``Name: value`` folded at spaces so no line passes 78 characters when it can help it."""
-    if "\r\n" in value:  # already folded (an RFC 2047 encoded subject)
-        return f"{name}: {value}"
-    line, out = f"{name}: ", []
-    for word in value.split(" "):
-        if len(line) + len(word) + 1 > 78 and line.strip(" :") != name:
-            out.append(line.rstrip(" "))
-            line = " "
-        line += word + " "
-    out.append(line.rstrip(" "))
-    return "\r\n".join(out)
+def check_header_names(headers: Mapping[str, str]) -> None:
+    """Extra header names: RFC 5322 field names, none that mailtpl writes itself, singletons once."""
+    seen: dict[str, str] = {}
+    for name in headers:
+        if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
+            raise HeaderError(f"header name {name!r} is not an RFC 5322 field name (printable ASCII without "
+                              "spaces or ':', like X-Campaign)", "header name")
+        if len(name) > _MAX_NAME:
+            raise HeaderError(f"header name {name[:20]!r}... is longer than {_MAX_NAME} characters", "header name")
+        key = name.lower()
+        if key in _WRITTEN_BY_MAILTPL:
+            how = _WRITTEN_BY_MAILTPL[key]
+            raise HeaderError(f"header {name!r} is written by mailtpl" + (f"; set it with {how}" if how else ""),
+                              name)
+        if key in _RECIPIENT_FIELDS:
+            raise HeaderError(f"header {name!r}: recipients go in to=; a {name} header would not reach the "
+                              "SMTP envelope", name)
+        if key in _ONCE and key in seen:
+            raise HeaderError(f"header {name!r} is given twice ({seen[key]!r} and {name!r}); RFC 5322 allows "
+                              "it once", name)
+        seen[key] = name
 
 
 def _body(content: str) -> tuple[str, bytes]:
@@ -90,32 +219,37 @@ def _body(content: str) -> tuple[str, bytes]:
     return "quoted-printable", encoded.replace(b"\n", b"\r\n")
 
 
-def compose(rendered: RenderedEmail, *, to: str | Iterable[str], sender: str, sender_name: str,
-            reply_to: str | Iterable[str] | None = None, headers: Mapping[str, str] | None = None,
-            date: datetime | None = None) -> Composed:
-    """multipart/alternative (text first: clients show the last part they can), UTF-8, checked headers."""
+def compose(rendered: RenderedEmail, *, to: str | Address | Iterable[str | Address], sender: str,
+            sender_name: str, reply_to: str | Address | Iterable[str | Address] | None = None,
+            headers: Mapping[str, str] | None = None, date: datetime | None = None) -> Composed:
+    """multipart/alternative (text first: clients show the last part they can), UTF-8, checked headers.
+
+    ``to`` and ``reply_to`` take addresses with or without a display name (:func:`check_mailbox`);
+    ``Composed.recipients`` are the bare addresses, IDNA-encoded, for RCPT TO."""
     sender = check_address(sender, "sender (SMTP_SENDER)")
-    recipients = _addresses(to, "to")
-    subject = check_header(rendered.subject, "subject")
+    recipients = _mailboxes(to, "to")
     message_id = email.utils.make_msgid(domain=sender.rsplit("@", 1)[1])
-    fields = [("From", format_sender(sender_name, sender)), ("To", ", ".join(recipients))]
+    fields = [("From", _address_words([(check_header(sender_name, "sender name"), sender)])),
+              ("To", _address_words(recipients))]
     if reply_to:
-        fields.append(("Reply-To", ", ".join(_addresses(reply_to, "reply_to"))))
-    fields += [("Subject", subject if subject.isascii() else Header(subject, "utf-8").encode(linesep="\r\n")),
-               ("Date", email.utils.format_datetime(date or datetime.now(UTC))),
-               ("Message-ID", message_id)]
-    for name, value in (headers or {}).items():
-        fields.append((check_header(name, "header name"), check_header(value, name)))
+        fields.append(("Reply-To", _address_words(_mailboxes(reply_to, "reply_to"))))
+    subject = check_header(rendered.subject, f"subject of {rendered.name!r}")
+    fields += [("Subject", _text_words(subject)),
+               ("Date", email.utils.format_datetime(date or datetime.now(UTC)).split(" ")),
+               ("Message-ID", [message_id])]
+    extra = headers or {}
+    check_header_names(extra)
+    fields += [(name, _text_words(check_header(value, f"header {name}"))) for name, value in extra.items()]
     boundary = "=_mailtpl_" + secrets.token_hex(12)
-    head = [_header(name, value) for name, value in fields]
-    head += ["MIME-Version: 1.0", f'Content-Type: multipart/alternative; boundary="{boundary}"']
-    out = ["\r\n".join(head).encode("utf-8"), b"\r\n\r\n"]
+    head = [_fold(name, words) for name, words in fields]
+    head += ["MIME-Version: 1.0", _fold("Content-Type", ["multipart/alternative;", f'boundary="{boundary}"'])]
+    out = ["\r\n".join(head).encode("ascii"), b"\r\n\r\n"]
     for subtype, content in (("plain", rendered.text), ("html", rendered.html)):
         encoding, body = _body(content)
         out += [f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
                 f"Content-Transfer-Encoding: {encoding}\r\n\r\n".encode("ascii"), body, b"\r\n"]
     out.append(f"--{boundary}--\r\n".encode("ascii"))
-    return Composed(b"".join(out), message_id, recipients)
+    return Composed(b"".join(out), message_id, [address for _, address in recipients])
 
 
 def build_message(rendered: RenderedEmail, **options) -> EmailMessage:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .snapshots import compare, preview_environment, snapshot_text
+from .snapshots import SnapshotError, build, compare, preview_environment, snapshot_files, snapshot_stem
 
 
 def pytest_addoption(parser) -> None:
@@ -40,15 +40,15 @@ class MailSnapshot:
         return self._env
 
     def __call__(self, name: str, fixture: str = "default") -> None:
-        rendered = self.env.render(name, fixture=fixture)
-        stem = f"{name}.{fixture}"
-        files = {f"{stem}.html": rendered.html, f"{stem}.txt": snapshot_text(rendered)}
-        if self.update:
-            self.previews.mkdir(parents=True, exist_ok=True)
-            for file, content in files.items():
-                (self.previews / file).write_text(content, encoding="utf-8")
-            return
-        result = compare(files, self.previews)
+        try:
+            stem = snapshot_stem(name, fixture)
+            files = snapshot_files(stem, self.env.render(name, fixture=fixture))
+            if self.update:
+                build(files, self.previews, complete=False)  # the writer of `mailtpl build`, manifest included
+                return
+            result = compare(files, self.previews)
+        except SnapshotError as exc:
+            pytest.fail(str(exc), pytrace=False)
         if result.missing:
             pytest.fail(f"no snapshot {', '.join(result.missing)} in {self.previews}: "
                         "run pytest --mailtpl-update (or mailtpl build) to create it", pytrace=False)

@@ -136,3 +136,144 @@ def test_plugin_fails_with_diff_then_updates(plugin_project):
     updated.assert_outcomes(passed=2)
     assert "Type this code" in (plugin_project.path / "previews" / "verification.default.html").read_text()
     plugin_project.runpytest("-p", "mailtpl.pytest_plugin").assert_outcomes(passed=2)
+
+
+# -- issue 9: snapshots never leave their folder --------------------------------------------------------
+def folder_state(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def with_manifest_entries(project: Path, *entries) -> Path:
+    manifest = project / "previews" / ".mailtpl-snapshots"
+    manifest.write_text(json.dumps(json.loads(manifest.read_text()) + list(entries)))
+    return manifest
+
+
+def test_manifest_traversal_deletes_nothing(project):
+    important = project / "IMPORTANT.txt"
+    important.write_text("keep me")
+    with_manifest_entries(project, "../IMPORTANT.txt")
+    before = folder_state(project / "previews")
+    for command in ("build", "check"):
+        result = CliRunner().invoke(main, [command])
+        assert result.exit_code == 1
+        assert ("error: previews/.mailtpl-snapshots lists '../IMPORTANT.txt', which contains a path separator; "
+                "mailtpl only writes and removes plain file names inside previews/") in result.output
+        assert "Traceback" not in result.output and "removed" not in result.output
+    assert important.read_text() == "keep me"
+    assert folder_state(project / "previews") == before  # refused before the first file was touched
+
+
+@pytest.mark.parametrize("entry, reason", [
+    ("..", "is not a file name"),
+    ("/etc/hostname", "contains a path separator"),
+    ("sub/../../IMPORTANT.txt", "contains a path separator"),
+    ("..\\IMPORTANT.txt", "contains a path separator"),
+    ("x\x00.html", "contains a control character"),
+    ("x\x1b.html", "contains a control character"),
+    (".git", "starts with a dot"),
+    ("C:IMPORTANT.txt", "which Windows does not allow"),
+    ("CON", "reserved device name"),
+    ("nul.txt", "reserved device name"),
+    ("x.html.", "ends with a space or dot"),
+    ("x" * 300, "longer than 255 bytes"),
+    (42, "is a int, not a file name"),
+    (None, "is a NoneType, not a file name"),
+])
+def test_unsafe_manifest_entries_are_refused(project, entry, reason):
+    important = project / "IMPORTANT.txt"
+    important.write_text("keep me")
+    with_manifest_entries(project, entry)
+    before = folder_state(project / "previews")
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1 and reason in result.output and "Traceback" not in result.output
+    assert f"previews/.mailtpl-snapshots lists {entry!r}" in result.output
+    assert folder_state(project / "previews") == before and important.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "previews/.mailtpl-snapshots is not a JSON list of file names"),
+    ('{"a": 1}', "previews/.mailtpl-snapshots is not a JSON list of file names"),
+])
+def test_broken_manifest_is_one_clear_error(project, content, message):
+    (project / "previews" / ".mailtpl-snapshots").write_text(content)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_snapshot_symlinked_outside_is_not_written_through(project):
+    important = project / "IMPORTANT.txt"
+    important.write_text("keep me")
+    snapshot = project / "previews" / "verification.default.html"
+    snapshot.unlink()
+    snapshot.symlink_to(important)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1
+    assert "previews/verification.default.html is a symbolic link" in result.output
+    assert important.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("fixture, reason", [
+    ("../../x", "contains a path separator"),
+    ("/tmp/x", "contains a path separator"),
+    ("..", "is not a file name"),
+    ("a\x00b", "contains a control character"),
+    ("what?", "which Windows does not allow"),
+])
+def test_sample_data_set_names_that_leave_the_folder_are_refused(project, fixture, reason):
+    path = project / "templates" / "verification.preview.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), fixture: {"code": "1"}}))
+    before = folder_state(project / "previews")
+    for command in ("build", "check"):
+        result = CliRunner().invoke(main, [command])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert f"verification.preview.json: sample-data set {fixture!r} cannot name a snapshot file" in result.output
+        assert reason in result.output
+    assert folder_state(project / "previews") == before
+    assert sorted(p.name for p in project.iterdir()) == ["previews", "templates"]
+
+
+def test_index_links_are_url_encoded(project):
+    path = project / "templates" / "verification.preview.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "a&b #1": {"code": "1"}}))
+    assert run("build").exit_code == 0
+    index = (project / "previews" / "index.html").read_text()
+    assert 'href="verification.a%26b%20%231.html"' in index
+    assert (project / "previews" / "verification.a&b #1.html").exists()
+
+
+def test_plugin_refuses_a_set_name_that_leaves_the_folder(plugin_project):
+    plugin_project.makepyfile(test_escape="""
+        def test_escape(mail_snapshot):
+            mail_snapshot("verification", fixture="../../x")
+    """)
+    result = plugin_project.runpytest("-p", "mailtpl.pytest_plugin", "test_escape.py", "--mailtpl-update")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*sample-data set '../../x' cannot name a snapshot file*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_plugin_update_and_build_share_one_writer_and_manifest(plugin_project):
+    previews = plugin_project.path / "previews"
+    shutil.rmtree(previews)
+    plugin_project.runpytest("-p", "mailtpl.pytest_plugin", "--mailtpl-update").assert_outcomes(passed=2)
+    manifest = json.loads((previews / ".mailtpl-snapshots").read_text())
+    assert manifest == ["invitation.long-address.html", "invitation.long-address.txt",
+                        "verification.default.html", "verification.default.txt"]
+    # the files the plugin wrote are mailtpl's: build removes the one no sample data renders any more
+    fixtures = plugin_project.path / "templates" / "invitation.preview.json"
+    fixtures.write_text(json.dumps({"default": json.loads(fixtures.read_text())["default"]}))
+    (previews / "notes.md").write_text("not ours")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(plugin_project.path)
+        built = run("build")
+    assert built.exit_code == 0 and "removed   previews/invitation.long-address.html" in built.output
+    assert (previews / "notes.md").exists()
+    # a later update adds to the manifest that build wrote, in the same format, without dropping entries
+    written = (previews / ".mailtpl-snapshots").read_text()
+    plugin_project.makepyfile(test_mail="""
+        def test_verification(mail_snapshot):
+            mail_snapshot("verification")
+    """)
+    plugin_project.runpytest("-p", "mailtpl.pytest_plugin", "--mailtpl-update").assert_outcomes(passed=1)
+    assert (previews / ".mailtpl-snapshots").read_text() == written

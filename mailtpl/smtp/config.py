@@ -100,7 +100,7 @@ class SmtpConfig:
             problems["SMTP_SENDER"] = "required: " + SETTINGS["SMTP_SENDER"]
         else:
             try:
-                check_address(sender, "SMTP_SENDER")
+                sender = check_address(sender, "SMTP_SENDER")  # IDNA domain: MAIL FROM is ASCII
             except ValueError:
                 problems["SMTP_SENDER"] = f"{sender!r} is not an email address"
         tls = _bool(get("SMTP_TLS"), "SMTP_TLS", problems)
