@@ -2,6 +2,8 @@
 import json
 import re
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -14,7 +16,7 @@ from werkzeug.serving import make_server
 
 from mailtpl import Environment
 from mailtpl.preview import create_app
-from tests.smtp_servers import smtp_server
+from tests.smtp_servers import free_port, smtp_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -167,6 +169,8 @@ def test_send_test_delivers_to_a_local_server(page, served, tmp_path, monkeypatc
         page.fill("#to", "designer@example.com")
         page.click("#send")
         expect(page.locator("#send-status")).to_contain_text("Sent:", timeout=10000)
+    status = page.locator("#send-status")  # a long Message-ID wraps inside the panel; errors keep line breaks
+    assert status.evaluate("e => e.scrollWidth <= e.clientWidth && getComputedStyle(e).whiteSpace === 'pre-wrap'")
     (msg,) = server.recorder.messages
     assert msg["To"] == "designer@example.com" and "482913" in msg.get_body("html").get_content()
 
@@ -187,12 +191,8 @@ def test_scripts_in_templates_do_not_run(page, served):
 
 
 def _status(url, data=None, headers=None):
-    request = urllib.request.Request(url, data=data, headers=headers or {}, method="POST" if data else "GET")
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+        return _call(url, method="POST" if data else "GET", body=data, headers=headers)[0]
     except urllib.error.URLError:
         return None
 
@@ -224,28 +224,26 @@ def test_edited_data_is_saved_only_when_asked(page, served):
     assert json.loads((served.folder / "verification.preview.json").read_text())["edited"] == {"code": "123123"}
 
 
-def test_preview_command_serves_on_loopback(tmp_path):
+def preview_process(*args: str) -> tuple[subprocess.Popen, int]:
+    """`python -m mailtpl preview` on a free port of 127.0.0.1, once it answers."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "mailtpl", "preview", "--templates", str(ROOT / "templates"),
+                             "--port", str(port), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while _status(f"http://127.0.0.1:{port}/") != 200 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    return proc, port
+
+
+def test_preview_command_serves_on_loopback():
     """`mailtpl preview` serves the folder on 127.0.0.1 by default (any other address prints a warning:
     mailtpl.smtp.transport.is_loopback decides; tests never listen off loopback)."""
-    import socket
-    import subprocess
-    import sys
-
     from mailtpl.smtp.transport import is_loopback
 
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5") and not is_loopback("mail.example.com")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "mailtpl", "preview", "--templates", str(ROOT / "templates"),
-                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, port = preview_process()
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if _status(f"http://127.0.0.1:{port}/") == 200:
-                break
-            time.sleep(0.2)
         assert _status(f"http://127.0.0.1:{port}/email/invitation") == 200
     finally:
         proc.terminate()
@@ -735,25 +733,14 @@ def test_index_shows_compile_errors_and_failing_sample_data(page, served):
     expect(page.locator("tr[data-name=invitation]")).to_contain_text("OK")
 
 
-def test_a_stopped_server_is_announced(page, tmp_path):
-    import socket
-    import subprocess
-    import sys
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "mailtpl", "preview", "--templates", str(ROOT / "templates"),
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def test_a_stopped_server_is_announced(page):
+    proc, port = preview_process()
     try:
-        deadline = time.monotonic() + 20
-        while _status(f"http://127.0.0.1:{port}/") != 200 and time.monotonic() < deadline:
-            time.sleep(0.2)
         page.goto(f"http://127.0.0.1:{port}/email/verification")
         expect(page.locator("#live")).to_have_text("live")
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.communicate(timeout=10)
     expect(page.locator("#banner")).to_contain_text("The preview server stopped", timeout=10000)
     expect(page.locator("#live")).to_have_text("stopped")
 
