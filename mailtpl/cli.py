@@ -85,6 +85,27 @@ def check(templates: str, out: str) -> None:
 
 @main.command()
 @click.argument("name")
+@click.option("--set", "fixture", default="default", show_default=True, help="Name of the sample-data set.")
+@click.option("--force", is_flag=True, help="Replace the set if NAME.preview.json already has it.")
+@templates_option
+@_friendly
+def sample(name: str, fixture: str, force: bool, templates: str) -> None:
+    """Generate sample data for email NAME from its variables into NAME.preview.json."""
+    import json
+
+    from .environment import Environment
+    from .snapshots import snapshot_stem
+
+    env = Environment(templates)
+    snapshot_stem(name, fixture)  # a set name `mailtpl build` could not use is refused now
+    data = env.sample_data(name)
+    env.render(name, env.context(name, data, preview=True))  # the generated data renders (strict mode)
+    path = env.save_fixture(name, fixture, data, overwrite=force)
+    click.echo(f"wrote sample-data set {fixture!r} to {path}:\n{json.dumps(data, indent=2, ensure_ascii=False)}")
+
+
+@main.command()
+@click.argument("name")
 @click.option("--to", "to", required=True, multiple=True, help="Recipient (repeat for more).")
 @click.option("--data", "data", default=None, help='Data as JSON, e.g. \'{"code": "482913"}\'.')
 @click.option("--fixture", "fixture", default=None, help="A sample-data set of the email instead of --data.")

@@ -33,6 +33,7 @@ from .message import Composed, build_message, check_header, compose
 from .rendered import RenderedEmail
 from .runtime import Template
 from .text import html_to_text
+from .variables import Variable, analyze, sample_data
 
 CONFIG_FILE = "mailtpl.json"
 PARTIAL_DIRS = ("partials", "layouts")
@@ -284,6 +285,47 @@ class Environment:
         mode = "off" if not self.inline_css else "compile-time" if email.inlined else "per-render"
         return EmailInfo(name, self.subject_source(name), fixtures, mode, email.inline_reason, None)
 
+    # -- variables and sample data ------------------------------------------------------------------
+    def variables(self, name: str) -> tuple[Variable, ...]:
+        """What email ``name`` reads from its data (HTML, text and subject, through partials and layouts),
+        each with the shape the template implies; see :mod:`mailtpl.variables`."""
+        self._check_name(name)
+        with self._lock:
+            paths = [self._email_files[name], self._text_files.get(name)]
+            programs = [(self._compiler.parse(self._read(path), name=self._rel(path)), self._rel(path))
+                        for path in paths if path is not None]
+            subject_name = f"{CONFIG_FILE}: subject of {name}"
+            programs.append((self._compiler.parse(self.subject_source(name), name=subject_name), subject_name))
+            return analyze(programs, self._partial_ast, helpers=self.helpers)
+
+    def _partial_ast(self, name: str) -> tuple[n.Program, str] | None:
+        path = self._partial_files.get(name)
+        return None if path is None else (self._ast(name), self._rel(path))
+
+    def sample_data(self, name: str) -> dict:
+        """Data generated from :meth:`variables` that renders the email (``baseUrl`` is left to
+        :meth:`context`)."""
+        return sample_data(self.variables(name), base_url=self.preview_base_url, skip=["baseUrl"])
+
+    def save_fixture(self, name: str, fixture: str, data: Mapping, *, overwrite: bool = False) -> Path:
+        """Add (or with ``overwrite`` replace) the sample-data set ``fixture`` of email ``name`` in
+        NAME.preview.json, keeping the other sets; FixtureExists when it is there and not ``overwrite``."""
+        if not isinstance(data, Mapping):
+            raise DataError(f"sample data must be an object, not {type(data).__name__}", name=name)
+        with self._lock:
+            fixtures = self.fixtures(name)
+            if fixture in fixtures and not overwrite:
+                raise FixtureExists(f"the sample-data set {fixture!r} is already there (sets: "
+                                    f"{', '.join(fixtures)}); choose another name or overwrite it",
+                                    name=f"{name}.preview.json")
+            added = fixture not in fixtures
+            fixtures[fixture] = dict(data)
+            path = self._preview_files.get(name) or self.root / f"{name}.preview.json"
+            text = _with_set(path.read_text(encoding="utf-8"), fixtures, fixture) if added and path.exists() else None
+            path.write_text(text or json.dumps(fixtures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            self.invalidate([path])
+            return path
+
     # -- rendering -------------------------------------------------------------------------------
     def context(self, name: str, context: Mapping | None = None, *, fixture: str | None = None,
                 preview: bool = False) -> dict:
@@ -357,6 +399,22 @@ class Environment:
         if not sender:
             raise ValueError("no sender: pass sender= or set SMTP_SENDER")
         return {"to": to, "sender": sender, "sender_name": self.sender_name, "reply_to": reply_to}
+
+
+class FixtureExists(DataError):
+    """The sample-data set is already in NAME.preview.json (pass ``overwrite=True`` to replace it)."""
+
+
+def _with_set(text: str, fixtures: dict, added: str) -> str | None:
+    """``text`` (a NAME.preview.json) with the set ``added`` written before its closing brace, the rest as
+    it was; None when the result would not read back as ``fixtures``."""
+    end = text.rfind("}")
+    entry = f"  {json.dumps(added, ensure_ascii=False)}: {json.dumps(fixtures[added], ensure_ascii=False)}"
+    new = f"{text[:end].rstrip()}{',' if len(fixtures) > 1 else ''}\n{entry}\n{text[end:]}"
+    try:
+        return new if json.loads(new) == fixtures else None
+    except json.JSONDecodeError:
+        return None
 
 
 def _email_of(path: Path) -> str:

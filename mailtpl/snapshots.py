@@ -103,9 +103,15 @@ def render_snapshots(env: Environment) -> dict[str, str]:
     """File name -> content for every email x sample-data set, plus the index page."""
     files: dict[str, str] = {}
     entries = []
+    seen: dict[str, tuple[str, str]] = {}  # casefolded stem -> (email, set): one file on any file system
     for name in env.names():
         for fixture in env.fixtures(name):
             stem = snapshot_stem(name, fixture)
+            if (other := seen.setdefault(stem.casefold(), (name, fixture))) != (name, fixture):
+                why = "" if snapshot_stem(*other) == stem else \
+                    " (names that differ only in case are one file on Windows and macOS)"
+                raise SnapshotError(f"{name}.preview.json: sample-data set {fixture!r} and set {other[1]!r} of "
+                                    f"{other[0]} would both be {stem}.html{why}; rename one", fixture)
             rendered = env.render(name, fixture=fixture)
             files.update(snapshot_files(stem, rendered))
             entries.append((name, fixture, rendered.subject, stem))
@@ -153,7 +159,7 @@ class Comparison:
 
 
 def _path(out: Path, name: str, *, listed: bool = False) -> Path:
-    """``out / name``, only for a plain file name (``listed``: read from the manifest), never through a link."""
+    """``out / name``, only for a plain file name (``listed``: read from the manifest), never a link or folder."""
     reason = unsafe_file_name(name)
     if reason:
         where = f"{out.name}/{MANIFEST} lists {name!r}, which" if listed else f"snapshot file name {name!r}"
@@ -164,6 +170,9 @@ def _path(out: Path, name: str, *, listed: bool = False) -> Path:
     if path.is_symlink():
         raise SnapshotError(f"{out.name}/{name} is a symbolic link; mailtpl does not read, write or remove "
                             "snapshots through links (replace it with the file or delete it)", name)
+    if path.is_dir():
+        raise SnapshotError(f"{out.name}/{name} is a folder, where mailtpl keeps a snapshot file (move it away)",
+                            name)
     return path
 
 

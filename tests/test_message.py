@@ -255,3 +255,20 @@ def test_any_printable_text_round_trips_in_sendable_headers(subject, sender_name
     msg = parse(wire)
     assert str(msg["Subject"]) == subject and str(msg["X-Any"]) == value
     assert display_name(wire, "From") == sender_name
+
+
+def test_a_message_built_elsewhere_goes_to_idn_recipients_as_punycode(tmp_path):
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "s@fb.example.org", "ada@bücher.de", "hi"
+    msg.set_content("hi")
+    env = Environment(ROOT / "templates", base_url=BASE)
+    with smtp_server(tmp_path) as server:
+        with Mailer(env, SmtpConfig.from_env(server.env(), dotenv=None)) as mailer:
+            result = mailer.send_message(msg)
+            msg.replace_header("To", "zoë@example.com")
+            with pytest.raises(AddressError, match="recipient: 'zoë@example.com' has a non-ASCII part"):
+                mailer.send_message(msg)
+    assert result.accepted == ["ada@xn--bcher-kva.de"]
+    assert server.recorder.envelopes == [("no-reply@fb.example.org", ["ada@xn--bcher-kva.de"])]

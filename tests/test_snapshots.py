@@ -140,7 +140,7 @@ def test_plugin_fails_with_diff_then_updates(plugin_project):
 
 # -- issue 9: snapshots never leave their folder --------------------------------------------------------
 def folder_state(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in folder.iterdir()}
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
 
 def with_manifest_entries(project: Path, *entries) -> Path:
@@ -277,3 +277,31 @@ def test_plugin_update_and_build_share_one_writer_and_manifest(plugin_project):
     """)
     plugin_project.runpytest("-p", "mailtpl.pytest_plugin", "--mailtpl-update").assert_outcomes(passed=1)
     assert (previews / ".mailtpl-snapshots").read_text() == written
+
+
+def test_a_folder_listed_in_the_manifest_is_refused_before_anything_is_written(project):
+    (project / "previews" / "sub").mkdir()
+    (project / "previews" / "sub" / "keep.txt").write_text("keep me")
+    with_manifest_entries(project, "sub")
+    template = project / "templates" / "verification.hbs"
+    template.write_text(template.read_text().replace("Authentication Code", "Your Code"))
+    before = folder_state(project / "previews")
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1 and "previews/sub is a folder" in result.output and "Traceback" not in result.output
+    assert folder_state(project / "previews") == before and (project / "previews" / "sub" / "keep.txt").exists()
+
+
+@pytest.mark.parametrize("files, message", [
+    ({"verification.preview.json": {"default": {"code": "1"}, "Default": {"code": "2"}}},
+     "verification.preview.json: sample-data set 'Default' and set 'default' of verification would both be "
+     "verification.Default.html (names that differ only in case are one file on Windows and macOS)"),
+    ({"a.b.hbs": "x", "a.b.preview.json": {"c": {}}, "a.hbs": "y", "a.preview.json": {"b.c": {}}},
+     "a.b.preview.json: sample-data set 'c' and set 'b.c' of a would both be a.b.c.html; rename one"),
+])
+def test_two_sets_that_would_share_a_snapshot_file_are_refused(project, files, message):
+    for name, content in files.items():
+        (project / "templates" / name).write_text(content if isinstance(content, str) else json.dumps(content))
+    before = folder_state(project / "previews")
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1 and message in result.output
+    assert folder_state(project / "previews") == before

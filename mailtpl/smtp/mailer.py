@@ -17,7 +17,7 @@ from email.utils import getaddresses
 
 from ..environment import Environment
 from ..links import invitation_link, reset_password_link
-from ..message import SMTP_WIRE
+from ..message import SMTP_WIRE, check_address
 from .config import SmtpConfig
 from .errors import SmtpError, SmtpRecipientsRefused, SmtpSenderRejected, SmtpTransientError
 from .pool import SmtpPool
@@ -91,8 +91,8 @@ class Mailer:
 
     def send_message(self, msg: EmailMessage, *, name: str = "message") -> SendResult:
         """Send a message built elsewhere: to its To, Cc and Bcc (Bcc is not shown to anyone)."""
-        recipients = [addr for _, addr in getaddresses(msg.get_all("To", []) + msg.get_all("Cc", [])
-                                                         + msg.get_all("Bcc", [])) if addr]
+        recipients = [check_address(addr, "recipient") for _, addr in getaddresses(  # IDNA, as compose does
+            msg.get_all("To", []) + msg.get_all("Cc", []) + msg.get_all("Bcc", [])) if addr]
         if not recipients:
             raise ValueError("the message has no recipient (To, Cc or Bcc)")
         if "Bcc" in msg:
