@@ -399,12 +399,14 @@ def test_send_test_takes_one_recipient_and_is_rate_limited(served, tmp_path, mon
     assert [env[1] for env in server.recorder.envelopes] == [["designer@example.com"]] * 2
 
 
-@pytest.mark.parametrize("name", ["../../x", "..", "a/b", "x.html", " ", "", "a" * 65, 7, None])
+@pytest.mark.parametrize("name", ["../../x", "..", "a/b", "a\\b", ".hidden", "x ", "", "CON", "\x1b", 7, None])
 def test_sample_data_names_that_could_reach_the_filesystem_are_refused(served, name):
+    """The preview checks a set name with the snapshot folder's own rule (snapshots.snapshot_stem)."""
     before = sorted(p.name for p in served.folder.parent.rglob("*"))
     status, _, body = _call(served.url + "/api/fixtures/verification", method="POST",
                             body={"fixture": name, "data": {"code": "1"}})
-    assert status == 400 and "sample-data name" in json.loads(body)["error"]["message"]
+    message = json.loads(body)["error"]["message"]
+    assert status == 400 and ("cannot name a snapshot file" in message or "give the sample-data set a name" in message)
     assert sorted(p.name for p in served.folder.parent.rglob("*")) == before
 
 
@@ -602,7 +604,7 @@ def test_saving_a_set_adds_it_to_the_menu_keeps_the_file_and_asks_before_replaci
     expect(page.locator("#data-status")).to_contain_text('Saved as "sevens"')
     expect(page.locator("#fixture option")).to_have_text(["default", "leading-zeros", "sevens"])
     assert page.locator("#fixture").input_value() == "sevens"
-    saved = path.read_text()
+    saved = path.read_text()  # added before the closing brace, the rest byte for byte
     assert saved.startswith(original.rstrip()[:-1].rstrip()) and json.loads(saved)["sevens"] == {"code": "777777"}
     dialogs = []
     page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -615,9 +617,8 @@ def test_saving_a_set_adds_it_to_the_menu_keeps_the_file_and_asks_before_replaci
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#save")
     expect(page.locator("#data-status")).to_contain_text('Saved as "default"')
-    assert json.loads(path.read_text())["default"] == {"code": "111111"}
-    assert '"leading-zeros": {"code": "000042"},\n' in path.read_text()  # the rest as it was
-    assert path.read_text().endswith("}   \n}\n")
+    assert json.loads(path.read_text()) == {"default": {"code": "111111"}, "leading-zeros": {"code": "000042"},
+                                            "sevens": {"code": "777777"}}
 
 
 def test_a_broken_mailtpl_json_shows_in_the_browser(page, served):
@@ -711,8 +712,8 @@ def test_sidebar_lists_emails_with_status_and_keeps_the_view_across_emails(page,
     expect(sidebar).to_have_count(3)
     (served.folder / "welcome.hbs").write_text("<p>{{name}}</p>")
     expect(sidebar).to_have_count(4, timeout=5000)
-    expect(page.locator("#email-list li.status-warning")).to_contain_text("welcome")
-    expect(page.locator("#email-list li.status-warning")).to_contain_text("no sample data")
+    expect(page.locator("#email-list li.status-generated")).to_contain_text("welcome")
+    expect(page.locator("#email-list li.status-generated")).to_contain_text("generated sample data")
     page.click("#email-list a >> text=invitation")
     page.wait_for_url("**/email/invitation**")
     expect(page.locator("#text")).to_be_visible()
@@ -830,3 +831,59 @@ def test_readable_from_800_to_1600_px(browser, served, width):
         assert page.evaluate("document.documentElement.scrollWidth") <= width
     finally:
         context.close()
+
+
+@pytest.fixture
+def original(tmp_path, monkeypatch):
+    """ABC User Feedback's own three templates: no sample data, images under {{baseUrl}}/assets/images/."""
+    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_SENDER", "ADMIN_WEB_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "original", tmp_path / "templates")
+    (tmp_path / "web" / "assets" / "images").mkdir(parents=True)
+    shutil.copy(ROOT / "templates" / "assets" / "logo.png", tmp_path / "web" / "assets" / "images" / "logo.png")
+    served = Served(tmp_path / "templates", assets_dir=tmp_path / "web" / "assets")
+    yield served
+    served.stop()
+
+
+@pytest.mark.parametrize("name", ["invitation", "resetPassword", "verification"])
+def test_a_folder_without_sample_data_renders_generated_data_and_lists_variables(page, original, name):
+    frame = open_email(page, original, name=name)
+    expect(page.locator("#overlay")).to_be_hidden()
+    assert not page.evaluate("document.body.dataset.error || ''")
+    expect(page.locator("#data-source")).to_be_visible()
+    expect(page.locator("#data-source")).to_have_text("generated")
+    expect(page.locator("#data-status")).to_contain_text("generated from the template's variables")
+    variables = page.locator("#variables > li")
+    expected = {"invitation": ["baseUrl", "link"], "resetPassword": ["baseUrl", "link"],
+                "verification": ["baseUrl", "code"]}[name]
+    expect(variables.locator("> code")).to_have_text(expected)
+    if name == "verification":
+        expect(frame.locator("body")).to_contain_text("[code]")
+        expect(variables.filter(has_text="code").locator(".kind")).to_have_text("text")
+    else:
+        expect(variables.filter(has_text="link").locator(".kind")).to_have_text("url")
+    logo = frame.locator("img").first
+    expect(logo).to_have_attribute("src", f"{original.url}/assets/images/logo.png")
+    expect(logo).to_have_js_property("complete", True)
+    assert logo.evaluate("img => img.naturalWidth") > 0
+    expect(page.locator("#images li.ok")).to_contain_text("/assets/images/logo.png")
+
+
+def test_generated_data_can_be_saved_as_a_set(page, original):
+    open_email(page, original, name="verification")
+    expect(page.locator("#fixture option")).to_have_text(["generated"])
+    data = json.loads(page.locator("#data").input_value())
+    assert data == {"code": "[code]"}
+    page.fill("#data", json.dumps({"code": "482913"}))
+    expect(page.frame_locator("#frame").locator("body")).to_contain_text("482913", timeout=5000)
+    expect(page.locator("#save-name")).to_have_value("default")
+    page.click("#save")
+    expect(page.locator("#data-status")).to_contain_text('Saved as "default" in verification.preview.json')
+    expect(page.locator("#fixture option")).to_have_text(["default"])
+    expect(page.locator("#data-source")).to_be_hidden(timeout=5000)
+    assert json.loads((original.folder / "verification.preview.json").read_text()) == {"default": {"code": "482913"}}
+    page.goto(original.url)
+    expect(page.locator("tr[data-name=invitation]")).to_contain_text("shown with generated data")
+    expect(page.locator("tr[data-name=verification] a.fixture")).to_have_text(["default"])

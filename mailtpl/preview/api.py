@@ -3,35 +3,27 @@ from __future__ import annotations
 
 import email.utils
 import os
-import re
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
+from ..environment import FixtureExists
 from ..errors import PybarsError
 from ..message import compose
+from ..snapshots import SnapshotError, snapshot_stem
 from .assets import image_report
 from .frames import Frame, frames
 from .guard import RateLimit, error, json_body
 from .rendering import base_url, error_details, preview_env, render, render_data
-from .samplefile import with_set
 from .status import folder_status
 
 blueprint = Blueprint("api", __name__)
 PREVIEW_RECIPIENT = "preview@example.com"
-SET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 def check_email(name: str) -> None:
     if name not in preview_env().names():
         raise NotFound(f"no email named {name!r}: it was deleted or renamed?")
-
-
-def check_set_name(name) -> str:
-    """A sample-data set name: it becomes part of snapshot file names, so letters, digits, - and _ only."""
-    if not isinstance(name, str) or not SET_NAME.fullmatch(name.strip()):
-        raise BadRequest("a sample-data name is 1-64 letters, digits, '-' or '_', starting with a letter or digit")
-    return name.strip()
 
 
 def watcher_error() -> str | None:
@@ -53,7 +45,12 @@ def email_data(name: str):
         fixtures, problem = env.fixtures(name), None
     except Exception as exc:
         fixtures, problem = {}, error_details(exc)
-    return jsonify(name=name, fixtures=fixtures, fixtures_error=problem)
+    try:
+        variables = [v.to_json() for v in env.variables(name)]
+        generated = None if fixtures or problem else env.sample_data(name)
+    except Exception:  # the template does not parse: the render shows why
+        variables, generated = [], None
+    return jsonify(name=name, fixtures=fixtures, fixtures_error=problem, variables=variables, generated=generated)
 
 
 @blueprint.route("/api/render/<name>", methods=["GET", "POST"])
@@ -62,7 +59,7 @@ def render_email(name: str):
     check_email(name)
     body = json_body() if request.method == "POST" else {"fixture": request.args.get("fixture")}
     try:
-        rendered = render(env, name, body)
+        rendered, generated = render(env, name, body)
         sender = os.environ.get("SMTP_SENDER") or "no-reply@example.com"
         wire = compose(rendered, to=PREVIEW_RECIPIENT, sender=sender, sender_name=env.sender_name).wire
     except Exception as exc:  # the boundary: whatever the templates or data do, the page gets an error to show
@@ -70,7 +67,7 @@ def render_email(name: str):
     token = frames().put(Frame(name, rendered.html, wire))
     headers = wire.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
     return jsonify(subject=rendered.subject, html=rendered.html, text=rendered.text, headers=headers,
-                   inlining=rendered.inlining, frame=url_for("frames.frame", token=token),
+                   inlining=rendered.inlining, generated=generated, frame=url_for("frames.frame", token=token),
                    eml=url_for("frames.eml", token=token),
                    images=image_report(rendered.html, base_url(), current_app.config.get("MAILTPL_ASSETS")))
 
@@ -102,7 +99,7 @@ def send_test(name: str):
         return error(f"too many test sends: at most {limit.count} per {limit.period:.0f} s; try again in "
                      f"{wait:.0f} s", 429)
     try:
-        context = render_data(env, name, body)
+        context, _ = render_data(env, name, body)
         with Mailer(env, SmtpConfig.from_env(), attempts=2) as mailer:
             result = mailer.send(name, to, context)
     except (PybarsError, ValueError, SmtpError) as exc:
@@ -122,24 +119,25 @@ def smtp_status() -> tuple[bool, str]:
 
 @blueprint.post("/api/fixtures/<name>")
 def save_fixture(name: str):
-    """Save data as a sample-data set, only when asked; an existing set only with ``replace``. The rest of
-    the file keeps its formatting."""
+    """Save data as a sample-data set, only when asked; an existing set only with ``replace``."""
     env = preview_env()
     check_email(name)
     body = json_body()
-    fixture, data = check_set_name(body.get("fixture")), body.get("data")
+    fixture, data = body.get("fixture"), body.get("data")
+    if not isinstance(fixture, str):
+        raise BadRequest("give the sample-data set a name")
+    try:
+        snapshot_stem(name, fixture)  # a set name becomes part of snapshot file names
+    except SnapshotError as exc:
+        raise BadRequest(str(exc)) from None
     if not isinstance(data, dict):
         raise BadRequest("give the sample data as a JSON object")
     try:
-        existing = env.fixtures(name)
+        path = env.save_fixture(name, fixture, data, overwrite=body.get("replace") is True)
+    except FixtureExists:
+        raise Conflict(f'{name}.preview.json already has a set named "{fixture}": replace it?') from None
     except PybarsError as exc:
         return jsonify(error=error_details(exc)), 422
-    if fixture in existing and body.get("replace") is not True:
-        raise Conflict(f'{name}.preview.json already has a set named "{fixture}": replace it?')
-    path = env.root / f"{name}.preview.json"
-    text = path.read_text(encoding="utf-8") if path.exists() else None
-    path.write_text(with_set(text, fixture, data), encoding="utf-8")
-    env.invalidate([path])
     return jsonify(saved=fixture, file=path.name, fixtures=env.fixtures(name))
 
 

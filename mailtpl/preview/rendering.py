@@ -33,22 +33,29 @@ def error_details(exc: Exception) -> dict:
     return {"message": text, "text": text}
 
 
-def render_data(env: Environment, name: str, body: dict) -> dict:
-    """The data to render with: the edited ``data`` as given, else the sample-data set ``fixture``."""
+def render_data(env: Environment, name: str, body: dict) -> tuple[dict, bool]:
+    """The data to render with: the edited ``data`` as given, else the sample-data set ``fixture``, else
+    (an email without sample data) data generated from its variables; and whether it was generated."""
     fixture, data = body.get("fixture"), body.get("data")
     if data is not None and not isinstance(data, dict):
         raise ValueError('the data must be a JSON object, like {"code": "482913"}')
-    if data is None and fixture:
+    generated = False
+    if data is None:
         fixtures = env.fixtures(name)
-        if not isinstance(fixture, str) or fixture not in fixtures:
-            raise TemplateNotFound(str(fixture), list(fixtures), what=f"sample data set for {name!r}")
-        data = fixtures[fixture]
+        if fixture:
+            if not isinstance(fixture, str) or fixture not in fixtures:
+                raise TemplateNotFound(str(fixture), list(fixtures), what=f"sample data set for {name!r}")
+            data = fixtures[fixture]
+        elif not fixtures:
+            data, generated = env.sample_data(name), True
     data = dict(data or {})
     base = base_url()
     if base and "baseUrl" not in data:
         data["baseUrl"] = base
-    return env.context(name, data, preview=True)
+    return env.context(name, data, preview=True), generated
 
 
-def render(env: Environment, name: str, body: dict) -> RenderedEmail:
-    return env.render(name, render_data(env, name, body))
+def render(env: Environment, name: str, body: dict) -> tuple[RenderedEmail, bool]:
+    """The rendered email, and whether its data was generated."""
+    data, generated = render_data(env, name, body)
+    return env.render(name, data), generated

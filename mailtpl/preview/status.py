@@ -19,18 +19,26 @@ def email_info(env: Environment, name: str) -> EmailInfo:
 
 
 def summary(env: Environment, name: str) -> dict:
+    """Compiles? Each sample-data set renders? Without sets: does generated data render?"""
     info = email_info(env, name)
-    sets = []
+    sets, generated = [], None
     for fixture in info.fixtures if not info.error else ():
-        try:
-            render(env, name, {"fixture": fixture})
-            sets.append({"name": fixture, "error": None})
-        except Exception as exc:
-            sets.append({"name": fixture, "error": error_details(exc)["message"]})
-    status = "error" if info.error else "warning" if not sets or any(s["error"] for s in sets) else "ok"
+        sets.append({"name": fixture, "error": _failure(env, name, {"fixture": fixture})})
+    if not info.error and not info.fixtures:
+        generated = {"error": _failure(env, name, {})}
+    failing = any(s["error"] for s in sets) or (generated or {}).get("error")
+    status = "error" if info.error else "warning" if failing else "generated" if generated else "ok"
     styles = _STYLES[info.inlining] + (f" ({info.inline_reason})" if info.inline_reason else "")
-    return {"name": name, "subject": info.subject, "error": info.error, "sets": sets, "status": status,
-            "styles": styles}
+    return {"name": name, "subject": info.subject, "error": info.error, "sets": sets, "generated": generated,
+            "status": status, "styles": styles}
+
+
+def _failure(env: Environment, name: str, body: dict) -> str | None:
+    try:
+        render(env, name, body)
+    except Exception as exc:
+        return error_details(exc)["message"]
+    return None
 
 
 def orphans(env: Environment) -> list[str]:

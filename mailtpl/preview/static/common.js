@@ -25,8 +25,9 @@ const mailtpl = (() => {
     list.replaceChildren(...status.emails.map((email) => {
       const failing = email.sets.filter((set) => set.error);
       const note = email.error ? "does not compile" : failing.length ? `sample data "${failing[0].name}" fails`
-        : email.sets.length ? `${email.sets.length} sample-data set${email.sets.length > 1 ? "s" : ""}` : "no sample data";
-      const link = el("a", { href: emailUrl(email.name), title: email.error || failing[0]?.error || email.subject },
+        : email.generated?.error ? "generated data fails"
+        : email.sets.length ? `${email.sets.length} sample-data set${email.sets.length > 1 ? "s" : ""}` : "generated sample data";
+      const link = el("a", { href: emailUrl(email.name), title: email.error || failing[0]?.error || email.generated?.error || email.subject },
                       el("span", { className: `dot ${email.status}` }), el("span", { className: "name", textContent: email.name }),
                       el("span", { className: "note", textContent: note }));
       if (email.name === current) link.setAttribute("aria-current", "page");

@@ -9,7 +9,8 @@
   const WIDTHS = ["320", "375", "600", "800", "full"];
   const LOOKS = ["light", "dark", "invert"];
   // data: the edited JSON once it parses; edited: the box differs from the set (set at the first keystroke)
-  const state = { fixture: null, data: null, edited: false, fixtures: {}, saved: null };
+  // generated: data made from the template's variables, for an email without sample data
+  const state = { fixture: null, data: null, edited: false, fixtures: {}, generated: null, saved: null };
   let renders = 0, sequence = 0, pending = null, result = null, mime = null;
 
   // The URL's fragment, else what was chosen last (on any email), else the defaults.
@@ -74,8 +75,10 @@
     $("download").href = result.eml;
     showImages(result.images);
     if (state.view === "mime") showMime();
+    $("data-source").hidden = !result.generated;
     if (state.saved) { status("data-status", state.saved); state.saved = null; } else status("data-status", state.data ? "Showing your edits (not saved)." :
-      state.fixture ? `Showing sample data "${state.fixture}".` : "This email has no sample data: edit the JSON.");
+      state.fixture ? `Showing sample data "${state.fixture}".` :
+      "No sample data yet: showing data generated from the template's variables. Edit it and save it as a set.");
     document.body.dataset.renders = ++renders;
   }
 
@@ -98,6 +101,20 @@
     if (!initial.assets) items.push(el("li", { className: "muted", textContent:
       "No assets folder is served: create assets/ in the templates folder, set \"assets\" in mailtpl.json, or start with --assets." }));
     $("images").replaceChildren(...(items.length ? items : [el("li", { className: "muted", textContent: "no images" })]));
+  }
+
+  function variable(v) {
+    const item = el("li", { title: v.locations.join("\n") }, el("code", { textContent: v.name }), " ",
+                    el("span", { className: `kind ${v.kind}`, textContent: v.kind }));
+    const fields = v.fields || v.item?.fields;
+    if (v.item && !fields) item.append(` of ${v.item.kind}`);
+    if (fields) item.append(el("ul", {}, ...fields.map(variable)));
+    return item;
+  }
+
+  function showVariables(variables) {
+    $("variables").replaceChildren(...(variables.length ? variables.map(variable)
+                                                        : [el("li", { className: "muted", textContent: "none" })]));
   }
 
   // A small HTML highlighter: tags, attributes, values, comments (text nodes only, never innerHTML).
@@ -143,14 +160,15 @@
 
   function fillFixtures() {
     const names = Object.keys(state.fixtures);
-    $("fixture").replaceChildren(...names.map((fixture) => el("option", { value: fixture, textContent: fixture })));
+    $("fixture").replaceChildren(...(names.length ? names.map((fixture) => el("option", { value: fixture, textContent: fixture }))
+                                                  : [el("option", { value: "", textContent: "generated" })]));
     $("fixture").disabled = !names.length;
     $("fixture").value = state.fixture || "";
   }
 
   function loadData() {
-    $("data").value = JSON.stringify(state.fixture ? state.fixtures[state.fixture] : {}, null, 2);
-    $("save-name").value = state.fixture || "";
+    $("data").value = JSON.stringify(state.fixture ? state.fixtures[state.fixture] : state.generated || {}, null, 2);
+    $("save-name").value = state.fixture || "default";
     state.data = null;
     state.edited = false;
   }
@@ -165,6 +183,8 @@
     if (answer.status !== 200) return false;
     const before = state.fixtures;
     state.fixtures = answer.fixtures;
+    state.generated = answer.generated;
+    showVariables(answer.variables);
     if (answer.fixtures_error) notice(answer.fixtures_error.text);
     state.fixture = choose(state.fixture);
     fillFixtures();
