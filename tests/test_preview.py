@@ -134,6 +134,7 @@ def test_broken_template_shows_overlay_then_fix_removes_it(page, served):
     expect(overlay).to_be_visible(timeout=5000)
     expect(overlay).to_contain_text("verification.hbs:6:1: {{#if}} (opened at 4:19) closed by {{/layout}}")
     expect(overlay).to_contain_text("{{/layout}}")
+    assert _call(served.url + page.locator("#overlay-source").get_attribute("href"))[2] == template.read_bytes()
     template.write_text(good)
     expect(overlay).to_be_hidden(timeout=5000)
     expect(page.frame_locator("#frame").locator("div.code")).to_have_text("482913")

@@ -1,15 +1,12 @@
 """Rendering for the preview: the data an email is shown with, and failures as the page shows them."""
 from __future__ import annotations
 
-import logging
-
 from flask import current_app, request
 
 from ..environment import Environment
 from ..errors import PybarsError, TemplateError, TemplateNotFound
 from ..rendered import RenderedEmail
-
-logger = logging.getLogger("mailtpl.preview")
+from .guard import unexpected
 
 
 def preview_env() -> Environment:
@@ -28,8 +25,7 @@ def error_details(exc: Exception) -> dict:
                 "source_line": exc.source_line, "text": str(exc)}
     if isinstance(exc, (PybarsError, ValueError, LookupError)):
         return {"message": str(exc), "text": str(exc)}
-    logger.error("unexpected error in mailtpl", exc_info=exc)
-    text = f"unexpected error inside mailtpl ({type(exc).__name__}: {exc}); the traceback is in the terminal"
+    text = unexpected(exc)
     return {"message": text, "text": text}
 
 

@@ -49,6 +49,9 @@
   function showError(error) {
     const where = error.file ? `${error.file}:${error.line}:${error.column}` : "";
     $("overlay-text").textContent = error.text || [where, error.message].filter(Boolean).join(": ");
+    const file = error.file && !error.file.includes(": ") ? error.file : null;  // not "mailtpl.json: subject of x"
+    $("overlay-source").hidden = !file;
+    if (file) $("overlay-source").href = `/source/${file.split("/").map(encodeURIComponent).join("/")}`;
     $("overlay").hidden = false;
     document.body.dataset.error = where || "data";
     document.body.dataset.errors = Number(document.body.dataset.errors || 0) + 1;
