@@ -56,11 +56,13 @@ const mailtpl = (() => {
       if (change.error) banner(`The folder's settings could not be read: ${change.error}`);
       for (const fn of folderListeners) fn(folder);
     });
-    source.addEventListener("error", () => {
+    source.addEventListener("error", async () => {
       lost = true;
       live.className = "live off";
-      live.textContent = "stopped";
-      banner("The preview server stopped. Start `mailtpl preview` again: this page reconnects by itself.");
+      const running = await fetch("/api/emails").then((response) => response.ok, () => false);
+      live.textContent = running ? "not live" : "stopped";
+      banner(running ? "Live updates are off: too many preview pages are open. Close some; this page reconnects by itself."
+                     : "The preview server stopped. Start `mailtpl preview` again: this page reconnects by itself.");
     });
   }
 
