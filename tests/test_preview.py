@@ -877,6 +877,13 @@ def test_generated_data_can_be_saved_as_a_set(page, original):
     expect(page.locator("#fixture option")).to_have_text(["generated"])
     data = json.loads(page.locator("#data").input_value())
     assert data == {"code": "[code]"}
+    page.fill("#save-name", "as-generated")  # saved as shown, without an edit
+    page.click("#save")
+    expect(page.locator("#data-status")).to_contain_text('Saved as "as-generated"')
+    saved = original.folder / "verification.preview.json"
+    assert json.loads(saved.read_text()) == {"as-generated": {"code": "[code]"}}
+    saved.unlink()
+    expect(page.locator("#fixture option")).to_have_text(["generated"], timeout=5000)
     page.fill("#data", json.dumps({"code": "482913"}))
     expect(page.frame_locator("#frame").locator("body")).to_contain_text("482913", timeout=5000)
     expect(page.locator("#save-name")).to_have_value("default")

@@ -169,8 +169,13 @@
     $("fixture").value = state.fixture || "";
   }
 
+  // The data of the chosen set, or the generated data of an email without sets.
+  function shownData() {
+    return (state.fixture ? state.fixtures[state.fixture] : state.generated) || {};
+  }
+
   function loadData() {
-    $("data").value = JSON.stringify(state.fixture ? state.fixtures[state.fixture] : state.generated || {}, null, 2);
+    $("data").value = JSON.stringify(shownData(), null, 2);
     $("save-name").value = state.fixture || "default";
     state.data = null;
     state.edited = false;
@@ -212,7 +217,7 @@
   async function save(replace = false) {
     const setName = $("save-name").value.trim();
     const answer = await call(`/api/fixtures/${encodeURIComponent(name)}`,
-                              { fixture: setName, data: state.data || state.fixtures[state.fixture] || {}, replace });
+                              { fixture: setName, data: state.data || shownData(), replace });
     if (answer.status === 409 && !replace && confirm(`${answer.error.message}`)) return save(true);
     if (answer.error) { status("data-status", answer.error.message, true); return; }
     state.fixtures = answer.fixtures;
@@ -238,7 +243,14 @@
   // -- events --
   $("views").addEventListener("click", (e) => { if (e.target.dataset.view) { state.view = e.target.dataset.view; showView(); } });
   $("widths").addEventListener("click", (e) => { if (e.target.dataset.width) { state.width = e.target.dataset.width; showView(); } });
-  $("look").addEventListener("change", () => { state.look = $("look").value; remember(); showFrame(); });
+  function setLook(look) {
+    state.look = look;
+    $("look").value = look;
+    remember();
+    showFrame();
+  }
+
+  $("look").addEventListener("change", () => setLook($("look").value));
   $("toggle-panel").addEventListener("click", () => { state.panel = state.panel === "closed" ? "open" : "closed"; showView(); });
   $("fixture").addEventListener("change", () => {
     if (state.edited && !confirm("Discard your edits to the data?")) { $("fixture").value = state.fixture; return; }
@@ -296,7 +308,7 @@
     const view = VIEWS[Number(event.key) - 1];
     if (view) { state.view = view; showView(); }
     if (event.key === "w") { state.width = WIDTHS[(WIDTHS.indexOf(state.width) + 1) % WIDTHS.length]; showView(); }
-    if (event.key === "d") { state.look = LOOKS[(LOOKS.indexOf(state.look) + 1) % LOOKS.length]; remember(); $("look").value = state.look; showFrame(); }
+    if (event.key === "d") setLook(LOOKS[(LOOKS.indexOf(state.look) + 1) % LOOKS.length]);
     if (event.key === "p") { state.panel = state.panel === "closed" ? "open" : "closed"; showView(); }
   });
 
