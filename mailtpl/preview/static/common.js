@@ -51,8 +51,8 @@ const mailtpl = (() => {
     });
     source.addEventListener("change", async (event) => {
       const change = JSON.parse(event.data);
-      for (const fn of listeners) fn(change);  // first: the open email re-renders at once
-      const folder = await refresh();
+      await Promise.allSettled(listeners.map((fn) => fn(change)));  // first the open email re-renders, then
+      const folder = await refresh();                                 // the list (it renders every email)
       if (change.error) banner(`The folder's settings could not be read: ${change.error}`);
       for (const fn of folderListeners) fn(folder);
     });

@@ -315,8 +315,9 @@
   mailtpl.onChange(async (change) => {
     if (!change.reconnected && !change.emails.includes(name)) return;
     const shown = state.fixture;
-    render();  // the server reads the saved files: no need to wait for the sample data to reload
-    if (await loadFixtures(true) && state.fixture !== shown) render();
+    const rendering = render();  // the server reads the saved files: no need to wait for the sample data
+    if (await loadFixtures(true) && state.fixture !== shown) await render();
+    await rendering;
   });
   mailtpl.onFolder((folder) => {
     if (!folder.names.includes(name)) gone(folder);
