@@ -152,6 +152,37 @@ def doctor(to: str | None, env_file: str) -> None:
     sys.exit(0 if steps and all(step.ok for step in steps) else 1)
 
 
+def capture_options(fn):
+    """--smtp-host, --smtp-port, --max-messages, --capture-folder: where the capture listens and what it keeps."""
+    from .capture import DEFAULT_LIMIT, DEFAULT_SMTP_PORT
+
+    for option in reversed([
+        click.option("--smtp-host", default="127.0.0.1", show_default=True,
+                     help="Address the SMTP capture listens on."),
+        click.option("--smtp-port", default=DEFAULT_SMTP_PORT, show_default=True, type=click.IntRange(0, 65535),
+                     help="Port the SMTP capture listens on (0: any free port)."),
+        click.option("--max-messages", default=DEFAULT_LIMIT, show_default=True, type=click.IntRange(1),
+                     help="Caught messages kept in memory; the oldest is dropped past this."),
+        click.option("--capture-folder", default=None, type=click.Path(file_okay=False),
+                     help="Also keep caught messages as .eml files in this folder."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def _start_capture(smtp_host: str, smtp_port: int, max_messages: int, capture_folder: str | None):
+    from .capture import CaptureServer, Inbox
+    from .smtp.transport import is_loopback
+
+    if not is_loopback(smtp_host):
+        click.secho(f"warning: catching mail on {smtp_host}: anyone who can reach this machine can send to it",
+                    fg="yellow", err=True)
+    server = CaptureServer(Inbox(max_messages, capture_folder), host=smtp_host, port=smtp_port).start()
+    click.echo(f"catching mail on smtp://{server.host}:{server.port} (any recipient, any AUTH, STARTTLS with "
+               f"SMTP_CA_FILE={server.cert_file}); keeping the last {max_messages}")
+    return server
+
+
 @main.command()
 @templates_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -159,12 +190,14 @@ def doctor(to: str | None, env_file: str) -> None:
 @click.option("--assets", "assets", default=None, type=click.Path(exists=True, file_okay=False),
               help="Folder served at {{baseUrl}}/assets/ (default: assets/ in the templates folder, or "
                    "\"assets\" in mailtpl.json).")
+@click.option("--capture/--no-capture", "capture", default=True, show_default=True,
+              help="Catch mail sent to the SMTP port and show it at /inbox.")
+@capture_options
 @_friendly
-def preview(templates: str, host: str, port: int, assets: str | None) -> None:
+def preview(templates: str, host: str, port: int, assets: str | None, capture: bool, smtp_host: str, smtp_port: int,
+            max_messages: int, capture_folder: str | None) -> None:
     """Serve the live preview: edit a template, the open page re-renders."""
     from .environment import Environment
-    from werkzeug.serving import make_server
-
     from .preview import create_app
     from .smtp.transport import is_loopback
 
@@ -172,10 +205,49 @@ def preview(templates: str, host: str, port: int, assets: str | None) -> None:
         click.secho(f"warning: listening on {host}: anyone who can reach this machine sees your emails "
                     "and can send test mail through your SMTP settings", fg="yellow", err=True)
     env = Environment(templates)
+    server = None
+    if capture:
+        from .capture import CaptureError
+
+        try:
+            server = _start_capture(smtp_host, smtp_port, max_messages, capture_folder)
+        except CaptureError as exc:  # the preview is still worth having without the inbox
+            click.secho(f"warning: {exc}; previewing without the inbox", fg="yellow", err=True)
     app = create_app(env, host=host, assets_dir=assets)
-    server = make_server(host, port, app, threaded=True)  # serve_forever: no development-server banner
-    click.echo(f"previewing {env.root}/ on http://{host}:{server.server_port}/ (Ctrl-C to stop)")
+    if server is not None:
+        from .capture import register
+
+        register(app, server.inbox, address=(server.host, server.port))
+    _serve(app, host, port, server,
+           lambda bound: f"previewing {env.root}/ on http://{host}:{bound}/ (Ctrl-C to stop)")
+
+
+def _serve(app, host: str, port: int, capture, announce) -> None:
+    """Serve ``app`` until Ctrl-C (werkzeug, without its development banner), saying ``announce(port)`` once
+    listening; the capture server stops with it."""
+    from werkzeug.serving import make_server
+
     try:
-        server.serve_forever()
+        http = make_server(host, port, app, threaded=True)
+        click.echo(announce(http.server_port))
+        http.serve_forever()
     except KeyboardInterrupt:
         pass
+    finally:
+        if capture is not None:
+            capture.stop()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the HTTP API listens on.")
+@click.option("--port", default=8025, show_default=True, type=int, help="Port of the HTTP API.")
+@capture_options
+@_friendly
+def capture(host: str, port: int, smtp_host: str, smtp_port: int, max_messages: int,
+            capture_folder: str | None) -> None:
+    """Catch mail headless, for CI and scripts: SMTP in, the inbox's JSON API at /api/messages."""
+    from .capture import create_app
+
+    server = _start_capture(smtp_host, smtp_port, max_messages, capture_folder)
+    _serve(create_app(server.inbox, address=(server.host, server.port), host=host), host, port, server,
+           lambda bound: f"API on http://{host}:{bound}/api/messages (Ctrl-C to stop)")

@@ -1,4 +1,4 @@
-"""pytest plugin (entry point ``pytest11``): compare emails with their snapshots.
+r"""pytest plugin (entry point ``pytest11``): compare emails with their snapshots.
 
     def test_verification(mail_snapshot):
         mail_snapshot("verification")                     # sample data "default"
@@ -7,6 +7,15 @@
 Snapshots live in ``previews/`` (ini option ``mailtpl_previews``), templates in
 ``templates/`` (``mailtpl_templates``); both relative to the rootdir.
 ``pytest --mailtpl-update`` rewrites the snapshots instead of comparing.
+
+    def test_sign_up_sends_the_code(mail_capture):
+        sign_up("ada@example.com")                        # the code under test sends through SMTP_*
+        mail = mail_capture.wait_for(to="ada@example.com", subject="User feedback Email Verification")
+        assert mail.find(r"\b(\d{6})\b") and mail.headers["From"] == '"User feedback" <no-reply@x.org>'
+
+``mail_capture`` starts a capture SMTP server on a free port of 127.0.0.1 for
+the test and points SMTP_HOST, SMTP_PORT (and SMTP_TLS=false, SMTP_CA_FILE for
+its STARTTLS certificate) at it; SMTP_SENDER and any login stay the test's.
 """
 from __future__ import annotations
 
@@ -55,6 +64,38 @@ class MailSnapshot:
         if result.changed:
             pytest.fail("email differs from its snapshot (pytest --mailtpl-update accepts it):\n"
                         + "".join(result.changed.values()), pytrace=False)
+
+
+class MailCapture:
+    """The inbox of the test's capture server."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self.host, self.port = server.host, server.port
+
+    @property
+    def messages(self) -> list:
+        """Caught messages (``mailtpl.capture.CapturedMessage``), oldest first."""
+        return self.server.inbox.messages
+
+    def wait_for(self, *, to: str | None = None, subject=None, timeout: float = 5.0):
+        """The oldest message to ``to`` with subject ``subject`` (a string, or a compiled pattern to search),
+        waiting up to ``timeout`` seconds; the test fails with what was caught instead."""
+        return self.server.inbox.wait_for(to=to, subject=subject, timeout=timeout)
+
+    def clear(self) -> None:
+        self.server.inbox.clear()
+
+
+@pytest.fixture
+def mail_capture(monkeypatch):
+    """A capture SMTP server for this test, with SMTP_HOST / SMTP_PORT pointing at it."""
+    from .capture import CaptureServer
+
+    with CaptureServer(port=0) as server:
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        yield MailCapture(server)
 
 
 @pytest.fixture

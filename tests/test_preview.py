@@ -229,7 +229,7 @@ def preview_process(*args: str) -> tuple[subprocess.Popen, int]:
     """`python -m mailtpl preview` on a free port of 127.0.0.1, once it answers."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "mailtpl", "preview", "--templates", str(ROOT / "templates"),
-                             "--port", str(port), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--port", str(port), "--smtp-port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 20
     while _status(f"http://127.0.0.1:{port}/") != 200 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)
