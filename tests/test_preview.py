@@ -811,12 +811,16 @@ def test_source_is_highlighted_and_copied_and_the_eml_downloads(page, served):
 
 
 def test_everything_is_served_by_the_package_no_cdn(page, served):
-    urls = []
+    """No request leaves the preview, and nothing on its pages breaks its own CSP (no console error)."""
+    urls, errors = [], []
     page.on("request", lambda request: urls.append(request.url))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     open_email(page, served)
+    page.click("button[data-view=source]")
     page.goto(served.url)
     page.wait_for_timeout(200)
     assert urls and all(url.startswith(served.url + "/") for url in urls), [u for u in urls if not u.startswith(served.url)]
+    assert errors == []
 
 
 @pytest.mark.parametrize("width", [800, 1600])
