@@ -63,12 +63,14 @@ def build(templates: str, out: str) -> None:
 @main.command()
 @templates_option
 @out_option
+@click.option("--lint", "lint", is_flag=True, help="Also run `mailtpl lint` (fail on its errors).")
 @_friendly
-def check(templates: str, out: str) -> None:
+def check(templates: str, out: str, lint: bool) -> None:
     """Fail (exit 1) when the snapshots differ from what the templates render now."""
     from .snapshots import compare
 
     files = _snapshots(templates)
+    lint_failed = lint and _lint_failed(templates)
     result = compare(files, Path(out))
     for diff in result.changed.values():
         click.echo(diff, nl=False)
@@ -81,6 +83,8 @@ def check(templates: str, out: str) -> None:
                     f"review the diff, then run `mailtpl build` to accept it", fg="red", err=True)
         sys.exit(1)
     click.echo(f"{len(files)} snapshots in {out}/ match the templates")
+    if lint_failed:
+        sys.exit(1)
 
 
 @main.command()
@@ -251,3 +255,58 @@ def capture(host: str, port: int, smtp_host: str, smtp_port: int, max_messages: 
     server = _start_capture(smtp_host, smtp_port, max_messages, capture_folder)
     _serve(create_app(server.inbox, address=(server.host, server.port), host=host), host, port, server,
            lambda bound: f"API on http://{host}:{bound}/api/messages (Ctrl-C to stop)")
+
+
+def _lint_failed(templates: str) -> bool:
+    """`check --lint`: print the lint report; whether it has errors."""
+    from .lint import report as lint_report
+
+    reports = _lint(templates, (), None)
+    click.echo(lint_report.text(reports), nl=False)
+    return any(r.errors for r in reports)
+
+
+def _lint(templates: str, names: tuple[str, ...], clients: str | None) -> list:
+    from .lint import Linter
+    from .snapshots import preview_environment
+
+    env = preview_environment(templates)
+    linter = Linter(env, clients.split(",") if clients else None)
+    return [linter.lint(name) for name in (names or env.names())]
+
+
+@main.command()
+@click.argument("names", nargs=-1)
+@templates_option
+@click.option("--clients", default=None, metavar="LIST",
+              help="Email clients to check, e.g. gmail,outlook.windows@2016..2021,apple-mail "
+                   "(default: mailtpl.json lint.clients, else Gmail, Outlook 2016-2021 and Outlook.com, "
+                   "Apple Mail, Yahoo, Samsung Email).")
+@click.option("--format", "format_", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="github: workflow annotations on the pull request.")
+@click.option("--notes", is_flag=True, help="Also list partial-support notes (text format).")
+@click.option("--verbose", "-v", is_flag=True, help="Also list findings switched off in mailtpl.json.")
+@click.option("--rules", "list_rules", is_flag=True, help="List the rules and exit.")
+@_friendly
+def lint(names: tuple[str, ...], templates: str, clients: str | None, format_: str, notes: bool, verbose: bool,
+         list_rules: bool) -> None:
+    """Check emails for client support (caniemail), Gmail clipping, images, links and accessibility.
+
+    Lints NAMES (default: every email) with each of their sample-data sets (without any, with data made up
+    from what the email reads); exit 1 on errors."""
+    from .lint import RULES
+    from .lint import report as lint_report
+
+    if list_rules:
+        for rule, description in RULES.items():
+            click.echo(f"{rule:16} {description}")
+        return
+    reports = _lint(templates, names, clients)
+    if format_ == "json":
+        click.echo(lint_report.as_json(reports), nl=False)
+    elif format_ == "github":
+        click.echo(lint_report.github(reports, templates), nl=False)
+        click.echo(lint_report.summary(reports), err=True)
+    else:
+        click.echo(lint_report.text(reports, notes=notes, verbose=verbose), nl=False)
+    sys.exit(1 if any(r.errors for r in reports) else 0)

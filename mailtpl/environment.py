@@ -149,6 +149,10 @@ class Environment:
         """baseUrl for sample data when ADMIN_WEB_URL is not set (mailtpl.json ``preview_base_url``)."""
         return self._config.get("preview_base_url") or DEFAULT_PREVIEW_BASE_URL
 
+    def setting(self, key: str):
+        """A top-level entry of mailtpl.json (None when absent), for tools such as ``mailtpl lint``."""
+        return self._config.get(key)
+
     def subject_source(self, name: str) -> str:
         subjects = self._config.get("subjects") or {}
         return subjects.get(name) or DEFAULT_SUBJECTS.get(name) or name

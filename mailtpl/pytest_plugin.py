@@ -16,6 +16,11 @@ Snapshots live in ``previews/`` (ini option ``mailtpl_previews``), templates in
 ``mail_capture`` starts a capture SMTP server on a free port of 127.0.0.1 for
 the test and points SMTP_HOST, SMTP_PORT (and SMTP_TLS=false, SMTP_CA_FILE for
 its STARTTLS certificate) at it; SMTP_SENDER and any login stay the test's.
+
+    def test_lint(mail_lint):
+        report = mail_lint("verification")               # every sample-data set; mailtpl.json's switch-offs
+        assert "img-alt" not in report.rules()
+        mail_lint.assert_clean("invitation")             # fails listing the errors and warnings
 """
 from __future__ import annotations
 
@@ -102,3 +107,31 @@ def mail_capture(monkeypatch):
 def mail_snapshot(request) -> MailSnapshot:
     """Render an email with one of its sample-data sets and compare it with its snapshot."""
     return MailSnapshot(request.config)
+
+
+class MailLint:
+    def __init__(self, config) -> None:
+        self.templates = Path(config.rootpath) / config.getini("mailtpl_templates")
+        self._linters: dict = {}
+
+    def __call__(self, name: str, fixture: str | None = None, clients: list[str] | None = None):
+        """The lint report of an email (``mailtpl.lint.Report``)."""
+        from .lint import Linter
+
+        key = (self.templates, tuple(clients or ()))
+        if key not in self._linters:
+            self._linters[key] = Linter(preview_environment(self.templates), clients)
+        return self._linters[key].lint(name, fixture=fixture)
+
+    def assert_clean(self, name: str, fixture: str | None = None, clients: list[str] | None = None) -> None:
+        from .lint.report import text
+
+        report = self(name, fixture, clients)
+        if not report.clean:
+            pytest.fail(f"mailtpl lint {name}:\n" + text([report]), pytrace=False)
+
+
+@pytest.fixture
+def mail_lint(request) -> MailLint:
+    """Lint an email (``mail_lint(name)`` returns the report; ``mail_lint.assert_clean(name)``)."""
+    return MailLint(request.config)

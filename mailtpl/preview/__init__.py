@@ -9,7 +9,7 @@ import os
 from flask import Flask
 
 from ..environment import Environment
-from . import api, assets, frames, guard, views
+from . import api, assets, frames, guard, lint_views, views
 from .events import Hub
 from .watcher import Watcher
 
@@ -25,7 +25,7 @@ def create_app(env: Environment, *, watch: bool = True, host: str = "127.0.0.1",
                       MAILTPL_ASSETS=assets.assets_folder(env, assets_dir))
     app.json.sort_keys = False  # sample-data sets keep the designer's order
     guard.init_app(app, host)
-    for blueprint in (views.blueprint, api.blueprint, frames.blueprint, assets.blueprint):
+    for blueprint in (views.blueprint, api.blueprint, frames.blueprint, assets.blueprint, lint_views.blueprint):
         app.register_blueprint(blueprint)
     if watch:
         app.config["MAILTPL_WATCHER"] = Watcher(env, app.config["MAILTPL_HUB"]).start()

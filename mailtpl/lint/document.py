@@ -1,0 +1,104 @@
+"""One rendered, traced email as the rules see it: elements with their template places."""
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import tinycss2
+
+from . import cascade
+from .data import Client
+from .findings import Finding
+from .trace import Traced
+
+
+@dataclass(eq=False)  # one per lint run, compared by identity
+class Document:
+    email: str
+    traced: Traced
+    clients: tuple[Client, ...]
+    placeholder_url: str  # preview_base_url: addresses under it stand for {{baseUrl}}
+    source: Callable[[str], str]  # template file -> its text
+    elements: list = field(init=False)
+    _index: dict = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.elements = [el for el in self.traced.tree.iter() if isinstance(el.tag, str)]
+        counts: dict[str, int] = {}
+        self._index = {}
+        for el in self.elements:
+            tag = el.tag.lower()
+            self._index[el] = (tag, counts.get(tag, 0))
+            counts[tag] = counts.get(tag, 0) + 1
+
+    @property
+    def html(self) -> str:
+        return self.traced.rendered.html
+
+    def find(self, tag: str) -> list:
+        return [el for el in self.elements if el.tag.lower() == tag]
+
+    def finding(self, rule: str, severity: str, message: str, element=None, *,
+                place: tuple[str, int] | None = None, **extra) -> Finding:
+        """A finding at ``place`` (file, line), else at ``element``'s start tag in the template, else at the
+        email's file."""
+        origin = self.traced.origin(element) if element is not None else None
+        file, line, column = (origin.file, origin.line, origin.column) if origin else (self.traced.file, None, None)
+        if place is not None:
+            (file, line), column = place, None
+        return Finding(rule, severity, message, self.email, file, line, column,
+                       self._index.get(element) if element is not None else None, **extra)
+
+    def declared_at(self, element, prop: str) -> tuple[str, int, str] | None:
+        """(file, line, selector) of the ``<style>`` rule an inlined ``prop`` of ``element`` came from; None
+        when the element's start tag sets it itself (or nothing is known)."""
+        origin = self.traced.origin(element)
+        if origin is None or prop in self._own_properties(origin):
+            return None
+        for rule, elements in reversed(self._rules):
+            if prop in rule.properties and element in elements:
+                return rule.file, rule.line, rule.selector
+        return None
+
+    @functools.cache  # noqa: B019 - a Document lives for one lint run only
+    def _own_properties(self, origin) -> frozenset[str]:
+        return cascade.own_properties(self.source(origin.file), origin.line, origin.column)
+
+    @functools.cached_property
+    def _rules(self) -> list[tuple[cascade.Rule, set]]:
+        """The ``<style>`` rules of the email's template files, with the elements each matches."""
+        files = sorted({o.file for el in self.elements if (o := self.traced.origin(el)) is not None})
+        tree = self.traced.tree.getroottree()
+        return [(rule, set(cascade.matched(rule, tree))) for file in files
+                for rule in cascade.rules_of(file, self.source(file))]
+
+    def search(self, element, text: str, start: int | None = None) -> tuple[int, int] | None:
+        """(line, offset) of ``text`` (whitespace-insensitive) in the template of ``element``, searched
+        from ``start`` (default: the element's own place): where a rule of a ``<style>`` block came from,
+        since the inliner rewrites the block."""
+        origin = self.traced.origin(element)
+        if origin is None:
+            return None
+        source = self.source(origin.file)
+        if start is None:
+            start = sum(len(line) + 1 for line in source.split("\n")[:origin.line - 1])
+        words = [re.escape(word) for word in re.split(r"\s+|(?<=[:;,>{(])|(?=[:;,>{)])", text) if word]
+        match = re.compile(r"\s*".join(words), re.I).search(source, start) if words else None
+        return (source.count("\n", 0, match.start()) + 1, match.start()) if match else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(style: str) -> dict[str, str]:
+    found = {}
+    for decl in tinycss2.parse_blocks_contents(style, skip_whitespace=True, skip_comments=True):
+        if decl.type == "declaration":
+            found[decl.lower_name] = tinycss2.serialize(decl.value).strip()
+    return found
+
+
+def declarations(element) -> dict[str, str]:
+    """The inline style of an element, property -> value (the last one wins)."""
+    style = element.get("style")
+    return _parsed(style) if style else {}
