@@ -91,7 +91,7 @@ def _refuse_cross_origin_posts():
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"  # no-referrer would make some browsers send Origin: null
     return response
 
 
