@@ -163,7 +163,10 @@ class Environment:
         cached = self._fixtures.get(name)
         if cached is None:
             path = self._preview_files.get(name)
-            cached = {} if path is None else _read_json(path, self._rel(path))
+            try:
+                cached = {} if path is None else _read_json(path, self._rel(path))
+            except FileNotFoundError:  # deleted since the folder was scanned (a watcher has yet to say so)
+                cached = {}
             if not isinstance(cached, dict) or not all(isinstance(v, dict) for v in cached.values()):
                 raise DataError('sample data must be an object of named objects: {"default": {...}}',
                                 name=self._rel(path))

@@ -882,8 +882,10 @@ def test_generated_data_can_be_saved_as_a_set(page, original):
     data = json.loads(page.locator("#data").input_value())
     assert data == {"code": "[code]"}
     page.fill("#save-name", "as-generated")  # saved as shown, without an edit
+    before = renders(page)
     page.click("#save")
     expect(page.locator("#data-status")).to_contain_text('Saved as "as-generated"')
+    wait_until(page, f"document.body.dataset.renders > {before}")  # the watcher's news of the new file
     saved = original.folder / "verification.preview.json"
     assert json.loads(saved.read_text()) == {"as-generated": {"code": "[code]"}}
     saved.unlink()
@@ -896,6 +898,7 @@ def test_generated_data_can_be_saved_as_a_set(page, original):
     expect(page.locator("#fixture option")).to_have_text(["default"])
     expect(page.locator("#data-source")).to_be_hidden(timeout=5000)
     assert json.loads((original.folder / "verification.preview.json").read_text()) == {"default": {"code": "482913"}}
+    assert page.evaluate("document.body.dataset.errors || '0'") == "0", page.locator("#overlay-text").text_content()
     page.goto(original.url)
     expect(page.locator("tr[data-name=invitation]")).to_contain_text("shown with generated data")
     expect(page.locator("tr[data-name=verification] a.fixture")).to_have_text(["default"])

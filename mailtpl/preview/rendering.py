@@ -30,8 +30,9 @@ def error_details(exc: Exception) -> dict:
 
 
 def render_data(env: Environment, name: str, body: dict) -> tuple[dict, bool]:
-    """The data to render with: the edited ``data`` as given, else the sample-data set ``fixture``, else
-    (an email without sample data) data generated from its variables; and whether it was generated."""
+    """The data to render with: the edited ``data`` as given, else the sample-data set ``fixture`` (none
+    named: the first), else (an email without sample data) data generated from its variables; and
+    whether it was generated."""
     fixture, data = body.get("fixture"), body.get("data")
     if data is not None and not isinstance(data, dict):
         raise ValueError('the data must be a JSON object, like {"code": "482913"}')
@@ -42,7 +43,9 @@ def render_data(env: Environment, name: str, body: dict) -> tuple[dict, bool]:
             if not isinstance(fixture, str) or fixture not in fixtures:
                 raise TemplateNotFound(str(fixture), list(fixtures), what=f"sample data set for {name!r}")
             data = fixtures[fixture]
-        elif not fixtures:
+        elif fixtures:
+            data = next(iter(fixtures.values()))
+        else:
             data, generated = env.sample_data(name), True
     data = dict(data or {})
     base = base_url()

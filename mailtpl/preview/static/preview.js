@@ -314,9 +314,13 @@
 
   mailtpl.onChange(async (change) => {
     if (!change.reconnected && !change.emails.includes(name)) return;
-    const shown = state.fixture;
-    const rendering = render();  // the server reads the saved files: no need to wait for the sample data
-    if (await loadFixtures(true) && state.fixture !== shown) await render();
+    if (change.reconnected || change.files.includes(`${name}.preview.json`)) {
+      await loadFixtures(true);  // the shown set may be gone: choose before rendering
+      await render();
+      return;
+    }
+    const rendering = render();  // a template: the server reads the saved files, no need to wait
+    await loadFixtures(true);
     await rendering;
   });
   mailtpl.onFolder((folder) => {
