@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
+from types import MappingProxyType
 
 from . import nodes as n
 from .compiler import Compiler, compile_options, generate, load
@@ -86,15 +87,17 @@ def helper_pack(name: str) -> dict:
 class Environment:
     def __init__(self, templates: str | os.PathLike = "templates", *, strict: bool = True,
                  base_url: str | None = None, inline_css: bool | str = True, helpers: Mapping | str | None = None,
-                 sender_name: str | None = None) -> None:
+                 sender_name: str | None = None, **options) -> None:
         """``inline_css``: True inlines at compile time where that is safe and per render elsewhere,
-        "per-render" always per render, False not at all."""
+        "per-render" always per render, False not at all. ``options``: the compile and data access
+        options of :class:`mailtpl.compiler.CompileOptions` (``compat=True``, ``allowed_proto_properties=...``)."""
         if inline_css not in (True, False, "per-render"):
             raise ValueError('inline_css must be True, False or "per-render"')
         self.root = Path(templates)
         if not self.root.is_dir():
             raise TemplateNotFound(str(self.root), what="templates folder")
         self.strict = strict
+        self.options = compile_options(strict=strict, **options)
         self.base_url = base_url
         self.inline_css = inline_css
         self.helpers = helper_pack(helpers) if isinstance(helpers, str) else dict(helpers or {})
@@ -149,6 +152,11 @@ class Environment:
         return paths + ([config] if config.exists() else [])
 
     @property
+    def config(self) -> Mapping:
+        """The folder's mailtpl.json as read (read-only)."""
+        return MappingProxyType(self._config)
+
+    @property
     def sender_name(self) -> str:
         return self._sender_name or self._config.get("sender_name") or DEFAULT_SENDER_NAME
 
@@ -171,7 +179,10 @@ class Environment:
         cached = self._fixtures.get(name)
         if cached is None:
             path = self._preview_files.get(name)
-            cached = {} if path is None else _read_json(path, self._rel(path))
+            try:
+                cached = {} if path is None else _read_json(path, self._rel(path))
+            except FileNotFoundError:  # deleted since the folder was scanned (a watcher has yet to say so)
+                cached = {}
             if not isinstance(cached, dict) or not all(isinstance(v, dict) for v in cached.values()):
                 raise DataError('sample data must be an object of named objects: {"default": {...}}',
                                 name=self._rel(path))
@@ -226,7 +237,7 @@ class Environment:
             path = self._partial_files.get(name)
             if path is None:
                 return None
-            self._asts[name] = self._compiler.parse(self._read(path), name=self._rel(path))
+            self._asts[name] = self._parse(self._read(path), name=self._rel(path))
         return self._asts[name]
 
     def _partial(self, name: str) -> Template:
@@ -235,8 +246,11 @@ class Environment:
             self._partials[name] = self._compile(self._ast(name), self._read(path), self._rel(path))
         return self._partials[name]
 
+    def _parse(self, source: str, name: str) -> n.Program:
+        return self._compiler.parse(source, name=name, ignore_standalone=self.options.get("ignore_standalone", False))
+
     def _compile(self, program: n.Program, source: str, name: str, **options) -> Template:
-        return load(generate(program, source, name, compile_options(strict=self.strict, **options)), name)
+        return load(generate(program, source, name, {**self.options, **compile_options(**options)}), name)
 
     def compiled(self, name: str) -> _Email:
         """The compiled email (cached until :meth:`invalidate`); TemplateError when it does not compile."""
@@ -250,7 +264,7 @@ class Environment:
         self._check_name(name)
         path = self._email_files[name]
         source = self._read(path)
-        program = self._compiler.parse(source, name=self._rel(path))
+        program = self._parse(source, name=self._rel(path))
         html = self._compile(program, source, self._rel(path))
         used = {partial: self._partial(partial) for partial in sorted(self._used_partials(program))}
         inlined, reason, compiled_text = None, None, None
@@ -275,10 +289,10 @@ class Environment:
         if name in self._text_files:
             text_path = self._text_files[name]
             text_source = self._read(text_path)
-            text = self._compile(self._compiler.parse(text_source, name=self._rel(text_path)), text_source,
+            text = self._compile(self._parse(text_source, name=self._rel(text_path)), text_source,
                                  self._rel(text_path), no_escape=True)
         subject_source = self.subject_source(name)
-        subject = self._compile(self._compiler.parse(subject_source, name=f"{CONFIG_FILE}: subject of {name}"),
+        subject = self._compile(self._parse(subject_source, name=f"{CONFIG_FILE}: subject of {name}"),
                                 subject_source, f"{CONFIG_FILE}: subject of {name}", no_escape=True)
         return _Email(html, inlined, reason, text, compiled_text, subject, used)
 
@@ -341,6 +355,10 @@ class Environment:
         if not isinstance(data, Mapping):
             raise DataError(f"sample data must be an object, not {type(data).__name__}", name=name)
         with self._lock:
+            path = self._preview_files.get(name) or self.root / f"{name}.preview.json"
+            if path.is_symlink():
+                raise DataError("is a symbolic link; mailtpl writes sample data only to a file in the templates "
+                                "folder (replace the link with the file)", name=path.name)
             fixtures = self.fixtures(name)
             if fixture in fixtures and not overwrite:
                 raise FixtureExists(f"the sample-data set {fixture!r} is already there (sets: "
@@ -348,7 +366,6 @@ class Environment:
                                     name=f"{name}.preview.json")
             added = fixture not in fixtures
             fixtures[fixture] = dict(data)
-            path = self._preview_files.get(name) or self.root / f"{name}.preview.json"
             text = _with_set(path.read_text(encoding="utf-8"), fixtures, fixture) if added and path.exists() else None
             path.write_text(text or json.dumps(fixtures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             self.invalidate([path])
