@@ -138,9 +138,9 @@ class Document:
 _PURE = frozenset({"if", "unless", "each", "with", "lookup"})
 
 
-def _calls_helper(node: n.Mustache | n.Block | n.SubExpr) -> bool:
+def _calls_helper(node: n.Mustache | n.Block) -> bool:
     exprs = [*node.params, *(value for _, value in (node.hash.pairs if node.hash else ()))]
-    if isinstance(node, n.SubExpr) or (exprs and getattr(node.path, "original", None) not in _PURE):
+    if exprs and getattr(node.path, "original", None) not in _PURE:
         return True
     return any(isinstance(expr, n.SubExpr) for expr in exprs) or isinstance(node.path, n.SubExpr)
 
