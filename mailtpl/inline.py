@@ -31,6 +31,7 @@ from html.parser import HTMLParser
 
 import cssselect
 import premailer
+import tinycss2
 from lxml import etree
 from lxml.cssselect import LxmlHTMLTranslator
 
@@ -58,6 +59,7 @@ _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 
 
 _TOO_LONG = "a selector of the stylesheet is too long for premailer (thousands of compound selectors)"
+MAX_SELECTORS = 4000  # premailer matches each selector against the whole document: bound the work
 
 
 class MarkupError(TemplateError):
@@ -77,6 +79,7 @@ def inline_css(html: str) -> str:
     """Inline the ``<style>`` rules of a rendered email into style attributes."""
     stripped = into_body(html).strip()
     root = parse_html(stripped)
+    check_selector_count(root)
     try:
         premailer.Premailer(**PREMAILER_OPTIONS).transform(root)
     except (cssselect.SelectorError, cssselect.xpath.ExpressionError) as exc:
@@ -314,6 +317,7 @@ def _else_and_close(doc: Document, index: int) -> list[int]:
 def dynamic_rule(doc: Document, structure: Structure) -> str | None:
     """The first rule premailer inlines whose matches can change with the data, and why."""
     root = structure.root
+    check_selector_count(root)
     inliner = premailer.Premailer(**PREMAILER_OPTIONS)
     for index, style in enumerate(_stylesheets(root)):
         owner = structure.in_blocks.get(style)
@@ -327,6 +331,27 @@ def dynamic_rule(doc: Document, structure: Structure) -> str | None:
         if reason:
             return reason
     return None
+
+
+def check_selector_count(root) -> None:
+    """Refuse a stylesheet so large that inlining it would take minutes (a CssError, not a hang)."""
+    count = sum(_selector_count(tinycss2.parse_stylesheet(style.text or "", skip_comments=True,
+                                                          skip_whitespace=True))
+                for style in _stylesheets(root)) if root is not None else 0
+    if count > MAX_SELECTORS:
+        raise CssError(f"the stylesheet has {count} selectors; mailtpl inlines at most {MAX_SELECTORS} "
+                       "(split it, or drop the rules the email does not use)")
+
+
+def _selector_count(rules) -> int:
+    count = 0
+    for rule in rules:
+        if rule.type == "qualified-rule":
+            count += 1 + sum(1 for token in rule.prelude if token.type == "literal" and token.value == ",")
+        elif rule.type == "at-rule" and rule.content is not None:
+            count += _selector_count(tinycss2.parse_rule_list(rule.content, skip_comments=True,
+                                                              skip_whitespace=True))
+    return count
 
 
 def _first_dynamic(inliner, style, index: int, structure: Structure) -> str | None:

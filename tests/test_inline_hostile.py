@@ -55,3 +55,17 @@ def test_markup_nested_deeper_than_libxml2_reads_is_a_markup_error_naming_the_fi
     env = Environment(folder(tmp_path, {"e.hbs": page("p { color: red }", body)}), base_url=BASE, inline_css=mode)
     with pytest.raises(MarkupError, match=r"^e\.hbs: the HTML nests elements too deep"):
         env.render("e", {"x": "V"})
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_stylesheet_too_large_to_inline_is_a_css_error_naming_the_file(tmp_path, mode):
+    rules = "".join(f".c{i} {{ color: red }}" for i in range(5000))  # premailer: about a minute per render
+    root = folder(tmp_path, {"e.hbs": page("@media screen { " + rules + " }", '<p class="c1">{{x}}</p>')})
+    with pytest.raises(CssError, match=r"^e\.hbs: the stylesheet has 5000 selectors; mailtpl inlines at most"):
+        Environment(root, base_url=BASE, inline_css=mode).render("e", {"x": "V"})
+
+
+def test_a_stylesheet_of_3000_selectors_still_inlines(tmp_path):
+    rules = "".join(", ".join(f".c{i}-{n}" for i in range(1000)) + f", .c{n} {{ color: red }}" for n in range(3))
+    root = folder(tmp_path, {"e.hbs": page(rules, '<p class="c1">{{x}}</p>')})
+    assert "color:red" in Environment(root, base_url=BASE).render("e", {"x": "V"}).html.replace(" ", "")
