@@ -902,3 +902,42 @@ def test_generated_data_can_be_saved_as_a_set(page, original):
     page.goto(original.url)
     expect(page.locator("tr[data-name=invitation]")).to_contain_text("shown with generated data")
     expect(page.locator("tr[data-name=verification] a.fixture")).to_have_text(["default"])
+
+
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "PATCH", "PROPFIND"])
+def test_cross_origin_requests_that_change_things_are_refused_whatever_the_method(method):
+    from datetime import UTC, datetime
+
+    from mailtpl.capture import CapturedMessage, Inbox, register
+
+    app = create_app(Environment(ROOT / "templates"), watch=False)
+    box = Inbox()
+    raw = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: kept\r\n\r\nbody\r\n"
+    box.add(CapturedMessage("0123456789abcdef", raw, "a@example.com", ["b@example.com"], datetime.now(UTC)))
+    register(app, box)
+    client = app.test_client()
+    for origin in ("http://evil.example", "null", "http://127.0.0.1:1"):
+        response = client.open("/api/messages", method=method, headers={"Origin": origin})
+        assert response.status_code == 403 and "cross-origin" in response.get_json()["error"]["message"]
+    assert len(box) == 1
+    if method == "DELETE":
+        assert client.delete("/api/messages", headers={"Origin": "http://localhost"}).get_json() == {"deleted": 1}
+
+
+@pytest.mark.parametrize("host", ["evil.example.", "EVIL.EXAMPLE", "evil.example.:80", "127.0.0.1.nip.io",
+                                  "localhost.evil.example", "[::ffff:7f00:1]", "[::ffff:127.0.0.1]", "0x7f000001",
+                                  "2130706433", "127.1", "evil.example@localhost", "localhost@evil.example", " ",
+                                  "localhost:80:80", "[::1", "localhost\\@evil.example"])
+def test_rebinding_host_variants_are_refused(served, host):
+    status, _, body = _call(served.url + "/api/emails", headers={"Host": host})
+    assert status == 400 and b"is not this preview" in body, host
+
+
+@pytest.mark.parametrize("host", ["LOCALHOST", "localhost.", "127.0.0.1.", "[::1]", "[0:0:0:0:0:0:0:1]"])
+def test_loopback_spellings_are_this_server_and_its_pages_can_post(served, host):
+    port = served.server.server_port
+    assert _call(served.url + "/", headers={"Host": f"{host}:{port}"})[0] == 200, host
+    origin = f"http://{host.lower()}:{port}"
+    status = _call(served.url + "/api/render/verification", method="POST", body={"fixture": "default"},
+                   headers={"Host": f"{host}:{port}", "Origin": origin})[0]
+    assert status == 200, origin
