@@ -941,3 +941,20 @@ def test_loopback_spellings_are_this_server_and_its_pages_can_post(served, host)
     status = _call(served.url + "/api/render/verification", method="POST", body={"fixture": "default"},
                    headers={"Host": f"{host}:{port}", "Origin": origin})[0]
     assert status == 200, origin
+
+
+def test_a_page_or_svg_in_the_assets_folder_runs_nothing_on_the_preview(page, served):
+    """A template linking to {{baseUrl}}/assets/x.html opens it in a new tab on the preview's own origin."""
+    assets = served.folder / "assets"
+    (assets / "x.js").write_text("document.title = 'ran'; fetch('/api/fixtures/verification', {method: 'POST',"
+                                 "headers: {'Content-Type': 'application/json'}, body: '{\"fixture\": \"planted\"}'})")
+    (assets / "x.html").write_text("<title>page</title><p id=p>asset</p><script src=/assets/x.js></script>")
+    (assets / "x.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" onload="document.title=\'ran\'">'
+                                  '<script href="/assets/x.js"/><title>svg</title></svg>')
+    for name in ("x.html", "x.svg"):
+        page.goto(f"{served.url}/assets/{name}")
+        page.wait_for_load_state("networkidle")
+        assert page.title() != "ran", name
+    expect(page.locator("svg")).to_have_count(1)
+    assert "planted" not in (served.folder / "verification.preview.json").read_text()
+    assert _call(f"{served.url}/assets/logo.png")[1]["Content-Security-Policy"].startswith("sandbox;")
