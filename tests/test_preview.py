@@ -569,7 +569,8 @@ def test_assets_are_served_and_missing_images_listed(page, served):
         "{{/layout}}", '<img src="{{baseUrl}}/assets/mailing/missing.png"><img src="relative.png">\n{{/layout}}'))
     expect(page.locator("#images li.missing")).to_contain_text("/assets/mailing/missing.png", timeout=5000)
     expect(page.locator("#images li.relative")).to_contain_text("relative.png")
-    for path in ("/assets/..%2fverification.hbs", "/assets/../mailtpl.json", "/assets/nope.png"):
+    for path in ("/assets/..%2fverification.hbs", "/assets/../mailtpl.json", "/assets/nope.png", "/assets/%00",
+                 "/assets/logo.png%00.txt", "/assets/" + "a/" * 3000, "/source/%00", "/source/" + "a" * 5000):
         assert _call(served.url + path)[0] == 404
 
 
@@ -958,3 +959,18 @@ def test_a_page_or_svg_in_the_assets_folder_runs_nothing_on_the_preview(page, se
     expect(page.locator("svg")).to_have_count(1)
     assert "planted" not in (served.folder / "verification.preview.json").read_text()
     assert _call(f"{served.url}/assets/logo.png")[1]["Content-Security-Policy"].startswith("sandbox;")
+
+
+@pytest.mark.parametrize("value", [b"1e999", b"-1e999", b"NaN", b"Infinity", b"-Infinity", b'"\\ud800"',
+                                   b'"a\\udfffb"'])
+def test_values_standard_json_cannot_hold_are_refused_and_the_sample_file_is_kept(served, value):
+    """Before: NaN/1e999 were saved as NaN/Infinity (a file other tools refuse) and a lone surrogate
+    emptied the sample file (a 500 after the file was opened for writing)."""
+    sample = served.folder / "verification.preview.json"
+    before = sample.read_bytes()
+    for path in ("/api/fixtures/verification", "/api/render/verification"):
+        status, _, out = _call(served.url + path, method="POST", headers={"Content-Type": "application/json"},
+                               body=b'{"fixture": "odd", "data": {"code": ' + value + b"}}")
+        assert status == 400 and json.loads(out)["error"]["message"], (path, out)
+    assert sample.read_bytes() == before
+    json.loads(before)

@@ -40,8 +40,11 @@ def assets_folder(env: Environment, given: str | os.PathLike | None = None) -> P
 
 def asset_path(folder: Path, relpath: str) -> Path | None:
     """The file ``relpath`` names inside ``folder`` (never outside it, also through symlinks), or None."""
-    target = (folder / relpath).resolve()
-    return target if folder in target.parents and target.is_file() else None
+    try:
+        target = (folder / relpath).resolve()
+        return target if folder in target.parents and target.is_file() else None
+    except (OSError, ValueError):  # a NUL byte, a name too long for the system: no such file
+        return None
 
 
 @blueprint.get(PREFIX + "<path:relpath>")

@@ -138,10 +138,26 @@ def _unexpected_error(exc: Exception):
     return error(unexpected(exc), InternalServerError.code)
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:40]} is too large for JSON")
+    return value
+
+
+def _not_json(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def json_body() -> dict:
-    """The request's JSON object, refused with 400 when it is not one or nested too deeply."""
+    """The request's JSON object, refused with 400 when it is not one, nested too deeply, or holds what
+    standard JSON cannot (NaN, Infinity, 1e999, a lone UTF-16 surrogate): saved to a sample file, such a
+    value made a file other tools refuse, or an empty one."""
     try:
-        body = json.loads(request.get_data(cache=True) or b"{}")
+        body = json.loads(request.get_data(cache=True) or b"{}", parse_float=_finite, parse_constant=_not_json)
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest("the body holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is no character") from None
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"the body is not JSON: {str(exc)[:200]}") from None
     if not isinstance(body, dict):
