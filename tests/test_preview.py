@@ -974,3 +974,26 @@ def test_values_standard_json_cannot_hold_are_refused_and_the_sample_file_is_kep
         assert status == 400 and json.loads(out)["error"]["message"], (path, out)
     assert sample.read_bytes() == before
     json.loads(before)
+
+
+def test_markup_in_error_overlays_variables_and_the_index_shows_as_text_even_without_the_csp(browser, served):
+    payload = "<img src=x onerror=alert(1)>"
+    (served.folder / "broken.hbs").write_text("{{#if}}" + payload + "{{/each}}")
+    (served.folder / "vars.hbs").write_text("{{#each items}}{{[" + payload.replace("]", "") + "]}}{{/each}}"
+                                            "{{missing." + "x" * 3 + "}}")
+    served.app.config["MAILTPL_ENV"].invalidate()
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    try:
+        page.goto(served.url)
+        expect(page.locator("main")).to_contain_text(payload)
+        for name in ("broken", "vars"):
+            open_email(page, served, name)
+            expect(page.locator("body")).to_contain_text(payload)
+            page.wait_for_timeout(300)
+            assert page.locator("main img[src=x], #overlay img, aside img").count() == 0
+    finally:
+        context.close()
+    assert dialogs == []
