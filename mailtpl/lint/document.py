@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import tinycss2
 
 from . import cascade
+from .css import readable
 from .data import Client
 from .findings import Finding
 from .trace import Traced
@@ -87,22 +88,24 @@ class Document:
         origin = self.traced.origin(element)
         if origin is None or prop in self._own_properties(origin):
             return None
-        for rule, elements in reversed(self._rules):
-            if prop in rule.properties and element in elements:
-                return rule.file, rule.line, rule.selector
-        return None
+        rule = self._declarations.get((element, prop))
+        return (rule.file, rule.line, rule.selector) if rule else None
 
     @functools.cache  # noqa: B019 - a Document lives for one lint run only
     def _own_properties(self, origin) -> frozenset[str]:
         return cascade.own_properties(self.source(origin.file), origin.line, origin.column)
 
     @functools.cached_property
-    def _rules(self) -> list[tuple[cascade.Rule, set]]:
-        """The ``<style>`` rules of the email's template files, with the elements each matches."""
+    def _declarations(self) -> dict[tuple, cascade.Rule]:
+        """(element, property) -> the last ``<style>`` rule of the email's template files that sets the
+        property and matches the element."""
         files = sorted({o.file for el in self.elements if (o := self.traced.origin(el)) is not None})
         tree = self.traced.tree.getroottree()
-        return [(rule, set(cascade.matched(rule, tree))) for file in files
-                for rule in cascade.rules_of(file, self.source(file))]
+        found = {}
+        for rule in (rule for file in files for rule in cascade.rules_of(file, self.source(file))):
+            for element in cascade.matched(rule, tree):
+                found.update(dict.fromkeys(((element, prop) for prop in rule.properties), rule))
+        return found
 
     def search(self, element, text: str, start: int | None = None) -> tuple[int, int] | None:
         """(line, offset) of ``text`` (whitespace-insensitive) in the template of ``element``, searched
@@ -131,4 +134,4 @@ def _parsed(style: str) -> dict[str, str]:
 def declarations(element) -> dict[str, str]:
     """The inline style of an element, property -> value (the last one wins)."""
     style = element.get("style")
-    return _parsed(style) if style else {}
+    return _parsed(style) if style and readable(style) else {}

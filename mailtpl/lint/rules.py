@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from tinycss2.color3 import parse_color
 
+from .css import MAX_DEPTH, depth
 from .document import Document, declarations
 from .findings import Finding
 
@@ -38,6 +39,7 @@ RULES = {
     "text-part": "warning: the plain-text part is empty",
     "subject-length": "warning: a subject over 78 characters",
     "preheader": "warning: no preheader (hidden preview text before the visible content)",
+    "css-depth": f"warning: CSS nesting brackets over {MAX_DEPTH} deep, not read by the other checks",
 }
 EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
 LOCAL_SUFFIXES = (".localhost", ".local", ".test", ".example", ".invalid", ".internal")
@@ -48,7 +50,8 @@ HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\
 
 def check(doc: Document, *, elements: bool = True) -> Iterator[Finding]:
     """Findings of every rule; without ``elements`` (no HTML, or too much to read) of size, text and subject."""
-    rules = (_size, _images, _links, _lang, _tables, _title, _headings, _contrast, _preheader) if elements else (_size,)
+    rules = (_size, _css_depth, _images, _links, _lang, _tables, _title, _headings, _contrast, _preheader) \
+        if elements else (_size,)
     for rule in (*rules, _text, _subject):
         yield from rule(doc)
 
@@ -61,6 +64,15 @@ def _size(doc: Document) -> Iterator[Finding]:
             if size > MAX_HTML else ""
         yield doc.finding("gmail-clip", severity, f"the HTML is {size / KB:.1f} KB after inlining: Gmail clips "
                           f"messages over 102 KB (\"[Message clipped]\"){unread}")
+
+
+def _css_depth(doc: Document) -> Iterator[Finding]:
+    for element in doc.elements:
+        for where, css in (("style attribute", element.get("style")),
+                           ("<style> block", element.text if element.tag.lower() == "style" else None)):
+            if css and depth(css) > MAX_DEPTH:
+                yield doc.finding("css-depth", "warning", f"the {where} nests brackets {depth(css)} deep: mailtpl "
+                                  f"reads CSS {MAX_DEPTH} deep at most: the other checks skipped it", element)
 
 
 def _images(doc: Document) -> Iterator[Finding]:
