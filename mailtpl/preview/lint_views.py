@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest, NotFound
 
 from ..lint import Linter
+from ..lint.trace import parse
 from .api import error_details, preview_env, render_data
 from .frames import FRAME_CSP, LOOKS, frame_html, frames
 from .guard import error, json_body
@@ -38,14 +39,23 @@ def highlight(token: str):
     found = frames().get(token)
     if found is None:
         return error("this render is no longer kept: render the email again", 404)
-    tag, look = request.args.get("tag", ""), request.args.get("look", "light")
+    look = request.args.get("look", "light")
+    if look not in LOOKS:
+        raise BadRequest(f"look must be one of {', '.join(LOOKS)}")
+    return outlined(found.html, look)
+
+
+def outlined(html: str, look: str = "light") -> Response:
+    """The email's frame (sandboxed, as /frame/<token> serves it) with the element named by the ``tag`` and
+    ``index`` of the request (a finding's ``element``) outlined: the element is counted in the tree lint read."""
+    tag = request.args.get("tag", "")
     try:
         index = int(request.args.get("index", ""))
     except ValueError:
         raise BadRequest("index must be a number") from None
-    if look not in LOOKS or not tag.isalnum():
-        raise BadRequest(f"tag must be an element name and look one of {', '.join(LOOKS)}")
-    document = lxml.html.document_fromstring(found.html)
+    if not tag.isalnum():
+        raise BadRequest("tag must be an element name")
+    document = parse(html)
     elements = [el for el in document.iter() if isinstance(el.tag, str) and el.tag.lower() == tag.lower()]
     if not 0 <= index < len(elements):
         raise NotFound(f"the email has no <{tag}> number {index + 1}")

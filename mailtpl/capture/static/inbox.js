@@ -85,7 +85,7 @@
   function showView() {
     for (const button of $("views").children) button.classList.toggle("on", button.dataset.view === state.view);
     $("frame").hidden = state.view !== "html";
-    for (const id of ["text", "source", "headers", "links"]) $(id).hidden = state.view !== id;
+    for (const id of ["text", "source", "headers", "links", "lint"]) $(id).hidden = state.view !== id;
   }
 
   $("views").addEventListener("click", (event) => {
