@@ -1,10 +1,12 @@
-"""Messages per second to a local SMTP sink: mailtpl's pool, smtplib with a connection per message,
-and nodemailer with pool: true where node has it.
+"""Messages per second to a local SMTP sink in its own process: Mailer (threads), AsyncMailer (asyncio),
+Celery (4 worker processes on a Redis broker), smtplib with a connection per message, and nodemailer
+with pool: true where node has it.
 
     python bench/send.py [N]
 
-nodemailer is used when `node` can load it, e.g. after `npm install --prefix bench nodemailer`.
-Target (issue 4): mailtpl >= nodemailer's messages per second in the same run.
+nodemailer is used when `node` can load it, e.g. after `npm install --prefix bench nodemailer`;
+Celery when redis-server and celery are installed. Targets: Mailer >= nodemailer (issue 4),
+AsyncMailer >= 2x nodemailer (issue 16), in the same run.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
+import asyncio  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
@@ -26,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 from bench._timing import table  # noqa: E402
 from mailtpl import Environment  # noqa: E402
-from mailtpl.smtp import Mailer, SmtpConfig  # noqa: E402
+from mailtpl.smtp import AsyncMailer, Mailer, SmtpConfig  # noqa: E402
 
 CONNECTIONS = 4
 
@@ -53,6 +56,56 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def async_rate(env: Environment, config: SmtpConfig, count: int) -> float:
+    async def run() -> float:
+        async with AsyncMailer(env, config, pool_size=CONNECTIONS) as mailer:
+            start = time.perf_counter()
+            await asyncio.gather(*(mailer.send_verification(f"user{i}@example.com", f"{i:06d}")
+                                   for i in range(count)))
+            return count / (time.perf_counter() - start)
+    return asyncio.run(run())
+
+
+def celery_rate(port: int, count: int) -> float | None:
+    """Tasks per second through 4 worker processes, from the first enqueue to the last result."""
+    redis_server = shutil.which("redis-server")
+    try:
+        from mailtpl.celery import app, send
+    except ImportError:
+        return None
+    if redis_server is None:
+        return None
+    import tempfile
+
+    redis_port = free_port()
+    url = f"redis://127.0.0.1:{redis_port}/0"
+    with tempfile.TemporaryDirectory() as folder:
+        redis = subprocess.Popen([redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", folder,
+                                  "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        env = dict(os.environ, CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=url, SMTP_HOST="127.0.0.1",
+                   SMTP_PORT=str(port), SMTP_SENDER="no-reply@fb.example.org",
+                   MAILTPL_TEMPLATES=str(HERE.parent / "templates"), ADMIN_WEB_URL="https://feedback.example.com",
+                   PYTHONPATH=str(HERE.parent))
+        worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "mailtpl.celery", "worker", "--concurrency",
+                                   str(CONNECTIONS), "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
+                                   "--without-heartbeat"], env=env, cwd=folder, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        app.conf.update(broker_url=url, result_backend=url)
+        try:
+            for i in range(CONNECTIONS * 2):  # every worker process up and its Mailer connected
+                send.delay("verification", f"warmup{i}@example.com", {"code": str(i)}).get(timeout=60)
+            start = time.perf_counter()
+            tasks = [send.delay("verification", f"user{i}@example.com", {"code": f"{i:06d}"}) for i in range(count)]
+            for task in tasks:
+                task.get(timeout=120)
+            return count / (time.perf_counter() - start)
+        finally:
+            worker.terminate()
+            worker.wait(30)
+            redis.terminate()
+            redis.wait(10)
+
+
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 400
     port = free_port()
@@ -64,6 +117,7 @@ def main() -> None:
         env = Environment(HERE.parent / "templates", base_url="https://feedback.example.com")
         config = SmtpConfig.from_env({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
                                       "SMTP_SENDER": "no-reply@fb.example.org"}, dotenv=None)
+        env.render("verification", {"code": "0"})  # compile once, outside every measurement
         rows = []
 
         with Mailer(env, config, pool_size=CONNECTIONS) as mailer:
@@ -73,6 +127,11 @@ def main() -> None:
                                  range(count)))
             ours = count / (time.perf_counter() - start)
         rows.append([f"mailtpl Mailer (render + send, pool of {CONNECTIONS}, {CONNECTIONS} threads)", ours])
+        rows.append([f"mailtpl AsyncMailer (render + send, pool of {CONNECTIONS}, {count} tasks)",
+                     async_rate(env, config, count)])
+        celery = celery_rate(port, count)
+        if celery is not None:
+            rows.append([f"mailtpl.celery ({CONNECTIONS} worker processes, Redis broker, idempotency keys)", celery])
 
         start = time.perf_counter()
         for i in range(count):
@@ -82,7 +141,7 @@ def main() -> None:
                 smtp.sendmail(config.sender, composed.recipients, composed.wire)
         rows.append(["smtplib, one connection per message", count / (time.perf_counter() - start)])
 
-        node = shutil.which("node")
+        node, nodemailer = shutil.which("node"), None
         if node:
             rendered = env.render("verification", {"code": "482913"})
             env_vars = dict(os.environ, NODE_PATH=os.pathsep.join([str(HERE / "node_modules"),
@@ -91,13 +150,14 @@ def main() -> None:
                                   input=json.dumps({"html": rendered.html, "text": rendered.text}),
                                   capture_output=True, text=True, env=env_vars, timeout=300)
             if proc.returncode == 0:
-                rows.append([f"nodemailer pool: true, maxConnections {CONNECTIONS} (pre-rendered)",
-                             count / float(proc.stdout.strip())])
+                nodemailer = count / float(proc.stdout.strip())
+                rows.append([f"nodemailer pool: true, maxConnections {CONNECTIONS} (pre-rendered)", nodemailer])
             else:
                 print("nodemailer not measured:", (proc.stderr.strip().splitlines() or ["?"])[-1], file=sys.stderr)
         print(f"{count} messages to an aiosmtpd sink on 127.0.0.1, in its own process")
-        print(table(["sender", "messages/s", "mailtpl vs it"],
-                    [[name, f"{rate:.0f}", f"{ours / rate:.2f}x"] for name, rate in rows]))
+        reference = nodemailer or rows[0][1]
+        print(table(["sender", "messages/s", f"vs {'nodemailer' if nodemailer else 'Mailer'}"],
+                    [[name, f"{rate:.0f}", f"{rate / reference:.2f}x"] for name, rate in rows]))
     finally:
         sink.communicate("", timeout=30)
 

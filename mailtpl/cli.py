@@ -142,17 +142,21 @@ def send(name: str, to: tuple[str, ...], data: str | None, fixture: str | None, 
 @main.command()
 @click.option("--to", "to", default=None, help="Also send a test message to this address.")
 @click.option("--env-file", "env_file", default=".env", show_default=True, help="The .env file to read.")
-def doctor(to: str | None, env_file: str) -> None:
+@click.option("--dns", "records", is_flag=True, help="Show the sender domain's SPF, DKIM and DMARC records "
+              "(always when DKIM_* is set).")
+def doctor(to: str | None, env_file: str, records: bool) -> None:
     """Check the SMTP settings step by step and say what to fix."""
     from .smtp.doctor import diagnose
 
     def emit(step) -> None:
         mark = click.style("✓", fg="green") if step.ok else click.style("✗", fg="red")
+        if step.warn:
+            mark = click.style("!", fg="yellow")
         click.echo(f"{mark} {step.name}: {step.detail}")
         if not step.ok and step.fix:
             click.echo(f"  fix: {step.fix}")
 
-    steps = diagnose(dotenv=env_file, to=to, emit=emit)
+    steps = diagnose(dotenv=env_file, to=to, emit=emit, records=records)
     sys.exit(0 if steps and all(step.ok for step in steps) else 1)
 
 

@@ -15,6 +15,7 @@ changed file affects (an email and everything that includes a changed partial).
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import threading
@@ -69,9 +70,20 @@ class EmailInfo:
     error: str | None
 
 
+HELPER_PACKS = ("standard", "sendgrid")
+
+
+def helper_pack(name: str) -> dict:
+    """``helpers="standard"`` or ``"sendgrid"``: the opt-in helper packs of ``mailtpl.helpers``."""
+    if name not in HELPER_PACKS:
+        raise ValueError(f"helpers={name!r}: no such helper pack (choose from {', '.join(HELPER_PACKS)}, "
+                         "or pass a dict)")
+    return dict(importlib.import_module(f".helpers.{name}", __package__).HELPERS)
+
+
 class Environment:
     def __init__(self, templates: str | os.PathLike = "templates", *, strict: bool = True,
-                 base_url: str | None = None, inline_css: bool | str = True, helpers: Mapping | None = None,
+                 base_url: str | None = None, inline_css: bool | str = True, helpers: Mapping | str | None = None,
                  sender_name: str | None = None) -> None:
         """``inline_css``: True inlines at compile time where that is safe and per render elsewhere,
         "per-render" always per render, False not at all."""
@@ -83,7 +95,7 @@ class Environment:
         self.strict = strict
         self.base_url = base_url
         self.inline_css = inline_css
-        self.helpers = dict(helpers or {})
+        self.helpers = helper_pack(helpers) if isinstance(helpers, str) else dict(helpers or {})
         self._sender_name = sender_name
         self._compiler = Compiler()
         self._lock = threading.RLock()
@@ -387,10 +399,11 @@ class Environment:
 
     def compose(self, name: str, context: Mapping | None = None, *, to: str | Iterable[str],
                 sender: str | None = None, reply_to: str | Iterable[str] | None = None,
-                headers: Mapping[str, str] | None = None, fixture: str | None = None) -> Composed:
+                headers: Mapping[str, str] | None = None, fixture: str | None = None,
+                message_id: str | None = None) -> Composed:
         """The email as bytes for SMTP, with its recipients and Message-ID (what :class:`Mailer` sends)."""
         rendered = self.render(name, context, fixture=fixture)
-        return compose(rendered, headers=headers, **self._envelope(to, sender, reply_to))
+        return compose(rendered, headers=headers, message_id=message_id, **self._envelope(to, sender, reply_to))
 
     def _envelope(self, to, sender: str | None, reply_to) -> dict:
         sender = sender or os.environ.get("SMTP_SENDER")

@@ -221,14 +221,16 @@ def _body(content: str) -> tuple[str, bytes]:
 
 def compose(rendered: RenderedEmail, *, to: str | Address | Iterable[str | Address], sender: str,
             sender_name: str, reply_to: str | Address | Iterable[str | Address] | None = None,
-            headers: Mapping[str, str] | None = None, date: datetime | None = None) -> Composed:
+            headers: Mapping[str, str] | None = None, date: datetime | None = None,
+            message_id: str | None = None) -> Composed:
     """multipart/alternative (text first: clients show the last part they can), UTF-8, checked headers.
 
     ``to`` and ``reply_to`` take addresses with or without a display name (:func:`check_mailbox`);
     ``Composed.recipients`` are the bare addresses, IDNA-encoded, for RCPT TO."""
     sender = check_address(sender, "sender (SMTP_SENDER)")
     recipients = _mailboxes(to, "to")
-    message_id = email.utils.make_msgid(domain=sender.rsplit("@", 1)[1])
+    message_id = check_header(message_id, "Message-ID") if message_id else email.utils.make_msgid(
+        domain=sender.rsplit("@", 1)[1])
     fields = [("From", _address_words([(check_header(sender_name, "sender name"), sender)])),
               ("To", _address_words(recipients))]
     if reply_to:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import asyncio
 import socket
 import ssl
+import threading
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ def server_context() -> ssl.SSLContext:
 
 
 class Recorder:
-    """Accepts mail, or answers from a script first: {"MAIL": ["421 ..."], "DATA": ["DROP", "451 ..."]}."""
+    """Accepts mail, or answers from a script first: {"MAIL": ["421 ...", "TRICKLE"], "DATA": ["DROP", "451"]}."""
 
     def __init__(self, script: dict[str, list[str]] | None = None) -> None:
         self.script = {stage: deque(replies) for stage, replies in (script or {}).items()}
@@ -47,6 +49,13 @@ class Recorder:
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.commands.append("MAIL")
         reply = self._next("MAIL")
+        if reply == "TRICKLE":  # a reply one byte every 20 ms, 200 bytes, until the client leaves
+            for byte in b"250-" + b"x" * 194 + b"\r\n":
+                if server.transport.is_closing():
+                    break
+                server.transport.write(bytes([byte]))
+                await asyncio.sleep(0.02)
+            return "250 OK"
         if reply:
             return reply
         envelope.mail_from = address
@@ -120,3 +129,128 @@ def smtp_server(tmp_path: Path, *, tls: str | None = None, users: dict[str, str]
         yield Server(port, recorder, ca_file, controller)
     finally:
         controller.stop()
+
+
+class ScriptedFront:
+    """A raw TCP server on 127.0.0.1 that misbehaves before the SMTP greeting, one scripted fault per connection.
+
+    Faults: "drop" (close at once), "silent" (say nothing until the client leaves), "421" (a 421 greeting),
+    "554" (a 554 greeting), "trickle" (a greeting of ``TRICKLE_BYTES`` bytes, one every ``TRICKLE_EVERY``
+    seconds), "flood" (``FLOOD_BYTES`` of "220-" lines as fast as the client reads). When the script is used
+    up, connections are piped byte for byte to ``backend_port`` (a real SMTP server), or get ``then`` when
+    there is no backend. ``seen`` lists what each connection got.
+    """
+
+    TRICKLE_BYTES = 200
+    TRICKLE_EVERY = 0.02
+    FLOOD_BYTES = 4 << 20
+
+    def __init__(self, script: list[str], backend_port: int | None = None, then: str = "drop") -> None:
+        self.script = deque(script)
+        self.backend_port = backend_port
+        self.then = then
+        self.seen: list[str] = []
+        self.stopping = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = self.listener.getsockname()[1]
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            fault = self.script.popleft() if self.script else ("pipe" if self.backend_port else self.then)
+            self.seen.append(fault)
+            thread = threading.Thread(target=self._serve, args=(conn, fault), daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def _serve(self, conn: socket.socket, fault: str) -> None:
+        with conn:
+            conn.settimeout(0.1)
+            if fault in ("421", "554"):
+                conn.sendall(f"{fault} 4.3.2 mx.test busy, try again later\r\n".encode()
+                             if fault == "421" else b"554 5.7.1 mx.test no service for you\r\n")
+            elif fault == "trickle":
+                for byte in b"220 " + b"x" * (self.TRICKLE_BYTES - 6) + b"\r\n":
+                    if self.stopping.wait(self.TRICKLE_EVERY) or not self._send(conn, bytes([byte])):
+                        return
+            elif fault == "flood":
+                line = b"220-" + b"x" * 70 + b"\r\n"
+                for _ in range(self.FLOOD_BYTES // len(line)):
+                    if self.stopping.is_set() or not self._send(conn, line):
+                        return
+            elif fault == "pipe":
+                self._pipe(conn)
+            if fault != "drop":
+                self._drain(conn)
+
+    @staticmethod
+    def _send(conn: socket.socket, data: bytes) -> bool:
+        try:
+            conn.sendall(data)
+            return True
+        except OSError:
+            return False
+
+    def _drain(self, conn: socket.socket) -> None:
+        """Read (and ignore) until the client closes or the server stops."""
+        while not self.stopping.is_set():
+            try:
+                if not conn.recv(4096):
+                    return
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    def _pipe(self, conn: socket.socket) -> None:
+        with socket.create_connection(("127.0.0.1", self.backend_port), timeout=5) as backend:
+            backend.settimeout(0.1)
+            pumps = [threading.Thread(target=self._pump, args=pair, daemon=True)
+                     for pair in ((conn, backend), (backend, conn))]
+            for pump in pumps:
+                pump.start()
+            for pump in pumps:
+                pump.join()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        while not self.stopping.is_set():
+            try:
+                data = source.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                data = b""
+            if not data or not self._send(sink, data):
+                for sock in (source, sink):
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                return
+
+    def env(self, **extra) -> dict[str, str]:
+        values = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.port), "SMTP_SENDER": "no-reply@fb.example.org",
+                  "SMTP_TIMEOUT": "0.5"}
+        values.update(extra)
+        return values
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        self.listener.close()
+
+
+@contextmanager
+def scripted_front(script: list[str], backend: Server | None = None, then: str = "drop"):
+    front = ScriptedFront(script, backend.port if backend else None, then)
+    try:
+        yield front
+    finally:
+        front.stop()

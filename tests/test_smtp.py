@@ -1,4 +1,4 @@
-"""Issue 4: SMTP settings, transport, pool, retries and diagnoses, against real servers on 127.0.0.1."""
+"""Issues 4 and 9: SMTP settings, transport, pool, retries and diagnoses, against real servers on 127.0.0.1."""
 import logging
 import socket
 from pathlib import Path
@@ -9,9 +9,11 @@ from click.testing import CliRunner
 
 from mailtpl import Environment, reset_password_link
 from mailtpl.cli import main
-from mailtpl.smtp import (ConfigError, Mailer, SmtpAuthError, SmtpConfig, SmtpConnectError, SmtpInsecureAuthError,
-                          SmtpRecipientsRefused, SmtpSenderRejected, SmtpStartTlsError, SmtpTlsError)
-from tests.smtp_servers import free_port, smtp_server
+from mailtpl.smtp import (ConfigError, Mailer, SmtpAuthError, SmtpConfig, SmtpConnectError, SmtpConnectionLost,
+                          SmtpGreetingError, SmtpInsecureAuthError, SmtpRecipientsRefused, SmtpSenderRejected,
+                          SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError, SmtpTransientError)
+from mailtpl.smtp.transport import plaintext_warning
+from tests.smtp_servers import free_port, scripted_front, smtp_server
 from tests.threads import run_in_threads
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,7 +173,9 @@ def test_plain_against_a_tls_port(tmp_path, env):
     with smtp_server(tmp_path, tls="implicit") as server, mailer(env, server, SMTP_TIMEOUT="1") as m:
         with pytest.raises(SmtpTlsError) as info:
             m.send_verification("ada@example.com", "1")
-    assert "no SMTP greeting" in str(info.value) and "SMTP_TLS=true belongs to port 465" in info.value.fix
+    assert "no SMTP greeting within SMTP_TIMEOUT=1s" in str(info.value)
+    assert "answers a TLS handshake" in str(info.value) and "set SMTP_TLS=true" in info.value.fix
+    assert info.value.attempts == 1  # a wrong setting is not retried
 
 
 def test_credentials_are_not_sent_unencrypted_to_a_remote_name(tmp_path, env):
@@ -257,3 +261,216 @@ def test_cli_doctor_names_the_first_failure_and_its_fix(monkeypatch, tmp_path):
     monkeypatch.setenv("SMTP_PORT", "smtp")
     result = CliRunner().invoke(main, ["doctor"])
     assert result.exit_code == 1 and "✗ config" in result.output and "SMTP_PORT" in result.output
+
+
+# -- issue 9: faults before and during the greeting, against a scripted server --------------------
+GREETING_DIAGNOSES = {
+    "drop": "closed the connection before its greeting",
+    "421": "greeted with 421: busy or not accepting mail now",
+    "silent": "but no greeting within SMTP_TIMEOUT={}s",
+    "trickle": "but no greeting within SMTP_TIMEOUT={}s",  # 200 bytes at 50/s: per-read timeouts never fire
+}
+
+
+def front_mailer(env, front, attempts: int, **settings) -> Mailer:
+    return Mailer(env, SmtpConfig.from_env(front.env(**settings), dotenv=None), attempts=attempts, backoff=0.01)
+
+
+@pytest.mark.parametrize("fault", list(GREETING_DIAGNOSES))
+def test_a_greeting_fault_is_retried_and_the_mail_delivered_once(tmp_path, env, caplog, fault):
+    caplog.set_level(logging.WARNING, logger="mailtpl")
+    # 1.5 s: room for the good exchanges through the pipe on a busy machine
+    with smtp_server(tmp_path) as server, scripted_front([fault], backend=server) as front, \
+            front_mailer(env, front, attempts=3, SMTP_TIMEOUT="1.5") as m:
+        result = m.send_verification("ada@example.com", "1")
+    assert result.attempts == 2 and len(server.recorder.messages) == 1
+    # after silence, one connection asks whether the port speaks TLS from connect (it does not: a 220 comes)
+    assert front.seen == ([fault, "pipe", "pipe"] if fault in ("silent", "trickle") else [fault, "pipe"])
+    (retry,) = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert GREETING_DIAGNOSES[fault].format("1.5") in retry and "attempt 2 of 3" in retry
+
+
+@pytest.mark.parametrize("fault", list(GREETING_DIAGNOSES))
+def test_a_greeting_fault_that_persists_is_diagnosed_as_what_it_is(env, fault):
+    with scripted_front([], then=fault) as front, front_mailer(env, front, attempts=2) as m:
+        with pytest.raises(SmtpGreetingError) as info:
+            m.send_verification("ada@example.com", "1")
+    error = info.value
+    assert error.attempts == 2 and str(error).startswith("gave up after 2 attempts: ")
+    assert GREETING_DIAGNOSES[fault].format("0.5") in error.message and f"127.0.0.1:{front.port}" in error.message
+    assert all(name in error.fix for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_TIMEOUT"))
+    assert "TLS" not in str(error)  # SMTP_TLS=false: nothing here is about TLS
+    if fault == "421":
+        assert error.code == 421 and "busy, try again later" in error.reply
+    assert len(front.seen) == (4 if fault in ("silent", "trickle") else 2)  # + the TLS question after silence
+
+
+def test_a_554_greeting_is_permanent_and_not_retried(env):
+    with scripted_front([], then="554") as front, front_mailer(env, front, attempts=3) as m:
+        with pytest.raises(SmtpConnectError) as info:
+            m.send_verification("ada@example.com", "1")
+    assert not isinstance(info.value, SmtpGreetingError) and info.value.code == 554
+    assert front.seen == ["554"]
+
+
+def test_a_flood_of_greeting_lines_is_cut_off(env):
+    with scripted_front([], then="flood") as front, front_mailer(env, front, attempts=3, SMTP_TIMEOUT="10") as m:
+        with pytest.raises(SmtpConnectError) as info:
+            m.send_verification("ada@example.com", "1")
+    assert "sent a reply of more than 1048576 bytes instead of a greeting" in info.value.message
+    assert front.seen == ["flood"]  # not a server worth retrying
+
+
+def test_silence_with_tls_from_connect_is_a_greeting_fault_too(env):
+    with scripted_front([], then="silent") as front, front_mailer(env, front, attempts=2, SMTP_TLS="true") as m:
+        with pytest.raises(SmtpGreetingError) as info:
+            m.send_verification("ada@example.com", "1")
+    assert "no TLS handshake or greeting within SMTP_TIMEOUT=0.5s" in info.value.message
+    assert front.seen == ["silent", "silent"]  # no TLS question: TLS was asked for
+
+
+def test_a_reply_trickled_past_the_timeout_is_a_lost_connection_retried_on_a_new_one(tmp_path, env, caplog):
+    caplog.set_level(logging.WARNING, logger="mailtpl")
+    with smtp_server(tmp_path, script={"MAIL": ["TRICKLE"]}) as server, \
+            mailer(env, server, SMTP_TIMEOUT="1.5") as m:  # the trickle lasts 4 s
+        result = m.send_verification("ada@example.com", "1")
+        assert result.attempts == 2 and m.pool.opened == 2
+    assert len(server.recorder.messages) == 1
+    (retry,) = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert f"no complete reply from 127.0.0.1:{server.port} within SMTP_TIMEOUT=1.5s" in retry
+
+
+def test_advice_after_a_lost_connection_is_not_about_4xx(tmp_path, env):
+    with smtp_server(tmp_path, script={"DATA": ["DROP", "DROP"]}) as server, \
+            Mailer(env, SmtpConfig.from_env(server.env(), dotenv=None), attempts=2, backoff=0.01) as m:
+        with pytest.raises(SmtpConnectionLost) as info:
+            m.send_verification("ada@example.com", "1")
+    assert info.value.attempts == 2 and "connection ended before the server accepted" in info.value.message
+    assert "4xx" not in str(info.value) and "SMTP_HOST:SMTP_PORT" in info.value.fix
+    assert server.recorder.messages == []
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0", "-1", "thirty", "1e12"])
+def test_smtp_timeout_must_be_a_finite_positive_number(value):
+    settings = {"SMTP_HOST": "h.io", "SMTP_PORT": "25", "SMTP_SENDER": "a@b.io", "SMTP_TIMEOUT": value}
+    with pytest.raises(ConfigError) as info:
+        SmtpConfig.from_env(settings, dotenv=None)
+    assert set(info.value.problems) == {"SMTP_TIMEOUT"} and repr(value) in info.value.problems["SMTP_TIMEOUT"]
+
+
+def test_smtp_timeout_is_checked_when_the_config_is_built_in_code():
+    with pytest.raises(ConfigError) as info:
+        SmtpConfig(host="h.io", port=25, sender="a@b.io", timeout=float("nan"))
+    assert set(info.value.problems) == {"SMTP_TIMEOUT"}
+
+
+# -- issue 9: deferred recipients -------------------------------------------------------------------
+def test_a_deferred_recipient_gets_a_transaction_of_its_own(tmp_path, env, caplog):
+    caplog.set_level(logging.WARNING, logger="mailtpl")
+    script = {"RCPT:bob@example.com": ["451 4.2.1 mailbox busy"]}
+    with smtp_server(tmp_path, script=script) as server, mailer(env, server) as m:
+        result = m.send("verification", ["ada@example.com", "bob@example.com"], {"code": "1"})
+    assert result.accepted == ["ada@example.com", "bob@example.com"] and result.refused == {}
+    assert result.attempts == 2
+    assert server.recorder.envelopes == [(SENDER, ["ada@example.com"]), (SENDER, ["bob@example.com"])]
+    assert server.recorder.raw[0] == server.recorder.raw[1]  # the same message, Message-ID included
+    assert any("deferred bob@example.com (451 4.2.1 mailbox busy)" in r.getMessage() for r in caplog.records)
+
+
+def test_a_recipient_deferred_to_the_end_is_a_warning_not_silence(tmp_path, env, caplog):
+    caplog.set_level(logging.WARNING, logger="mailtpl")
+    script = {"RCPT:bob@example.com": ["451 4.2.1 mailbox busy"] * 6}  # 3 attempts, twice
+    with smtp_server(tmp_path, script=script) as server, \
+            Mailer(env, SmtpConfig.from_env(server.env(), dotenv=None), attempts=3, backoff=0.01) as m:
+        result = m.send("verification", ["ada@example.com", "bob@example.com"], {"code": "1"})
+        with pytest.raises(SmtpTransientError) as info:  # nobody accepted: an error
+            m.send("verification", ["bob@example.com"], {"code": "2"})
+    assert result.accepted == ["ada@example.com"] and result.refused == {"bob@example.com": (451, "4.2.1 mailbox busy")}
+    assert server.recorder.envelopes == [(SENDER, ["ada@example.com"])]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "sent verification to ada@example.com but NOT to bob@example.com (451 4.2.1 mailbox busy)" in warnings
+    assert "every recipient was deferred: bob@example.com (451" in info.value.message
+
+
+# -- issue 9: plaintext to a remote host --------------------------------------------------------------
+def plain_config(host: str = "mail.example.com", **settings) -> SmtpConfig:
+    return SmtpConfig.from_env({"SMTP_HOST": host, "SMTP_PORT": "25", "SMTP_SENDER": SENDER, **settings},
+                               dotenv=None)
+
+
+def test_the_plaintext_policy_names_the_settings_and_spares_loopback():
+    warning = plaintext_warning(plain_config())
+    assert "mail.example.com:25 goes unencrypted (the server offers no STARTTLS" in warning
+    assert all(name in warning for name in ("SMTP_TLS", "SMTP_OPPORTUNISTIC_TLS", "SMTP_REQUIRE_TLS"))
+    assert "STARTTLS failed and SMTP_OPPORTUNISTIC_TLS=true" in plaintext_warning(plain_config(), starttls_failed=True)
+    for loopback in ("127.0.0.1", "localhost", "::1", "::ffff:127.0.0.1"):
+        assert plaintext_warning(plain_config(loopback)) is None
+    assert plaintext_warning(plain_config("127.0.0.1"), loopback=False)  # the decision can be given
+    assert plaintext_warning(plain_config(), loopback=True) is None
+
+
+def machine_name() -> str:
+    """This machine's name: it resolves to 127.0.0.1 here, but as a name it is not loopback to the policy (a name
+    could point anywhere), so a send to it takes the path of a send to a remote server without leaving the host."""
+    name = socket.gethostname()
+    if socket.gethostbyname(name) != "127.0.0.1":
+        pytest.skip("this machine's name does not resolve to 127.0.0.1")
+    return name
+
+
+def test_plaintext_to_a_remote_name_is_a_warning_and_to_loopback_is_not(tmp_path, env, caplog):
+    caplog.set_level(logging.WARNING, logger="mailtpl")
+    with smtp_server(tmp_path) as server:
+        with mailer(env, server) as m:
+            m.send_verification("ada@example.com", "1")
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+        with mailer(env, server, SMTP_HOST=machine_name()) as m:
+            m.send_verification("ada@example.com", "2")
+            m.send_verification("ada@example.com", "3")  # the same connection: warned once
+    assert len(server.recorder.messages) == 3
+    (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "goes unencrypted" in warning.getMessage() and "SMTP_OPPORTUNISTIC_TLS" in warning.getMessage()
+
+
+def test_require_tls_refuses_plaintext_even_to_loopback(tmp_path, env):
+    with smtp_server(tmp_path) as server, mailer(env, server, SMTP_REQUIRE_TLS="true") as m:
+        with pytest.raises(SmtpTlsRequiredError) as info:
+            m.send_verification("ada@example.com", "1")
+    assert "SMTP_REQUIRE_TLS=true" in str(info.value) and "SMTP_TLS=true" in info.value.fix
+    assert server.recorder.commands == [] and info.value.attempts == 1
+
+
+def test_require_tls_sends_over_starttls_and_refuses_a_failed_one(tmp_path, env):
+    with smtp_server(tmp_path, tls="starttls") as server:
+        with mailer(env, server, SMTP_REQUIRE_TLS="true") as m:
+            m.send_verification("ada@example.com", "1")
+        with mailer(env, server, SMTP_REQUIRE_TLS="true", SMTP_CA_FILE="") as m, pytest.raises(SmtpStartTlsError):
+            m.send_verification("ada@example.com", "2")
+    assert len(server.recorder.messages) == 1
+    with pytest.raises(ConfigError) as info:
+        plain_config(SMTP_REQUIRE_TLS="true", SMTP_OPPORTUNISTIC_TLS="true")
+    assert "SMTP_OPPORTUNISTIC_TLS" in info.value.problems["SMTP_REQUIRE_TLS"]
+
+
+def test_doctor_flags_plaintext_to_a_remote_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with smtp_server(tmp_path) as server:
+        for key, value in server.env(SMTP_HOST=machine_name()).items():
+            monkeypatch.setenv(key, value)
+        flagged = CliRunner().invoke(main, ["doctor"])
+        monkeypatch.setenv("SMTP_REQUIRE_TLS", "true")
+        refused = CliRunner().invoke(main, ["doctor"])
+    assert flagged.exit_code == 0, flagged.output
+    assert "! plaintext: mail to" in flagged.output and "SMTP_OPPORTUNISTIC_TLS" in flagged.output
+    assert refused.exit_code == 1 and "✗ SmtpTlsRequiredError" in refused.output
+
+
+def test_doctor_names_a_greeting_fault_and_its_settings(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    with scripted_front([], then="421") as front:
+        for key, value in front.env().items():
+            monkeypatch.setenv(key, value)
+        result = CliRunner().invoke(main, ["doctor"])
+    assert result.exit_code == 1
+    assert f"✗ SmtpGreetingError: 127.0.0.1:{front.port} greeted with 421" in result.output
+    assert "fix: the server at SMTP_HOST:SMTP_PORT" in result.output and "SMTP_TIMEOUT" in result.output

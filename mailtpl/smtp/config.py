@@ -1,6 +1,7 @@
 """``SmtpConfig.from_env``: the SMTP_* settings, validated all at once."""
 from __future__ import annotations
 
+import math
 import os
 import ssl
 from collections.abc import Mapping
@@ -10,6 +11,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from ..message import check_address
+from .dkim import check_dkim_settings
 
 SETTINGS = {
     "SMTP_HOST": "server name (smtp.gmail.com, smtp.sendgrid.net, a company relay)",
@@ -20,9 +22,18 @@ SETTINGS = {
     "SMTP_TLS": "true: TLS from connect (usually 465); false: plain, then STARTTLS (usually 587)",
     "SMTP_CIPHER_SPEC": "OpenSSL cipher string (default TLSv1.2 when SMTP_TLS=true)",
     "SMTP_OPPORTUNISTIC_TLS": "true: carry on unencrypted if STARTTLS fails",
+    "SMTP_REQUIRE_TLS": "true: never send unencrypted (no STARTTLS offered or STARTTLS failed: refuse)",
     "SMTP_CA_FILE": "PEM file of a CA to trust (a private relay's certificate)",
-    "SMTP_TIMEOUT": "seconds to wait for the server (default 30)",
+    "SMTP_TIMEOUT": "seconds each exchange with the server may take, greeting included (default 30)",
+    "SMTP_RATE_LIMIT": "most messages per second (SES: 14); unset: no limit",
+    "SMTP_DAILY_LIMIT": "most messages per UTC day (Gmail: 500, Workspace: 2000); unset: no limit",
+    "DKIM_DOMAIN": "sign with DKIM for this domain (d=), with DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE",
+    "DKIM_SELECTOR": "DKIM selector (s=): the key is published at SELECTOR._domainkey.DOMAIN",
+    "DKIM_PRIVATE_KEY_FILE": "PEM file of the DKIM private key (RSA)",
 }
+
+
+MAX_TIMEOUT = 86400.0  # a day: beyond it a "timeout" is a hang (and socket timeouts overflow near 1e11 s)
 
 
 class ConfigError(ValueError):
@@ -43,6 +54,14 @@ def _bool(value: str | None, name: str, problems: dict) -> bool:
     return False
 
 
+def _timeout_ok(seconds: float) -> bool:
+    return isinstance(seconds, (int, float)) and math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT
+
+
+def _timeout_problem(value: object) -> str:
+    return f"must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, not {value!r}"
+
+
 @dataclass(frozen=True)
 class SmtpConfig:
     host: str
@@ -55,15 +74,28 @@ class SmtpConfig:
     opportunistic_tls: bool = False
     ca_file: str | None = None
     timeout: float = 30.0
+    require_tls: bool = False
+    rate_limit: float | None = None
+    daily_limit: int | None = None
+    dkim_domain: str | None = None
+    dkim_selector: str | None = None
+    dkim_private_key_file: str | None = None
 
     def __repr__(self) -> str:
         password = "'***'" if self.password else "None"
         return (f"SmtpConfig(host={self.host!r}, port={self.port}, sender={self.sender!r}, "
                 f"username={self.username!r}, password={password}, tls={self.tls}, "
                 f"cipher_spec={self.cipher_spec!r}, opportunistic_tls={self.opportunistic_tls}, "
-                f"ca_file={self.ca_file!r}, timeout={self.timeout})")
+                f"ca_file={self.ca_file!r}, timeout={self.timeout}, require_tls={self.require_tls}, "
+                f"rate_limit={self.rate_limit}, "
+                f"daily_limit={self.daily_limit}, dkim_domain={self.dkim_domain!r}, "
+                f"dkim_selector={self.dkim_selector!r}, dkim_private_key_file={self.dkim_private_key_file!r})")
 
     __str__ = __repr__
+
+    def __post_init__(self) -> None:
+        if not _timeout_ok(self.timeout):  # also when built in code, not from the environment
+            raise ConfigError({"SMTP_TIMEOUT": _timeout_problem(self.timeout)})
 
     @property
     def auth(self) -> bool:
@@ -105,6 +137,10 @@ class SmtpConfig:
                 problems["SMTP_SENDER"] = f"{sender!r} is not an email address"
         tls = _bool(get("SMTP_TLS"), "SMTP_TLS", problems)
         opportunistic = _bool(get("SMTP_OPPORTUNISTIC_TLS"), "SMTP_OPPORTUNISTIC_TLS", problems)
+        require_tls = _bool(get("SMTP_REQUIRE_TLS"), "SMTP_REQUIRE_TLS", problems)
+        if require_tls and opportunistic:
+            problems["SMTP_REQUIRE_TLS"] = ("true contradicts SMTP_OPPORTUNISTIC_TLS=true (carry on unencrypted): "
+                                            "set one of them to false")
         cipher_spec = get("SMTP_CIPHER_SPEC") or ("TLSv1.2" if tls else None)
         if cipher_spec:
             try:
@@ -119,12 +155,34 @@ class SmtpConfig:
         if raw_timeout is not None:
             try:
                 timeout = float(raw_timeout)
-                if timeout <= 0:
-                    raise ValueError
             except ValueError:
-                problems["SMTP_TIMEOUT"] = f"must be a positive number of seconds, not {raw_timeout!r}"
+                timeout = math.nan
+            if not _timeout_ok(timeout):
+                problems["SMTP_TIMEOUT"] = _timeout_problem(raw_timeout)
+        rate_limit = _number(get("SMTP_RATE_LIMIT"), "SMTP_RATE_LIMIT", float, problems)
+        daily_limit = _number(get("SMTP_DAILY_LIMIT"), "SMTP_DAILY_LIMIT", int, problems)
+        dkim = {name: get(name) for name in ("DKIM_DOMAIN", "DKIM_SELECTOR", "DKIM_PRIVATE_KEY_FILE")}
+        problems.update(check_dkim_settings(**dkim))
         if problems:
             raise ConfigError(problems)
         return cls(host=host, port=port, sender=sender, username=get("SMTP_USERNAME"),
                    password=values.get("SMTP_PASSWORD") or None, tls=tls, cipher_spec=cipher_spec,
-                   opportunistic_tls=opportunistic, ca_file=ca_file, timeout=timeout)
+                   opportunistic_tls=opportunistic, ca_file=ca_file, timeout=timeout, require_tls=require_tls,
+                   rate_limit=rate_limit,
+                   daily_limit=daily_limit, dkim_domain=dkim["DKIM_DOMAIN"], dkim_selector=dkim["DKIM_SELECTOR"],
+                   dkim_private_key_file=dkim["DKIM_PRIVATE_KEY_FILE"])
+
+
+def _number(value: str | None, name: str, kind: type, problems: dict) -> float | int | None:
+    """An optional positive, finite number of ``kind`` (int or float)."""
+    if value is None:
+        return None
+    try:
+        number = kind(value)
+        if not 0 < number < math.inf:
+            raise ValueError
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        problems[name] = f"must be {what} greater than 0, not {value!r}"
+        return None
+    return number

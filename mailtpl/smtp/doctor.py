@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..message import compose
 from ..rendered import RenderedEmail
 from .config import ConfigError, SmtpConfig
+from .dkim import Resolver, dns_txt, domain_records
 from .errors import SmtpError, SmtpSenderRejected
 from .transport import open_connection
 
@@ -19,11 +20,16 @@ class Step:
     ok: bool
     detail: str
     fix: str = ""
+    warn: bool = False  # passed, but worth fixing (mail goes unencrypted)
 
 
 def diagnose(environ=None, dotenv: str | None = ".env", to: str | None = None,
-             emit: Callable[[Step], None] = lambda step: None) -> list[Step]:
-    """Run the checks in order, stopping at the first failure; every step is passed to ``emit``."""
+             emit: Callable[[Step], None] = lambda step: None, records: bool = False,
+             resolve: Resolver | None = None) -> list[Step]:
+    """Run the checks in order, stopping at the first failure; every step is passed to ``emit``.
+
+    With ``records`` (always when DKIM_* is set) the sender domain's SPF, DKIM and DMARC records come
+    after the config, looked up through ``resolve`` (default: DNS, through dnspython)."""
     steps: list[Step] = []
 
     def add(step: Step) -> Step:
@@ -38,8 +44,13 @@ def diagnose(environ=None, dotenv: str | None = ".env", to: str | None = None,
                  "; ".join(f"{k}: {v}" for k, v in exc.problems.items())))
         return steps
     mode = "TLS from connect" if config.tls else "plain, then STARTTLS"
+    if config.require_tls:
+        mode += ", TLS required"
     add(Step("config", True, f"{config.host}:{config.port}, {mode}, "
                              f"{'login as ' + config.username if config.auth else 'no login'}, from {config.sender}"))
+    if records or config.dkim_domain:
+        for check in domain_records(config, resolve or dns_txt):
+            add(Step(*check))
     try:
         addresses = sorted({info[4][0] for info in socket.getaddrinfo(config.host, config.port,
                                                                        type=socket.SOCK_STREAM)})
@@ -59,6 +70,8 @@ def diagnose(environ=None, dotenv: str | None = ".env", to: str | None = None,
     conn = None
     try:
         conn = open_connection(config, report=lambda name, ok, detail: add(Step(name, ok, detail)) if ok else None)
+        if conn.warning:
+            add(Step("plaintext", True, conn.warning, warn=True))
         code, reply = conn.smtp.mail(config.sender)
         if code != 250:
             raise SmtpSenderRejected(f"MAIL FROM:<{config.sender}> refused", code=code,

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 
 class SmtpError(Exception):
-    """An SMTP failure. ``fix`` says which setting to change; ``code``/``reply`` are the server's words."""
+    """An SMTP failure. ``fix`` says which setting to change; ``code``/``reply`` are the server's words.
+
+    ``transient`` errors are worth retrying; ``attempts`` says how many tries were made before this one was raised.
+    """
 
     fix = ""
+    transient = False
+    attempts = 1
 
     def __init__(self, message: str, *, code: int | None = None, reply: str | None = None,
                  fix: str | None = None) -> None:
@@ -18,12 +23,22 @@ class SmtpError(Exception):
 
     def __str__(self) -> str:
         server = f" (server said: {self.code} {self.reply})" if self.code else ""
-        return f"{self.message}{server}" + (f"\nfix: {self.fix}" if self.fix else "")
+        tries = f"gave up after {self.attempts} attempts: " if self.attempts > 1 else ""
+        return f"{tries}{self.message}{server}" + (f"\nfix: {self.fix}" if self.fix else "")
 
 
 class SmtpConnectError(SmtpError):
     fix = ("check SMTP_HOST and SMTP_PORT, and that a firewall lets this machine reach the server "
            "(587 for STARTTLS, 465 for TLS, 25 for a relay)")
+
+
+class SmtpGreetingError(SmtpConnectError):
+    """Connected, but no usable greeting: dropped, silent past SMTP_TIMEOUT, or 4xx (busy). Retried."""
+
+    transient = True
+    fix = ("the server at SMTP_HOST:SMTP_PORT took the connection but gave no usable greeting, also when retried: "
+           "check that SMTP_HOST and SMTP_PORT name an SMTP server and that it is not overloaded or limiting "
+           "connections; a slow server needs a larger SMTP_TIMEOUT (seconds)")
 
 
 class SmtpTlsError(SmtpError):
@@ -39,6 +54,11 @@ class SmtpStartTlsError(SmtpError):
 class SmtpInsecureAuthError(SmtpError):
     fix = ("credentials are never sent unencrypted to a remote server: use port 465 with SMTP_TLS=true, "
            "or a server that offers STARTTLS on 587")
+
+
+class SmtpTlsRequiredError(SmtpError):
+    fix = ("SMTP_REQUIRE_TLS=true refuses to send unencrypted: use port 465 with SMTP_TLS=true, or a server that "
+           "offers STARTTLS (usually 587); or unset SMTP_REQUIRE_TLS")
 
 
 class SmtpAuthError(SmtpError):
@@ -60,4 +80,21 @@ class SmtpRecipientsRefused(SmtpError):
 
 
 class SmtpTransientError(SmtpError):
+    transient = True
     fix = "the server asked to try again later (4xx); mailtpl retried and gave up: try again later"
+
+
+class SmtpConnectionLost(SmtpTransientError):
+    """The connection dropped (or a reply did not come within SMTP_TIMEOUT) before the server's 250 to the message."""
+
+    fix = ("the connection to SMTP_HOST:SMTP_PORT ended before the server accepted the message; mailtpl retried on "
+           "new connections: check the server's logs and its limits on connections and time, and the network; a slow "
+           "server needs a larger SMTP_TIMEOUT (seconds)")
+class SmtpDailyLimitError(SmtpError):
+    """SMTP_DAILY_LIMIT messages went out today (UTC); ``retry_after`` is the seconds until the next day."""
+
+    fix = "SMTP_DAILY_LIMIT messages were sent today (UTC day): wait for the next day, or raise SMTP_DAILY_LIMIT"
+
+    def __init__(self, message: str, retry_after: float, **kwargs) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)

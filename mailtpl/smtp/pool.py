@@ -8,6 +8,7 @@ long enough for the server to have dropped it.
 """
 from __future__ import annotations
 
+import logging
 import smtplib
 import threading
 import time
@@ -17,6 +18,13 @@ from contextlib import contextmanager
 from .config import SmtpConfig
 from .errors import SmtpConnectError
 from .transport import Connection, open_connection
+
+logger = logging.getLogger("mailtpl")
+
+
+def needs_reset(conn, idle_probe: float) -> bool:
+    """RSET before reuse: the last transaction did not complete, or the connection sat idle."""
+    return not conn.clean or time.monotonic() - conn.released_at >= idle_probe
 
 
 class SmtpPool:
@@ -59,7 +67,7 @@ class SmtpPool:
                 conn = self._idle.pop() if self._idle else None
             if conn is None:
                 break
-            if conn.clean and time.monotonic() - conn.released_at < self.idle_probe:
+            if not needs_reset(conn, self.idle_probe):
                 return conn
             try:  # RSET: a clean transaction, and proof the server is still there
                 code, _ = conn.smtp.rset()
@@ -70,6 +78,8 @@ class SmtpPool:
                 pass
             conn.close()
         conn = open_connection(self.config)
+        if conn.warning:
+            logger.warning("%s", conn.warning)
         with self._lock:
             self.opened += 1
         return conn

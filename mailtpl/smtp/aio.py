@@ -1,0 +1,300 @@
+"""``AsyncMailer``: the ``Mailer`` for asyncio apps (FastAPI, aiohttp), on aiosmtplib.
+
+Same SmtpConfig, typed errors, retries, rate limits, DKIM and logging as
+``Mailer``: the transaction, reply diagnosis, retry policy and composition are
+the shared ones of ``delivery.py``; only the I/O differs. aiosmtplib rather
+than hand-written asyncio streams: it is kept up (STARTTLS on a live
+transport, AUTH mechanisms, dot-stuffing, line-ending normalisation) and its
+per-command cost is small enough that the pool outruns nodemailer's
+(bench/send.py).
+
+The pool hands each task a connection of its own for a whole transaction
+(``asyncio.Semaphore`` of ``pool_size``); a connection goes back after the
+server's 250 to DATA, gets RSET before reuse when its last transaction did not
+complete or it sat idle, and is closed after a lost connection or a 421. Each
+transaction is bounded as a whole by SMTP_TIMEOUT. An AsyncMailer belongs to
+the event loop it first sends from (close it before using it from another).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from ..environment import Environment
+from .config import SmtpConfig
+from .delivery import Attempts, BaseMailer, Outgoing, Reply, Retry, SendResult, lost, transaction
+from .errors import (SmtpAuthError, SmtpConnectError, SmtpError, SmtpGreetingError, SmtpInsecureAuthError,
+                     SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError)
+from .pool import needs_reset
+from .transport import is_loopback, plaintext_warning, speaks_tls, tls_context
+
+logger = logging.getLogger("mailtpl")
+
+
+class AsyncConnection:
+    """An open, greeted, possibly encrypted and logged-in aiosmtplib session."""
+
+    def __init__(self, smtp: aiosmtplib.SMTP, encrypted: bool) -> None:
+        self.smtp = smtp
+        self.encrypted = encrypted
+        self.clean = True
+        self.released_at = 0.0
+
+    async def close(self) -> None:
+        try:
+            async with asyncio.timeout(1):
+                await self.smtp.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            self.smtp.close()
+
+
+async def open_connection(config: SmtpConfig, *, starttls: bool = True) -> AsyncConnection:
+    """Connect, EHLO, STARTTLS (when SMTP_TLS=false and offered), AUTH (when configured)."""
+    where = f"{config.host}:{config.port}"
+    smtp = aiosmtplib.SMTP(hostname=config.host, port=config.port, use_tls=config.tls, start_tls=False,
+                           tls_context=tls_context(config) if config.tls else None, timeout=config.timeout)
+    try:
+        await _greeted(smtp, config, where)
+        async with asyncio.timeout(config.timeout):
+            await smtp.ehlo()
+        encrypted = config.tls
+        if not config.tls and starttls and smtp.supports_extension("starttls"):
+            await _starttls(smtp, config, where)
+            encrypted = True
+        elif not config.tls:
+            if config.require_tls:
+                raise SmtpTlsRequiredError(f"{where} offers no encryption on this connection and SMTP_REQUIRE_TLS=true")
+            if warning := plaintext_warning(config, starttls_failed=not starttls):
+                logger.warning("%s", warning)
+        if config.auth:
+            await _login(smtp, config, where, encrypted)
+    except SmtpStartTlsError:
+        smtp.close()
+        if not config.opportunistic_tls:
+            raise
+        return await open_connection(config, starttls=False)
+    except aiosmtplib.SMTPHeloError as exc:
+        smtp.close()
+        raise SmtpConnectError(f"{where} refused EHLO", code=exc.code, reply=exc.message) from None
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, TimeoutError) as exc:
+        smtp.close()
+        raise Retry(SmtpGreetingError(f"{where} closed or stalled the session before it was ready "
+                                      f"({str(exc) or 'SMTP_TIMEOUT'})"), reconnect=True) from None
+    except BaseException:
+        smtp.close()
+        raise
+    return AsyncConnection(smtp, encrypted)
+
+
+async def _greeted(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str) -> None:
+    """TCP (and TLS when SMTP_TLS=true) up and a 220 greeting read, or the failure said as what it is."""
+    try:
+        try:
+            async with asyncio.timeout(config.timeout):  # as a whole: a trickled greeting cannot hold a send
+                await smtp.connect()
+        except TimeoutError:
+            raise aiosmtplib.SMTPConnectTimeoutError("Timed out waiting for server ready message") from None
+    except aiosmtplib.SMTPConnectResponseError as exc:  # a greeting other than 220
+        if 400 <= exc.code < 500:  # 421 busy: try again
+            raise Retry(SmtpGreetingError(f"{where} greeted with {exc.code}: busy or not accepting mail now",
+                                          code=exc.code, reply=exc.message), reconnect=True) from None
+        raise SmtpConnectError(f"{where} refuses service", code=exc.code, reply=exc.message) from None
+    except aiosmtplib.SMTPConnectTimeoutError:
+        if not config.tls and await asyncio.to_thread(speaks_tls, config):
+            raise SmtpTlsError(f"connected to {where}, but no SMTP greeting within SMTP_TIMEOUT={config.timeout:g}s: "
+                               f"the port answers a TLS handshake (TLS from connect) and SMTP_TLS=false",
+                               fix="set SMTP_TLS=true for this port (usually 465), or use the server's STARTTLS "
+                                   "port (usually 587) with SMTP_TLS=false") from None
+        raise Retry(SmtpGreetingError(f"connected to {where}, but no greeting within "
+                                      f"SMTP_TIMEOUT={config.timeout:g}s"), reconnect=True) from None
+    except aiosmtplib.SMTPConnectError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, ConnectionRefusedError):
+            raise SmtpConnectError(f"connection to {where} refused") from None
+        if isinstance(cause, socket.gaierror):
+            raise SmtpConnectError(f"cannot resolve SMTP_HOST {config.host!r} ({cause.strerror})",
+                                   fix="check SMTP_HOST: the name does not resolve from this machine") from None
+        if isinstance(cause, ssl.SSLError):
+            raise SmtpTlsError(f"TLS handshake with {where} failed ({cause})") from None
+        if isinstance(cause, aiosmtplib.SMTPServerDisconnected):  # connected, then dropped before the greeting
+            raise Retry(SmtpGreetingError(f"{where} closed the connection before its greeting"),
+                        reconnect=True) from None
+        raise SmtpConnectError(f"cannot connect to {where}: {cause or exc}") from None
+    except aiosmtplib.SMTPResponseException as exc:  # no SMTP reply at all (aiosmtplib stops reading at 32 KB)
+        raise SmtpConnectError(f"{where} did not answer with an SMTP greeting ({exc.message})",
+                               fix="check SMTP_HOST and SMTP_PORT: something other than an SMTP server listens "
+                                   "there") from None
+
+
+async def _starttls(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str) -> None:
+    try:
+        async with asyncio.timeout(config.timeout):
+            await smtp.starttls(tls_context=tls_context(config))
+            await smtp.ehlo()
+    except aiosmtplib.SMTPResponseException as exc:
+        raise SmtpStartTlsError(f"STARTTLS refused by {where}", code=exc.code, reply=exc.message) from None
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise SmtpStartTlsError(f"STARTTLS with {where} failed ({exc})") from None
+
+
+async def _login(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str, encrypted: bool) -> None:
+    if not encrypted and not is_loopback(config.host):
+        raise SmtpInsecureAuthError(f"will not send SMTP_USERNAME/SMTP_PASSWORD unencrypted to {config.host}")
+    try:
+        async with asyncio.timeout(config.timeout):
+            await smtp.login(config.username, config.password)
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        raise SmtpAuthError(f"{where} refused the login of {config.username!r}", code=exc.code,
+                            reply=exc.message) from None
+    except aiosmtplib.SMTPException as exc:
+        raise SmtpAuthError(f"login to {where} failed: {exc}") from None
+
+
+class AsyncPool:
+    """At most ``size`` connections, each used by one task at a time."""
+
+    def __init__(self, config: SmtpConfig, size: int = 4, idle_probe: float = 5.0) -> None:
+        if size < 1:
+            raise ValueError("pool size must be at least 1")
+        self.config = config
+        self.size = size
+        self.idle_probe = idle_probe
+        self._slots = asyncio.Semaphore(size)
+        self._idle: list[AsyncConnection] = []
+        self.opened = 0
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        async with self._slots:
+            conn = await self._take()
+            try:
+                yield conn
+            except BaseException:
+                await conn.close()
+                raise
+            conn.released_at = time.monotonic()
+            self._idle.append(conn)
+
+    async def _take(self) -> AsyncConnection:
+        while self._idle:
+            conn = self._idle.pop()
+            if not needs_reset(conn, self.idle_probe):
+                return conn
+            try:  # RSET: a clean transaction, and proof the server is still there
+                if (await conn.smtp.rset()).code == 250:
+                    conn.clean = True
+                    return conn
+            except (aiosmtplib.SMTPException, OSError):
+                pass
+            await conn.close()
+        conn = await open_connection(self.config)
+        self.opened += 1
+        return conn
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(conn.close() for conn in idle))
+
+
+class AsyncMailer(BaseMailer):
+    """``async with AsyncMailer(env, config) as mailer: await mailer.send_verification(...)``."""
+
+    def __init__(self, env: Environment, config: SmtpConfig, *, pool_size: int = 4, **options) -> None:
+        super().__init__(env, config, **options)
+        self.pool = AsyncPool(config, size=pool_size)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def __aenter__(self) -> AsyncMailer:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def send(self, name: str, to: str | Iterable[str], context: Mapping | None = None, *,
+                   reply_to: str | Iterable[str] | None = None, message_id: str | None = None,
+                   **headers: str) -> SendResult:
+        """Render email ``name`` for ``to`` and send it. Extra headers: ``X_Tag="v"`` becomes ``X-Tag: v``."""
+        return await self._deliver(self._compose(name, to, context, reply_to, message_id, headers))
+
+    async def send_message(self, msg: EmailMessage, *, name: str = "message") -> SendResult:
+        """Send a message built elsewhere: to its To, Cc and Bcc (Bcc is not shown to anyone)."""
+        return await self._deliver(self._compose_message(msg, name))
+
+    async def _deliver(self, out: Outgoing) -> SendResult:
+        attempts = Attempts(self.retry, out.name, out.recipients)
+        while True:
+            try:
+                result = await self._attempt(out, attempts.pending)
+            except Retry as retry:
+                delay = attempts.retry_after(retry.error)
+            except SmtpError as exc:
+                delay = attempts.retry_after(exc)
+            else:
+                delay = attempts.took(result)
+            if delay is None:
+                return attempts.sent()
+            await asyncio.sleep(delay)
+
+    async def _attempt(self, out: Outgoing, recipients: list[str]) -> SendResult:
+        deferred = None
+        async with self.pool.connection() as conn:
+            if self.limiter is not None:  # on an open connection: the limit spaces what the server sees
+                await asyncio.sleep(self.limiter.reserve())
+            conn.clean = False
+            try:
+                result = await self._transaction(conn.smtp, out, recipients)
+            except Retry as retry:
+                if retry.reconnect:
+                    raise  # the pool closes this connection
+                deferred = retry  # the pool resets this connection (RSET) before its next message
+            else:
+                conn.clean = bool(result.accepted)
+        if deferred is not None:
+            raise deferred
+        return result
+
+    async def _transaction(self, smtp: aiosmtplib.SMTP, out: Outgoing, recipients: list[str]) -> SendResult:
+        """One transaction, bounded as a whole by SMTP_TIMEOUT."""
+        try:
+            async with asyncio.timeout(self.config.timeout):
+                return await _run(smtp, transaction(self.config.sender, recipients, out.data, out.message_id))
+        except TimeoutError:
+            raise lost(TimeoutError(f"no reply within SMTP_TIMEOUT={self.config.timeout:g}s")) from None
+
+
+async def _run(smtp: aiosmtplib.SMTP, steps) -> SendResult:
+    """Drive :func:`transaction` over an aiosmtplib connection (no per-read timeout: the caller bounds it all)."""
+    try:
+        verb, arg = next(steps)
+        while True:
+            word = {"MAIL": "FROM", "RCPT": "TO"}.get(verb)
+            line = f"{verb} {word}:<{arg}>" if word else f"DATA ({len(arg)} bytes)"
+            if debug := logger.isEnabledFor(logging.DEBUG):
+                logger.debug("%s:%s >> %s", smtp.hostname, smtp.port, line)
+            try:
+                if verb == "DATA":
+                    try:
+                        response = await smtp.data(arg, timeout=None)
+                    except aiosmtplib.SMTPDataError as exc:
+                        response = exc
+                    reply = Reply(response.code, response.message, "the message")
+                else:
+                    response = await smtp.execute_command(*line.encode().split(b" ", 1), timeout=None)
+                    reply = Reply(response.code, response.message)
+            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+                raise lost(exc) from None
+            if debug:
+                logger.debug("%s:%s << %s %s", smtp.hostname, smtp.port, reply.code, reply.text.replace("\n", " | "))
+            verb, arg = steps.send(reply)
+    except StopIteration as done:
+        return done.value
