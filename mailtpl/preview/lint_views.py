@@ -39,16 +39,15 @@ def highlight(token: str):
     found = frames().get(token)
     if found is None:
         return error("this render is no longer kept: render the email again", 404)
-    look = request.args.get("look", "light")
+    return outlined(found.html)
+
+
+def outlined(html: str) -> Response:
+    """The email's frame (sandboxed, as /frame/<token> serves it) in the request's ``look``, with the element
+    named by its ``tag`` and ``index`` (a finding's ``element``, counted in the tree lint read) outlined."""
+    tag, look = request.args.get("tag", ""), request.args.get("look", "light")
     if look not in LOOKS:
         raise BadRequest(f"look must be one of {', '.join(LOOKS)}")
-    return outlined(found.html, look)
-
-
-def outlined(html: str, look: str = "light") -> Response:
-    """The email's frame (sandboxed, as /frame/<token> serves it) with the element named by the ``tag`` and
-    ``index`` of the request (a finding's ``element``) outlined: the element is counted in the tree lint read."""
-    tag = request.args.get("tag", "")
     try:
         index = int(request.args.get("index", ""))
     except ValueError:
