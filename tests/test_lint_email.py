@@ -98,6 +98,7 @@ HOSTILE = {
     "no closing quotes": "<img src=\"" + "a" * 100000,
     "selector soup": "<style>@media screen{" + ":not(" * 3000 + "a{color:red}}</style><p>x</p>",
     "data url": "<img src='data:" + ";" * 100000 + "'>",
+    "font size without digits": "<p style='color:#777; font-size:.'>x</p><p style='color:#777; font-size:1..2px'>y</p>",
 }
 
 

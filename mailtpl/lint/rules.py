@@ -243,7 +243,7 @@ def _hex(color) -> str:
 
 
 def _px(value: str) -> float | None:
-    match = re.fullmatch(r"([\d.]+)(px|pt)?", value.strip().lower())
+    match = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)(px|pt)?", value.strip().lower())
     if not match:
         return None
     return float(match.group(1)) * (4 / 3 if match.group(2) == "pt" else 1)
