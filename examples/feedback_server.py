@@ -45,7 +45,7 @@ def create_app(templates: Path = TEMPLATES) -> Flask:
 
     def check_code(purpose: str) -> tuple:
         email, code = body("email", "code")
-        if not secrets.compare_digest(codes.get((purpose, email), ""), code):
+        if not secrets.compare_digest(codes.get((purpose, email), "").encode(), code.encode()):  # str: ASCII only
             return jsonify(error="invalid code"), 400
         del codes[(purpose, email)]
         return jsonify(ok=True), 200

@@ -161,8 +161,9 @@ def doctor(to: str | None, env_file: str, records: bool) -> None:
 
 
 def capture_options(fn):
-    """--smtp-host, --smtp-port, --max-messages, --capture-folder: where the capture listens and what it keeps."""
-    from .capture import DEFAULT_LIMIT, DEFAULT_SMTP_PORT
+    """--smtp-host, --smtp-port, --max-messages, --max-megabytes, --capture-folder: where the capture listens
+    and what it keeps."""
+    from .capture import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, DEFAULT_SMTP_PORT
 
     for option in reversed([
         click.option("--smtp-host", default="127.0.0.1", show_default=True,
@@ -171,6 +172,8 @@ def capture_options(fn):
                      help="Port the SMTP capture listens on (0: any free port)."),
         click.option("--max-messages", default=DEFAULT_LIMIT, show_default=True, type=click.IntRange(1),
                      help="Caught messages kept in memory; the oldest is dropped past this."),
+        click.option("--max-megabytes", default=DEFAULT_MAX_BYTES >> 20, show_default=True, type=click.IntRange(1),
+                     help="Megabytes of caught mail kept in memory; the oldest is dropped past this."),
         click.option("--capture-folder", default=None, type=click.Path(file_okay=False),
                      help="Also keep caught messages as .eml files in this folder."),
     ]):
@@ -178,16 +181,18 @@ def capture_options(fn):
     return fn
 
 
-def _start_capture(smtp_host: str, smtp_port: int, max_messages: int, capture_folder: str | None):
+def _start_capture(smtp_host: str, smtp_port: int, max_messages: int, max_megabytes: int,
+                   capture_folder: str | None):
     from .capture import CaptureServer, Inbox
     from .smtp.transport import is_loopback
 
     if not is_loopback(smtp_host):
         click.secho(f"warning: catching mail on {smtp_host}: anyone who can reach this machine can send to it",
                     fg="yellow", err=True)
-    server = CaptureServer(Inbox(max_messages, capture_folder), host=smtp_host, port=smtp_port).start()
+    inbox = Inbox(max_messages, capture_folder, max_bytes=max_megabytes << 20)
+    server = CaptureServer(inbox, host=smtp_host, port=smtp_port).start()
     click.echo(f"catching mail on smtp://{server.host}:{server.port} (any recipient, any AUTH, STARTTLS with "
-               f"SMTP_CA_FILE={server.cert_file}); keeping the last {max_messages}")
+               f"SMTP_CA_FILE={server.cert_file}); keeping the last {max_messages}, at most {max_megabytes} MB")
     return server
 
 
@@ -200,7 +205,7 @@ def _start_capture(smtp_host: str, smtp_port: int, max_messages: int, capture_fo
 @capture_options
 @_friendly
 def preview(templates: str, host: str, port: int, capture: bool, smtp_host: str, smtp_port: int, max_messages: int,
-            capture_folder: str | None) -> None:
+            max_megabytes: int, capture_folder: str | None) -> None:
     """Serve the live preview: edit a template, the open page re-renders."""
     from .environment import Environment
     from .preview import create_app
@@ -215,7 +220,7 @@ def preview(templates: str, host: str, port: int, capture: bool, smtp_host: str,
         from .capture import CaptureError
 
         try:
-            server = _start_capture(smtp_host, smtp_port, max_messages, capture_folder)
+            server = _start_capture(smtp_host, smtp_port, max_messages, max_megabytes, capture_folder)
         except CaptureError as exc:  # the preview is still worth having without the inbox
             click.secho(f"warning: {exc}; previewing without the inbox", fg="yellow", err=True)
     app = create_app(env, host=host)
@@ -248,12 +253,12 @@ def _serve(app, host: str, port: int, capture, announce) -> None:
 @click.option("--port", default=8025, show_default=True, type=int, help="Port of the HTTP API.")
 @capture_options
 @_friendly
-def capture(host: str, port: int, smtp_host: str, smtp_port: int, max_messages: int,
+def capture(host: str, port: int, smtp_host: str, smtp_port: int, max_messages: int, max_megabytes: int,
             capture_folder: str | None) -> None:
     """Catch mail headless, for CI and scripts: SMTP in, the inbox's JSON API at /api/messages."""
     from .capture import create_app
 
-    server = _start_capture(smtp_host, smtp_port, max_messages, capture_folder)
+    server = _start_capture(smtp_host, smtp_port, max_messages, max_megabytes, capture_folder)
     _serve(create_app(server.inbox, address=(server.host, server.port), host=host), host, port, server,
            lambda bound: f"API on http://{host}:{bound}/api/messages (Ctrl-C to stop)")
 

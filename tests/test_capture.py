@@ -11,14 +11,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from email.message import EmailMessage
+from datetime import UTC, datetime
+from email.message import EmailMessage, Message
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from mailtpl import Environment
-from mailtpl.capture import CaptureError, CaptureServer, CaptureTimeout, Inbox, create_app
+from mailtpl.capture import CapturedMessage, CaptureError, CaptureServer, CaptureTimeout, Inbox, create_app
 from mailtpl.capture import register
 from mailtpl.preview import create_app as create_preview_app
 from mailtpl.smtp import Mailer, SmtpConfig
@@ -224,15 +225,46 @@ def test_folder_is_read_back_at_start_ignoring_files_that_are_not_ours(tmp_path)
     assert outside.read_bytes() == b"Subject: outside the folder\r\n\r\n"
 
 
-def test_folder_read_back_with_a_smaller_limit_drops_the_oldest_files(tmp_path):
+@pytest.mark.parametrize("bound", ["limit", "max_bytes"])
+def test_folder_read_back_with_a_smaller_bound_drops_the_oldest_files(tmp_path, bound):
     folder = tmp_path / "eml"
     with CaptureServer(Inbox(folder=folder), port=0) as server:
         for i in range(3):
             send(server, f"n{i}")
             os.utime(folder / f"{server.inbox.messages[-1].id}.eml", (1000 + i, 1000 + i))  # distinct mtimes
-    again = Inbox(limit=2, folder=folder)
-    assert [m.subject for m in again.messages] == ["n1", "n2"]
+    size = server.inbox.messages[0].size  # the subjects n0..n2 are as long as each other
+    again = Inbox(folder=folder, **{bound: 2 if bound == "limit" else 2 * size})
+    assert ([m.subject for m in again.messages], again.bytes) == (["n1", "n2"], 2 * size)
     assert sorted(p.stem for p in folder.iterdir()) == sorted(m.id for m in again.messages)
+
+
+def test_inbox_drops_the_oldest_past_its_byte_bound_in_memory_and_on_disk(tmp_path):
+    folder = tmp_path / "eml"
+    size = len(RAW.replace(b"Subject: Hello", b"Subject: n0"))
+    with CaptureServer(Inbox(folder=folder, max_bytes=size * 5 // 2), port=0) as server:
+        for i in range(4):
+            send(server, f"n{i}")
+        assert [m.subject for m in server.inbox.messages] == ["n2", "n3"]
+        assert server.inbox.bytes == 2 * size
+        assert sorted(p.stem for p in folder.iterdir()) == sorted(m.id for m in server.inbox.messages)
+        server.inbox.delete(server.inbox.messages[0].id)
+        assert server.inbox.bytes == size
+        send(server, "n4")
+        send(server, "n5")
+        assert [m.subject for m in server.inbox.messages] == ["n4", "n5"]
+        server.inbox.clear()
+        assert server.inbox.bytes == 0
+
+
+def test_a_message_larger_than_the_inbox_holds_is_refused_not_kept_and_lost():
+    with CaptureServer(Inbox(max_bytes=500), port=0) as server:
+        with smtplib.SMTP(server.host, server.port, timeout=10) as smtp:
+            smtp.ehlo()
+            assert smtp.esmtp_features["size"] == "500"
+            with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+                smtp.sendmail("app@example.org", ["ada@example.com"], RAW + b"x" * 500)
+            assert refused.value.smtp_code == 552
+        assert len(server.inbox) == 0
 
 
 def test_wait_for_times_out_naming_what_was_caught(capture):
@@ -255,6 +287,15 @@ HOSTILE = [
     b"From: <<<@@@>>>\r\nTo: ,,,;;\"\r\nSubject: \r\n\tfolded\r\n\r\n",
     b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
     b"=ZZ<a href=\"javascript:alert(1)\">x</a>",
+    # nested past the stdlib reader's recursion: the whole inbox listing used to be a 500
+    b"Subject: deep\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
+    + b"".join(b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1) for i in range(3000)),
+    b"Content-Type: message/rfc822\r\n\r\n" * 3000 + b"Subject: inside\r\n\r\nbody",
+    # RFC 2231 continuations the stdlib raises on (TypeError, ValueError), an unknown charset in an encoded word
+    b"Subject: =?utf\xff-8?q?x?=\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+    b"Content-Type: text/plain; charset=\"utf\x00-8\"\r\n\r\ntext\r\n--b\r\n"
+    b"Content-Disposition: attachment; filename*0*=x''%ff; filename*=a; filename*1=\r\n\r\nx\r\n--b\r\n"
+    b"Content-Disposition: attachment; filename*=utf-8''a\x00b\r\n\r\nx\r\n--b--\r\n",
 ]
 
 
@@ -268,6 +309,100 @@ def test_malformed_messages_are_shown_not_crashed_on(capture, api, raw):
     status, details = api.json(f"/api/messages/{message_id}")
     assert status == 200 and isinstance(details["headers"], list)
     assert api.call(f"/api/messages/{message_id}.eml")[1] == capture.inbox.get(message_id).raw
+
+
+def test_a_message_nested_past_the_limit_is_read_as_its_headers(capture):
+    from mailtpl.capture.message import MAX_NESTING
+
+    def nested(subject: str, levels: int) -> bytes:  # a MIME tree ``levels`` deep, the text at the bottom
+        return (f"Subject: {subject}\r\n".encode() + b"Content-Type: message/rfc822\r\n\r\n" * (levels - 1)
+                + b"Subject: inside\r\n\r\ninner text")
+
+    with smtplib.SMTP(capture.host, capture.port, timeout=10) as smtp:
+        smtp.sendmail("app@example.org", ["ada@example.com"], nested("at the limit", MAX_NESTING))
+        smtp.sendmail("app@example.org", ["ada@example.com"], nested("too deep", MAX_NESTING + 1))
+    within, beyond = capture.inbox.messages
+    assert (within.subject, within.find("inner (text)"), len(within.parts)) == ("at the limit", "text", 1)
+    assert (beyond.subject, beyond.text, [p.content_type for p in beyond.parts]) == ("too deep", None,
+                                                                                     ["message/rfc822"])
+
+
+def test_utf8_headers_of_an_smtputf8_client_read_as_utf8(capture):
+    with smtplib.SMTP(capture.host, capture.port, timeout=10) as smtp:
+        smtp.sendmail("app@example.org", ["ada@example.com"],
+                      "From: Zoë <zoë@example.org>\r\nSubject: ✓ café\r\n\r\nbody".encode(), mail_options=["SMTPUTF8"])
+        smtp.sendmail("app@example.org", ["ada@example.com"], b"Subject: caf\xe9\r\n\r\nnot UTF-8")
+    utf8, latin1 = capture.inbox.messages
+    assert (utf8.sender, utf8.subject) == ("Zoë <zoë@example.org>", "✓ café")
+    assert latin1.subject == "caf\ufffd"
+
+
+def test_a_message_of_more_parts_than_the_limit_is_read_as_its_headers():
+    from mailtpl.capture.message import MAX_BOUNDARIES
+
+    def parts(count: int) -> CapturedMessage:
+        raw = (f"Subject: {count} parts\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n".encode()
+               + b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n" * count + b"--b--\r\n")
+        return CapturedMessage("0123456789abcdef", raw, "", [], datetime.now(UTC))
+
+    within, beyond = parts(MAX_BOUNDARIES - 1), parts(MAX_BOUNDARIES)  # the closing boundary is one more line
+    assert (len(within.parts), within.text) == (MAX_BOUNDARIES - 1, "x")
+    assert ([p.content_type for p in beyond.parts], beyond.text, beyond.subject) == (
+        ["multipart/mixed"], None, f"{MAX_BOUNDARIES} parts")
+
+
+def test_hostile_header_fields_list_at_once_without_a_500(capture, api):
+    """Nested comments recurse in the stdlib's address reader, encoded words are quadratic in its decoder:
+    one such mail made the listing a 500, or took 35 s (2 MB of encoded words)."""
+    from mailtpl.capture.message import MAX_ENCODED_WORDS, MAX_HEADER_BYTES
+
+    words = "\r\n".join([" =?utf-8?q?a?=" * 50] * (MAX_ENCODED_WORDS // 50 + 1))  # SMTP lines end by 1,000
+    long_header = b"X-Filler: " + b"x" * 900 + b"\r\n"
+    mails = [b"Subject: comments\r\nTo:" + b"\r\n ".join([b"(" * 900] * 100) + b"\r\n\r\nbody",
+             f"Subject:{words}\r\nTo: ada@example.com\r\n\r\nbody".encode(),
+             b"Subject: first\r\n" + long_header * (MAX_HEADER_BYTES // len(long_header) + 10)
+             + b"X-Last: dropped\r\nContent-Type: text/html\r\n\r\nthe body"]
+    with smtplib.SMTP(capture.host, capture.port, timeout=10) as smtp:
+        for raw in mails:
+            smtp.sendmail("app@example.org", ["ada@example.com"], raw)
+    status, listing = api.json("/api/messages")
+    assert status == 200
+    assert [(m["subject"], m["to"]) for m in reversed(listing["messages"])] == [
+        ("comments", ["ada@example.com"]), (words.replace("\r\n", "").strip(), ["ada@example.com"]),
+        ("first", ["ada@example.com"])]
+    long = capture.inbox.messages[2]
+    assert "X-Last" not in long.headers and len(long.headers.get_all("X-Filler")) < MAX_HEADER_BYTES // 900
+    # reading the body leaves them out too (32 MB of header fields took half a minute): the type was among them
+    assert "X-Last" not in long.parse() and (long.text, long.html) == ("the body\r\n", None)
+
+
+HEADER_ENDS = [b"Subject: a\n\nb", b"Subject: a\n\r\nb", b"Subject: a\r\n\nb", b"Subject: a\r\rb", b"Subject: a",
+               b"\r\nSubject: a\r\n\r\nb", b"Subject: a\r\n folded\r\n\r\nX-Body: b",
+               b"Subject: a\r\nnot a field\r\nX: b\r\n\r\n"]
+
+
+@pytest.mark.parametrize("raw", HOSTILE + HEADER_ENDS + [RAW])
+def test_headers_read_from_the_header_block_equal_those_of_the_whole_message(raw):
+    """The listing reads only the bytes before the first blank line; reading the whole message gives the same
+    fields (the decoding of each value is the same code on both sides: what is compared is where reading stops)."""
+    from mailtpl.capture.message import _decode_header, _utf8
+
+    message = CapturedMessage("0123456789abcdef", raw, "", [], datetime.now(UTC))
+    whole = [(name, _decode_header(_utf8(value))) for name, value in message.parse().raw_items()]
+    assert list(message.headers) == whole
+
+
+def test_listing_and_searching_keep_no_parsed_tree_of_the_mail():
+    """Only the headers, text, HTML and list of parts are kept: the tree would double the inbox's memory."""
+    attachment = b"A" * 100_000
+    raw = (b"Subject: big\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain"
+           b"\r\n\r\nhello\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\n" + attachment + b"\r\n--b--\r\n")
+    message = CapturedMessage("0123456789abcdef", raw, "", [], datetime.now(UTC))
+    message.summary(), message.matches("hello"), message.details()
+    kept = [value for name, value in vars(message).items() if name != "raw"]
+    assert not any(isinstance(value, Message) for value in kept)
+    assert not any(attachment in repr(value).encode() for value in kept)
+    assert [part.size for part in message.parts] == [5, len(attachment)]
 
 
 # -- the API ----------------------------------------------------------------------------------------
@@ -408,16 +543,18 @@ def caught_on(line: str) -> int:
 def test_capture_command_catches_mail_and_serves_the_api(tmp_path):
     http_port = free_port()
     proc = run_command("capture", "--smtp-port", "0", "--port", str(http_port), "--max-messages", "10",
-                       "--capture-folder", str(tmp_path / "eml"))
+                       "--max-megabytes", "1", "--capture-folder", str(tmp_path / "eml"))
     try:
         first = proc.stdout.readline()
         smtp_port = caught_on(first)
-        assert "keeping the last 10" in first
+        assert "keeping the last 10, at most 1 MB" in first
         assert proc.stdout.readline() == f"API on http://127.0.0.1:{http_port}/api/messages (Ctrl-C to stop)\n"
         with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
             smtp.sendmail("app@example.org", ["ada@example.com"], RAW)
+            assert smtp.esmtp_features["size"] == str(1 << 20)
         listing = get_json(f"http://127.0.0.1:{http_port}/api/messages")
         assert [m["subject"] for m in listing["messages"]] == ["Hello"]
+        assert (listing["bytes"], listing["max_bytes"]) == (len(RAW), 1 << 20)
         assert len(list((tmp_path / "eml").glob("*.eml"))) == 1
     finally:
         proc.terminate()
@@ -469,3 +606,33 @@ def test_capture_command_on_a_busy_port_says_what_to_change():
                               capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "the port is in use (choose another with --smtp-port" in proc.stderr
+
+
+def test_connections_past_the_bound_are_refused_with_421_and_their_slots_come_back():
+    """Each open connection may be buffering a message up to the size limit: their number is bounded."""
+    with CaptureServer(port=0, max_connections=2) as server:
+        held = [smtplib.SMTP(server.host, server.port, timeout=10) for _ in range(2)]
+        held[1].starttls(context=tls_client(server))  # an upgraded connection is still one connection
+        with pytest.raises(smtplib.SMTPConnectError) as refused:
+            smtplib.SMTP(server.host, server.port, timeout=10)
+        assert refused.value.smtp_code == 421
+        assert held[1].sendmail("app@example.org", ["ada@example.com"], RAW) == {}
+        for smtp in held:
+            smtp.quit()
+        deadline = time.monotonic() + 10
+        while True:  # the server sees the connections close a moment after the clients do
+            held = []
+            try:
+                while len(held) < 2:
+                    held.append(smtplib.SMTP(server.host, server.port, timeout=10))
+                break
+            except smtplib.SMTPConnectError:
+                for smtp in held:
+                    smtp.close()
+                assert time.monotonic() < deadline, "the slots of closed connections never came back"
+                time.sleep(0.05)
+        for smtp in held:
+            smtp.starttls(context=tls_client(server))
+            smtp.sendmail("app@example.org", ["ada@example.com"], RAW)
+            smtp.quit()
+        assert len(server.inbox) == 3

@@ -130,3 +130,23 @@ def test_search_delete_and_release_from_the_page(page, inbox, tmp_path, monkeypa
     page.click("#delete-all")
     expect(page.locator("tr.message")).to_have_count(0)
     assert len(inbox.inbox) == 0
+
+
+def test_markup_in_subject_and_from_shows_as_text_and_a_text_only_mail_opens_on_its_text(page, inbox):
+    marked = (b'From: "<img src=x onerror=alert(1)>" <x@evil.example>\r\nTo: ada@example.com\r\n'
+              b"Subject: <b>bold</b><script>alert(2)</script>\r\n\r\nplain text only")
+    with smtplib.SMTP(inbox.host, inbox.port, timeout=10) as smtp:
+        smtp.sendmail("x@evil.example", ["ada@example.com"], marked)
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    open_inbox(page, inbox)
+    cells = page.locator("tr.message td")
+    expect(cells.nth(0)).to_have_text('"<img src=x onerror=alert(1)>" <x@evil.example>')
+    expect(cells.nth(2)).to_have_text("<b>bold</b><script>alert(2)</script>")
+    page.click("tr.message")
+    expect(page.locator("#subject")).to_have_text("<b>bold</b><script>alert(2)</script>")
+    expect(page.locator("#text")).to_be_visible()  # no HTML part: the text, not an empty frame
+    expect(page.locator("#text")).to_have_text("plain text only")
+    expect(page.locator("#frame")).to_be_hidden()
+    expect(page.locator("button[data-view=html]")).to_be_disabled()
+    assert page.locator("#messages img, #messages script, #subject *").count() == 0 and dialogs == []

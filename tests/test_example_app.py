@@ -83,4 +83,7 @@ def test_bad_input_is_a_400_and_sends_nothing(client, mail_capture):
     assert client.post("/api/admin/auth/email/code", json={}).status_code == 400
     assert client.post("/api/admin/auth/email/code", json={"email": "not an address"}).status_code == 400
     assert client.post("/api/admin/users/invite", data="email=x@y.io").status_code == 400
+    for code in ["é", "12345\u0660", ""]:  # a code that is not ASCII digits is wrong, not a 500
+        assert client.post("/api/admin/auth/email/code/verify", json={"email": "ada@example.com",
+                                                                      "code": code}).status_code == 400
     assert mail_capture.messages == []

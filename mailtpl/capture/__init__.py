@@ -11,7 +11,7 @@ use, so that ``mailtpl build`` does not pay for them.
 from importlib import import_module
 
 from .message import CapturedMessage, Headers, Part
-from .store import DEFAULT_LIMIT, CaptureTimeout, Inbox
+from .store import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, CaptureTimeout, Inbox
 
 DEFAULT_SMTP_PORT = 1025
 _LAZY = {"CaptureServer": ".server", "CaptureError": ".server", "create_app": ".web", "register": ".web"}
@@ -24,4 +24,5 @@ def __getattr__(name: str):
 
 
 __all__ = ["CaptureServer", "CaptureError", "Inbox", "CaptureTimeout", "CapturedMessage", "Headers", "Part",
-           "create_app", "register", "DEFAULT_SMTP_PORT", "DEFAULT_LIMIT"]
+           "create_app", "register", "DEFAULT_SMTP_PORT", "DEFAULT_LIMIT",
+           "DEFAULT_MAX_BYTES"]

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from . import DEFAULT_SMTP_PORT
 from .message import CapturedMessage
@@ -26,7 +26,8 @@ from .store import Inbox, new_id
 from .tls import self_signed, server_context
 
 logger = logging.getLogger("mailtpl.capture")
-MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # larger messages get 552 (RFC 1870 SIZE is advertised)
+MAX_CONNECTIONS = 50  # open at once: each may be buffering a message, so this bounds the memory mail in flight takes
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # larger messages (or larger than the inbox holds) get 552 (SIZE is advertised)
 
 
 class _WithoutLoginDataNotice(logging.Filter):
@@ -48,8 +49,10 @@ def _accept_any_login(server, session, envelope, mechanism, auth_data) -> AuthRe
 
 
 class _Handler:
-    def __init__(self, inbox: Inbox) -> None:
+    def __init__(self, inbox: Inbox, max_connections: int) -> None:
         self.inbox = inbox
+        self.max_connections = max_connections
+        self.connections = 0  # open now; only the server's event loop thread changes it
 
     async def handle_DATA(self, server, session, envelope) -> str:
         login = session.auth_data.login if isinstance(session.auth_data, LoginPassword) else None
@@ -72,6 +75,28 @@ class _Handler:
         return f"250 2.0.0 Ok: caught as {message.id}"
 
 
+class _BoundedSMTP(SMTP):
+    """aiosmtpd's SMTP session, refused with 421 while ``max_connections`` others are open."""
+
+    _refused = False
+
+    def connection_made(self, transport) -> None:
+        if self.transport is None:  # a new connection, not its STARTTLS upgrade
+            handler: _Handler = self.event_handler
+            if handler.connections >= handler.max_connections:
+                self._refused = True
+                transport.write(b"421 4.7.0 too many connections at once, try again later\r\n")
+                transport.close()
+                return
+            handler.connections += 1
+        super().connection_made(transport)
+
+    def connection_lost(self, error) -> None:
+        if not self._refused:
+            self.event_handler.connections -= 1
+            super().connection_lost(error)
+
+
 class _Controller(Controller):
     """aiosmtpd's threaded controller on a socket bound beforehand: a busy port fails at once (aiosmtpd
     would wait out its ready timeout), and port 0 works (the free port is known before the server starts)."""
@@ -80,6 +105,9 @@ class _Controller(Controller):
         self._sock = sock
         host, port = sock.getsockname()[:2]
         super().__init__(handler, hostname=host, port=port, **kwargs)
+
+    def factory(self) -> SMTP:
+        return _BoundedSMTP(self.handler, **self.SMTP_kwargs)
 
     def _create_server(self):
         return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
@@ -100,12 +128,14 @@ class CaptureServer:
     """``with CaptureServer(port=0) as server:`` listens on ``server.host``:``server.port`` (0 = a free port)."""
 
     def __init__(self, inbox: Inbox | None = None, *, host: str = "127.0.0.1", port: int = DEFAULT_SMTP_PORT,
-                 tls: bool = True, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
+                 tls: bool = True, max_message_bytes: int = MAX_MESSAGE_BYTES,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
         self.inbox = inbox if inbox is not None else Inbox()
         self.host = host
         self.port = port
         self.tls = tls
         self.max_message_bytes = max_message_bytes
+        self.max_connections = max_connections
         self.cert_file: Path | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._controller: Controller | None = None
@@ -118,9 +148,10 @@ class CaptureServer:
                 self._tmp = tempfile.TemporaryDirectory(prefix="mailtpl-capture-")
                 self.cert_file, key_file = self_signed(Path(self._tmp.name), self.host)
                 kwargs["tls_context"] = server_context(self.cert_file, key_file)
-            controller = _Controller(_Handler(self.inbox), sock, ready_timeout=10, server_hostname="mailtpl-capture",
+            handler = _Handler(self.inbox, self.max_connections)
+            controller = _Controller(handler, sock, ready_timeout=10, server_hostname="mailtpl-capture",
                                      authenticator=_accept_any_login, auth_require_tls=False, enable_SMTPUTF8=True,
-                                     data_size_limit=self.max_message_bytes, **kwargs)
+                                     data_size_limit=min(self.max_message_bytes, self.inbox.max_bytes), **kwargs)
             controller.start()
         except BaseException:
             sock.close()

@@ -1,4 +1,5 @@
-"""The inbox: caught messages in memory, oldest dropped past a bound, optionally mirrored as ``.eml`` files.
+"""The inbox: caught messages in memory, oldest dropped past a count and a byte bound, optionally mirrored
+as ``.eml`` files.
 
 One lock and one condition: the SMTP thread adds, web requests and tests
 read, and anyone can wait for the next change (the page's live updates,
@@ -19,6 +20,7 @@ from pathlib import Path
 from .message import CapturedMessage
 
 DEFAULT_LIMIT = 1000
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # of raw mail in memory: 1,000 messages of 32 MB would be 32 GB
 _ID = re.compile(r"[0-9a-f]{16}")
 
 
@@ -31,10 +33,15 @@ def new_id() -> str:
 
 
 class Inbox:
-    def __init__(self, limit: int = DEFAULT_LIMIT, folder: str | os.PathLike | None = None) -> None:
+    def __init__(self, limit: int = DEFAULT_LIMIT, folder: str | os.PathLike | None = None, *,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         if limit < 1:
             raise ValueError(f"the inbox must hold at least 1 message, not {limit}")
+        if max_bytes < 1:
+            raise ValueError(f"the inbox must hold at least 1 byte, not {max_bytes}")
         self.limit = limit
+        self.max_bytes = max_bytes
+        self.bytes = 0  # the raw size of the messages held
         self.folder = Path(folder) if folder is not None else None
         self._messages: OrderedDict[str, CapturedMessage] = OrderedDict()
         self._changed = threading.Condition()
@@ -50,17 +57,24 @@ class Inbox:
         return self.folder / f"{message_id}.eml"
 
     def _load(self) -> None:
-        """Messages a previous run left in the folder, oldest first: only regular files named like ours (no
-        symlinks), the newest ``limit`` of them; older ones are dropped as they would have been. The envelope
-        is not kept in the file: a message read back has the recipients of its headers only."""
-        files = sorted((p for p in self.folder.glob("*.eml")
+        """Messages a previous run left in the folder: only regular files named like ours (no symlinks), the
+        newest that fit within ``limit`` and ``max_bytes``; older ones are dropped as they would have been.
+        The envelope is not kept in the file: a message read back has the recipients of its headers only."""
+        stats = sorted(((p, p.stat()) for p in self.folder.glob("*.eml")
                         if _ID.fullmatch(p.stem) and p.is_file() and not p.is_symlink()),
-                       key=lambda p: p.stat().st_mtime)
-        for path in files[:-self.limit]:
+                       key=lambda item: item[1].st_mtime, reverse=True)
+        kept, total = 0, 0
+        for _, stat in stats:
+            total += stat.st_size
+            if kept == self.limit or total > self.max_bytes:
+                break
+            kept += 1
+        for path, _ in stats[kept:]:
             path.unlink()
-        for path in files[-self.limit:]:
-            received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            self._messages[path.stem] = CapturedMessage(path.stem, path.read_bytes(), "", [], received)
+        for path, stat in reversed(stats[:kept]):
+            message = CapturedMessage(path.stem, path.read_bytes(), "", [], datetime.fromtimestamp(stat.st_mtime, UTC))
+            self._messages[message.id] = message
+            self.bytes += message.size
 
     # -- changes -------------------------------------------------------------------------------------
     def add(self, message: CapturedMessage) -> None:
@@ -68,15 +82,19 @@ class Inbox:
             self._file(message.id).write_bytes(message.raw)
         with self._changed:
             self._messages[message.id] = message
-            while len(self._messages) > self.limit:
-                oldest, _ = self._messages.popitem(last=False)
+            self.bytes += message.size
+            while len(self._messages) > self.limit or self.bytes > self.max_bytes:
+                oldest, dropped = self._messages.popitem(last=False)
+                self.bytes -= dropped.size
                 self._unlink(oldest)
             self._bump()
 
     def delete(self, message_id: str) -> bool:
         with self._changed:
-            if self._messages.pop(message_id, None) is None:
+            message = self._messages.pop(message_id, None)
+            if message is None:
                 return False
+            self.bytes -= message.size
             self._unlink(message_id)
             self._bump()
             return True
@@ -85,6 +103,7 @@ class Inbox:
         with self._changed:
             ids = list(self._messages)
             self._messages.clear()
+            self.bytes = 0
             for message_id in ids:
                 self._unlink(message_id)
             self._bump()

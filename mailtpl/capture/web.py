@@ -45,7 +45,8 @@ def list_messages():
     box = inbox()
     version = box.version
     messages = [m for m in reversed(box.messages) if not query or m.matches(query)]
-    return jsonify(messages=[m.summary() for m in messages], total=len(box), limit=box.limit, version=version)
+    return jsonify(messages=[m.summary() for m in messages], total=len(box), limit=box.limit, bytes=box.bytes,
+                   max_bytes=box.max_bytes, version=version)
 
 
 @api.get("/api/messages/<message_id>")

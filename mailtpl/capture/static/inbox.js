@@ -2,7 +2,7 @@
 // Everything from a caught message is put into the page as text; its HTML only runs in the sandboxed iframe.
 (() => {
   const $ = (id) => document.getElementById(id);
-  const state = { selected: new URLSearchParams(location.hash.slice(1)).get("id"), view: "html", query: "" };
+  const state = { selected: new URLSearchParams(location.hash.slice(1)).get("id"), view: "html", query: "", html: true };
   let loads = 0, loading = null, again = false;
 
   function cell(text, title) {
@@ -66,7 +66,9 @@
     $("to").textContent = message.to.join(", ");
     $("received").textContent = `${new Date(message.received).toLocaleString()} · ${size(message.size)}` +
       (message.login ? ` · AUTH as ${message.login}` : "") + (message.tls ? " · STARTTLS" : "");
-    $("frame").src = message.html === null ? "about:blank" : `/api/messages/${encodeURIComponent(id)}/html`;
+    state.html = message.html !== null;  // a text-only mail opens on its text, not on an empty frame
+    $("frame").src = state.html ? `/api/messages/${encodeURIComponent(id)}/html` : "about:blank";
+    showView();
     $("text").textContent = message.text === null ? "(no text part)" : message.text;
     $("headers").textContent = message.headers.map(([name, value]) => `${name}: ${value}`).join("\n");
     $("links").replaceChildren(...message.links.map((href) => {
@@ -83,9 +85,13 @@
   }
 
   function showView() {
-    for (const button of $("views").children) button.classList.toggle("on", button.dataset.view === state.view);
-    $("frame").hidden = state.view !== "html";
-    for (const id of ["text", "source", "headers", "links", "lint"]) $(id).hidden = state.view !== id;
+    const view = state.view === "html" && !state.html ? "text" : state.view;
+    for (const button of $("views").children) {
+      button.classList.toggle("on", button.dataset.view === view);
+      if (button.dataset.view === "html") button.disabled = !state.html;
+    }
+    $("frame").hidden = view !== "html";
+    for (const id of ["text", "source", "headers", "links", "lint"]) $(id).hidden = view !== id;
   }
 
   $("views").addEventListener("click", (event) => {
