@@ -1,12 +1,28 @@
-"""Render + CSS-inline time per email: mailtpl against pybars3 + premailer per render.
+"""Time per finished email: render + CSS inlining (+ plain text), mailtpl against what a user
+would pick instead, in the same run.
 
     python bench/email.py
 
-Both sides produce the finished HTML of the shipped verification email (layout,
-partials, CSS inlined). Target (issue 3): mailtpl <= 50 us per email.
+Emails: the Bootstrap-Email-style fixture (tests/fixtures/bootstrap, 15 KB, the
+selector kinds of ABC User Feedback's templates) and the three shipped emails.
+Rows per email:
+
+- mailtpl: ``Environment.render`` (HTML with CSS inlined, plain text, subject);
+- mailtpl with ``inline_css="per-render"`` (premailer on every render);
+- pybars3 + premailer + mailtpl's text derivation, per render;
+- handlebars.js 4.7.10 + juice, and handlebars.js + css-inline (render + inline only, no
+  text part), when node has them: ``npm install --prefix bench @css-inline/css-inline juice
+  handlebars@4.7.10``.
+
+Targets (issue 11): the fixture inlines at compile time; mailtpl <= 30 us per email and
+>= 20x faster than handlebars.js + css-inline.
 """
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,39 +37,90 @@ from bench._timing import fmt_ratio, fmt_time, per_call, table  # noqa: E402
 
 from mailtpl import Environment  # noqa: E402
 from mailtpl.inline import inline_css  # noqa: E402
+from mailtpl.text import html_to_text  # noqa: E402
 
-TEMPLATES = HERE.parent / "templates"
-CONTEXT = {"code": "482913", "baseUrl": "https://feedback.example.com"}
+BASE_URL = "https://feedback.example.com"
+FOLDERS = {"bootstrap fixture": HERE.parent / "tests" / "fixtures" / "bootstrap", "shipped": HERE.parent / "templates"}
+PARTIAL_BLOCK = re.compile(r"\{\{#>\s*([\w/-]+)\s*\}\}(.*?)\{\{/\1\}\}", re.S)
 
 
-def pybars_verification():
-    """The same email for pybars3, which has no partial blocks: the layout's slot filled by hand."""
-    layout = (TEMPLATES / "layouts" / "layout.hbs").read_text()
-    body = (TEMPLATES / "verification.hbs").read_text().split("}}", 1)[1].rsplit("{{/layout}}", 1)[0]
+def cases() -> list[tuple[str, Path, str, dict]]:
+    out = []
+    for label, folder in FOLDERS.items():
+        env = Environment(folder, base_url=BASE_URL)
+        for name in env.names():
+            out.append((f"{label}: {name}", folder, name, env.context(name, fixture="default")))
+    return out
+
+
+def sources(folder: Path, name: str) -> tuple[str, dict[str, str]]:
+    """The email's source and its partials by name, as handlebars.js registers them."""
+    partials = {}
+    for sub in ("partials", "layouts"):
+        for path in sorted((folder / sub).rglob("*.hbs")):
+            partials[path.relative_to(folder / sub).with_suffix("").as_posix()] = path.read_text()
+    return (folder / f"{name}.hbs").read_text(), partials
+
+
+def without_partial_blocks(source: str, partials: dict[str, str]) -> str:
+    """pybars3 has no partial blocks: write each {{#> name}}body{{/name}} out by hand."""
+    while True:
+        expanded = PARTIAL_BLOCK.sub(lambda m: partials[m.group(1)].replace("{{> @partial-block}}", m.group(2)),
+                                     source)
+        if expanded == source:
+            return source
+        source = expanded
+
+
+def pybars_email(folder: Path, name: str):
+    source, partials = sources(folder, name)
     compiler = pybars.Compiler()
-    template = compiler.compile(layout.replace("{{> @partial-block}}", body))
-    partials = {"footer": compiler.compile((TEMPLATES / "partials" / "footer.hbs").read_text())}
-    return lambda ctx: inline_css(str(template(ctx, partials=partials)))
+    template = compiler.compile(without_partial_blocks(source, partials))
+    compiled = {p: compiler.compile(without_partial_blocks(s, partials)) for p, s in partials.items()
+                if "@partial-block" not in s}
+
+    def render(context):
+        html = inline_css(str(template(context, partials=compiled)))
+        return html, html_to_text(html)
+    return render
+
+
+def node_times(emails: list[tuple[str, Path, str, dict]]) -> dict:
+    node = shutil.which("node")
+    if node is None or not (HERE / "node_modules" / "@css-inline").is_dir() or \
+            not (HERE / "node_modules" / "juice").is_dir():
+        print("(node, juice or @css-inline/css-inline missing: "
+              "npm install --prefix bench @css-inline/css-inline juice handlebars@4.7.10)")
+        return {}
+    payload = {}
+    for label, folder, name, data in emails:
+        source, partials = sources(folder, name)
+        payload[label] = {"template": source, "partials": partials, "data": data}
+    done = subprocess.run([node, str(HERE / "email_inline.js")], input=json.dumps(payload), capture_output=True,
+                          text=True, cwd=HERE, check=True)
+    return json.loads(done.stdout)
 
 
 def main() -> None:
-    env = Environment(TEMPLATES)
-    ours = lambda: env.render("verification", CONTEXT)  # noqa: E731
-    theirs = pybars_verification()
-    assert "482913" in theirs(CONTEXT) and ours().inlining == "compile-time"
+    emails = cases()
+    node = node_times(emails)
     rows = []
-    for name in env.names():
-        context = {**env.context(name, fixture="default"), **CONTEXT}
-        mode = env.render(name, context).inlining
-        t = per_call(lambda name=name, context=context: env.render(name, context))
-        rows.append([f"mailtpl {name} ({mode})", fmt_time(t), ""])
-    m, p = per_call(ours), per_call(lambda: theirs(CONTEXT))
-    per_render = Environment(TEMPLATES, inline_css="per-render")
-    r = per_call(lambda: per_render.render("verification", CONTEXT))
-    rows = [["verification: mailtpl", fmt_time(m), "1.0x"],
-            ["verification: mailtpl, inlining per render", fmt_time(r), fmt_ratio(r, m)],
-            ["verification: pybars3 + premailer per render", fmt_time(p), fmt_ratio(p, m)], *rows]
-    print(table(["render + inline, per email", "time", "vs mailtpl"], rows))
+    for label, folder, name, data in emails:
+        env = Environment(folder, base_url=BASE_URL)
+        per_render = Environment(folder, base_url=BASE_URL, inline_css="per-render")
+        mode = env.render(name, data).inlining
+        ours = per_call(lambda: env.render(name, data))
+        theirs = pybars_email(folder, name)
+        rows.append([f"{label} ({mode})", "mailtpl", fmt_time(ours), "1.0x"])
+        for what, fn in (("mailtpl, inlining per render", lambda: per_render.render(name, data)),
+                         ("pybars3 + premailer + text", lambda: theirs(data))):
+            t = per_call(fn)
+            rows.append(["", what, fmt_time(t), fmt_ratio(t, ours)])
+        for key, what in (("juice", "handlebars.js + juice (no text)"),
+                          ("cssInline", "handlebars.js + css-inline (no text)")):
+            t = node.get(label, {}).get(key)
+            rows.append(["", what, fmt_time(t), fmt_ratio(t, ours)])
+    print(table(["email", "render + inline (+ text)", "per email", "vs mailtpl"], rows))
 
 
 if __name__ == "__main__":

@@ -6,50 +6,96 @@ no state between calls, so one instance can be shared by any number of threads.
 """
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from types import CodeType
+
 from . import nodes as n
-from .codegen import CodeGenerator
+from .codegen import SEGMENT_BREAK, CodeGenerator
 from .errors import TemplateSyntaxError
 from .parser import parse
-from .runtime import Template
+from .runtime import CODE_FILENAME, Template
 from .whitespace import strip_whitespace
 
 
-def compile_options(*, strict: bool = False, prevent_indent: bool = False, ignore_standalone: bool = False,
-                    known_helpers_only: bool = False, no_escape: bool = False,
-                    assume_objects: bool = False) -> dict:
+@dataclass(frozen=True)
+class CompileOptions:
+    """handlebars.js 4.7's compile options in Python spelling, plus the data access options of
+    :mod:`mailtpl.access` (runtime options in handlebars.js; set here they are the template's defaults)."""
+
+    strict: bool = False
+    assume_objects: bool = False
+    compat: bool = False
+    data: bool = True
+    known_helpers: Mapping[str, bool] | Iterable[str] | None = None  # a map, or names (pybars3's set)
+    known_helpers_only: bool = False
+    no_escape: bool = False
+    prevent_indent: bool = False
+    ignore_standalone: bool = False
+    explicit_partial_context: bool = False
+    allow_proto_properties_by_default: bool | None = None
+    allow_proto_methods_by_default: bool | None = None
+    allowed_proto_properties: Mapping[str, bool] | None = None
+    allowed_proto_methods: Mapping[str, bool] | None = None
+
+    def as_dict(self) -> dict:
+        """The options that differ from the defaults (what generated code records), by name."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) != f.default}
+
+
+def _plain(value):
+    """Option values as plain data (they are written into generated code with repr)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset, list, tuple)):
+        return sorted(value)
+    return value
+
+
+def compile_options(**options) -> dict:
     """The options that are set, by their snake_case names (handlebars.js's, snake_cased)."""
-    return {key: value for key, value in (
-        ("strict", strict), ("prevent_indent", prevent_indent), ("ignore_standalone", ignore_standalone),
-        ("known_helpers_only", known_helpers_only), ("no_escape", no_escape),
-        ("assume_objects", assume_objects)) if value}
+    return CompileOptions(**options).as_dict()
 
 
 class Compiler:
-    def compile(self, source: str, *, name: str | None = None, strict: bool = False,
-                prevent_indent: bool = False, ignore_standalone: bool = False,
-                known_helpers_only: bool = False, no_escape: bool = False,
-                assume_objects: bool = False) -> Template:
-        """Compile ``source`` into a template: ``template(context, helpers=None, partials=None) -> str``."""
-        return load(self.precompile(source, name=name, strict=strict, prevent_indent=prevent_indent,
-                                    ignore_standalone=ignore_standalone, known_helpers_only=known_helpers_only,
-                                    no_escape=no_escape, assume_objects=assume_objects), name)
+    """``pybars.Compiler``'s API: ``compile(source, path=None, **options)``, ``template(code)``, ``precompile``."""
 
-    def precompile(self, source: str, *, name: str | None = None, strict: bool = False,
-                   prevent_indent: bool = False, ignore_standalone: bool = False,
-                   known_helpers_only: bool = False, no_escape: bool = False,
-                   assume_objects: bool = False) -> str:
+    def compile(self, source: str, path: str | os.PathLike | None = None, *, name: str | os.PathLike | None = None,
+                **options) -> Template:
+        """Compile ``source`` into a template: ``template(context, helpers=None, partials=None) -> str``.
+
+        ``path`` (pybars3's name) and ``name`` both name the template in errors; ``options`` are
+        :class:`CompileOptions`.
+        """
+        name = _name(name if name is not None else path)
+        return load(self.precompile(source, name=name, **options), name)
+
+    def template(self, code: str) -> Template:
+        """pybars3's ``Compiler.template``: the template of a precompiled module's source."""
+        return load(code)
+
+    def precompile(self, source: str, path: str | os.PathLike | None = None, *,
+                   name: str | os.PathLike | None = None, **options) -> str:
         """Python source of a module whose ``template`` renders ``source`` with no compile step."""
-        options = compile_options(strict=strict, prevent_indent=prevent_indent, ignore_standalone=ignore_standalone,
-                                  known_helpers_only=known_helpers_only, no_escape=no_escape,
-                                  assume_objects=assume_objects)
-        return generate(self.parse(source, name=name, ignore_standalone=options.get("ignore_standalone", False)),
-                        source, name, options)
+        name = _name(name if name is not None else path)
+        settings = CompileOptions(**options)
+        return generate(self.parse(source, name=name, ignore_standalone=settings.ignore_standalone),
+                        source, name, settings.as_dict())
 
-    def parse(self, source: str, *, name: str | None = None, ignore_standalone: bool = False) -> n.Program:
+    def parse(self, source: str, *, name: str | os.PathLike | None = None,
+              ignore_standalone: bool = False) -> n.Program:
         """The AST of ``source``, whitespace control applied."""
         if not isinstance(source, str):
             raise TypeError(f"template source must be str, not {type(source).__name__}")
-        return strip_whitespace(parse(source, name), ignore_standalone=ignore_standalone)
+        return strip_whitespace(parse(source, _name(name)), ignore_standalone=ignore_standalone)
+
+
+def _name(name: str | os.PathLike | None) -> str | None:
+    """A template's name as text (a path is given as its string form)."""
+    if name is None or isinstance(name, str):
+        return name
+    return os.fsdecode(os.fspath(name))
 
 
 def generate(program: n.Program, source: str, name: str | None, options: dict) -> str:
@@ -58,13 +104,25 @@ def generate(program: n.Program, source: str, name: str | None, options: dict) -
 
 
 def load(code: str, name: str | None = None) -> Template:
-    """The template of a precompiled module's source (what :meth:`Compiler.precompile` returned)."""
-    try:
-        # One filename for all: CPython keeps every distinct code filename alive.
-        compiled = compile(code, "<mailtpl template>", "exec", dont_inherit=True)
-    except (SyntaxError, RecursionError, MemoryError) as exc:
-        raise TemplateSyntaxError(f"template too complex to compile ({type(exc).__name__}: {exc})",
-                                  name=name) from None
+    """The template of a precompiled module's source (what :meth:`Compiler.precompile` returned).
+
+    The module is compiled one segment at a time (codegen marks where it may be cut), so that
+    compiling a long template takes memory in proportion to a segment, not to the whole module.
+    """
     namespace: dict = {"__name__": "mailtpl._template"}
-    exec(compiled, namespace)  # noqa: S102 - code we generated ourselves
+    line = 0
+    for segment in code.split(SEGMENT_BREAK):
+        try:
+            compiled = compile(segment, CODE_FILENAME, "exec", dont_inherit=True)
+        except (SyntaxError, RecursionError, MemoryError) as exc:
+            raise TemplateSyntaxError(f"template too complex to compile ({type(exc).__name__}: {exc})",
+                                      name=name) from None
+        exec(_shift_lines(compiled, line) if line else compiled, namespace)  # noqa: S102 - code we generated
+        line += segment.count("\n") + SEGMENT_BREAK.count("\n")
     return namespace["template"]
+
+
+def _shift_lines(code: CodeType, by: int) -> CodeType:
+    """``code`` (and the functions in it) numbered as if it started ``by`` lines further down."""
+    consts = tuple(_shift_lines(c, by) if isinstance(c, CodeType) else c for c in code.co_consts)
+    return code.replace(co_firstlineno=code.co_firstlineno + by, co_consts=consts)

@@ -28,11 +28,12 @@ from . import nodes as n
 from .compiler import Compiler, compile_options, generate, load
 from .errors import DataError, TemplateError, TemplateNotFound, UndefinedError
 from .flatten import NotFlat, flatten
-from .inline import NotStatic, inline_css, inline_program
+from .inline import CssError, NotStatic, check_structure, compile_time, inline_css
 from .message import Composed, build_message, check_header, compose
+from .placeholders import Document, NotRebuilt
 from .rendered import RenderedEmail
 from .runtime import Template
-from .text import html_to_text
+from .text import compile_text, finish_text, html_to_text
 from .variables import Variable, analyze, sample_data
 
 CONFIG_FILE = "mailtpl.json"
@@ -53,7 +54,8 @@ class _Email:
     html: Template
     inlined: Template | None
     inline_reason: str | None
-    text: Template | None
+    text: Template | None  # from NAME.txt.hbs
+    compiled_text: Template | None  # derived from the HTML at compile time (see mailtpl.text)
     subject: Template
     partials: dict[str, Template] = field(default_factory=dict)  # what it includes, directly or not
 
@@ -84,15 +86,17 @@ def helper_pack(name: str) -> dict:
 class Environment:
     def __init__(self, templates: str | os.PathLike = "templates", *, strict: bool = True,
                  base_url: str | None = None, inline_css: bool | str = True, helpers: Mapping | str | None = None,
-                 sender_name: str | None = None) -> None:
+                 sender_name: str | None = None, **options) -> None:
         """``inline_css``: True inlines at compile time where that is safe and per render elsewhere,
-        "per-render" always per render, False not at all."""
+        "per-render" always per render, False not at all. ``options``: the compile and data access
+        options of :class:`mailtpl.compiler.CompileOptions` (``compat=True``, ``allowed_proto_properties=...``)."""
         if inline_css not in (True, False, "per-render"):
             raise ValueError('inline_css must be True, False or "per-render"')
         self.root = Path(templates)
         if not self.root.is_dir():
             raise TemplateNotFound(str(self.root), what="templates folder")
         self.strict = strict
+        self.options = compile_options(strict=strict, **options)
         self.base_url = base_url
         self.inline_css = inline_css
         self.helpers = helper_pack(helpers) if isinstance(helpers, str) else dict(helpers or {})
@@ -224,7 +228,7 @@ class Environment:
             path = self._partial_files.get(name)
             if path is None:
                 return None
-            self._asts[name] = self._compiler.parse(self._read(path), name=self._rel(path))
+            self._asts[name] = self._parse(self._read(path), name=self._rel(path))
         return self._asts[name]
 
     def _partial(self, name: str) -> Template:
@@ -233,8 +237,11 @@ class Environment:
             self._partials[name] = self._compile(self._ast(name), self._read(path), self._rel(path))
         return self._partials[name]
 
+    def _parse(self, source: str, name: str) -> n.Program:
+        return self._compiler.parse(source, name=name, ignore_standalone=self.options.get("ignore_standalone", False))
+
     def _compile(self, program: n.Program, source: str, name: str, **options) -> Template:
-        return load(generate(program, source, name, compile_options(strict=self.strict, **options)), name)
+        return load(generate(program, source, name, {**self.options, **compile_options(**options)}), name)
 
     def compiled(self, name: str) -> _Email:
         """The compiled email (cached until :meth:`invalidate`); TemplateError when it does not compile."""
@@ -248,28 +255,43 @@ class Environment:
         self._check_name(name)
         path = self._email_files[name]
         source = self._read(path)
-        program = self._compiler.parse(source, name=self._rel(path))
+        program = self._parse(source, name=self._rel(path))
         html = self._compile(program, source, self._rel(path))
         used = {partial: self._partial(partial) for partial in sorted(self._used_partials(program))}
-        inlined, reason = None, None
-        if self.inline_css == "per-render":
-            reason = 'inline_css="per-render"'
-        elif self.inline_css:
-            try:
-                flat = inline_program(flatten(program, self._ast))
-                inlined = self._compile(flat, source, self._rel(path))
-            except (NotFlat, NotStatic) as exc:
-                reason = str(exc)
+        inlined, reason, compiled_text = None, None, None
+        try:
+            doc = Document(flatten(program, self._partial_ast, self._rel(path)))
+            structure = check_structure(doc, self.helpers)
+            final = doc.html  # what the text is derived from: the HTML as it is sent
+            if self.inline_css == "per-render":
+                final, reason = inline_css(doc.html), 'inline_css="per-render"'
+            elif self.inline_css:
+                final, reason = compile_time(doc, structure)
+                if reason is None:
+                    inlined = self._compile(doc.rebuild(doc.tokens(final)), source, self._rel(path))
+            if name not in self._text_files and reason is None:  # premailer's serializer escapes URLs
+                compiled_text = self._text_template(doc, final, source, self._rel(path))
+        except (NotFlat, NotStatic, NotRebuilt) as exc:  # inlined (if at all) and text derived per render
+            inlined, reason = None, 'inline_css="per-render"' if self.inline_css == "per-render" else str(exc)
+        except CssError as exc:  # the stylesheet of the email (its layout, partials) cannot be applied
+            raise CssError(exc.message, name=self._rel(path)) from None
         text = None
         if name in self._text_files:
             text_path = self._text_files[name]
             text_source = self._read(text_path)
-            text = self._compile(self._compiler.parse(text_source, name=self._rel(text_path)), text_source,
+            text = self._compile(self._parse(text_source, name=self._rel(text_path)), text_source,
                                  self._rel(text_path), no_escape=True)
         subject_source = self.subject_source(name)
-        subject = self._compile(self._compiler.parse(subject_source, name=f"{CONFIG_FILE}: subject of {name}"),
+        subject = self._compile(self._parse(subject_source, name=f"{CONFIG_FILE}: subject of {name}"),
                                 subject_source, f"{CONFIG_FILE}: subject of {name}", no_escape=True)
-        return _Email(html, inlined, reason, text, subject, used)
+        return _Email(html, inlined, reason, text, compiled_text, subject, used)
+
+    def _text_template(self, doc: Document, html: str, source: str, name: str) -> Template | None:
+        """The plain text derived from ``html`` once (None: derive it from each rendered HTML)."""
+        try:
+            return self._compile(compile_text(doc, html), source, name)
+        except NotRebuilt:
+            return None
 
     def _used_partials(self, program: n.Program) -> set[str]:
         """Partials a template includes by a fixed name, directly or through other partials."""
@@ -386,7 +408,13 @@ class Environment:
             html = email.html(data, helpers=self.helpers, partials=partials)
             if self.inline_css:
                 html, mode = inline_css(html), "per-render"
-        text = email.text(data, helpers=self.helpers, partials=partials) if email.text else html_to_text(html)
+        text = None
+        if email.text:
+            text = email.text(data, helpers=self.helpers, partials=partials)
+        elif email.compiled_text:
+            text = finish_text(email.compiled_text(data, helpers=self.helpers, partials=partials))
+        if text is None:
+            text = html_to_text(html)
         subject = check_header(email.subject(data, helpers=self.helpers).strip(), f"subject of {name!r}")
         return RenderedEmail(name, subject, html, text, mode)
 

@@ -7,7 +7,32 @@ pybars3 keeps catching them. Errors that point into a template carry ``name``,
 """
 from __future__ import annotations
 
+import re
+
 from pybars import PybarsError
+
+
+# Where lines break, for every position and shown line: the terminators str.splitlines() knows.
+LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def line_starts(source: str) -> list[int]:
+    """Offsets at which the lines of ``source`` start (the first is 0)."""
+    return [0] + [m.end() for m in LINE_BREAK.finditer(source)]
+
+
+def source_line(source: str, lineno: int) -> str | None:
+    """Line ``lineno`` (1-based) of ``source``, without its terminator."""
+    pos = 0
+    for _ in range(lineno - 1):
+        m = LINE_BREAK.search(source, pos)
+        if m is None:
+            return None
+        pos = m.end()
+    if pos == len(source) and lineno > 1:
+        return None
+    end = LINE_BREAK.search(source, pos)
+    return source[pos:end.start() if end else len(source)]
 
 
 class TemplateError(PybarsError):
@@ -25,8 +50,7 @@ class TemplateError(PybarsError):
         self.name = name
         self.lineno = lineno
         self.column = column
-        lines = source.splitlines() if source and lineno else []
-        self.source_line = lines[lineno - 1] if 0 < (lineno or 0) <= len(lines) else None
+        self.source_line = source_line(source, lineno) if source and lineno else None
         super().__init__(str(self))
 
     @property

@@ -5,12 +5,14 @@ arguments are replaced by the partial's own AST (indentation of standalone
 partials applied to its text), so the whole email can be seen, and CSS-inlined,
 as one HTML document at compile time. Anything whose output could differ once
 written in place (arguments, dynamic names, inline partials, ``../`` inside a
-partial) raises :class:`NotFlat` with the reason.
+partial) raises :class:`NotFlat` with the reason. :class:`Flat` also says which file each tag
+came from, so that reasons and errors about the flattened email can name it.
 """
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from . import nodes as n
 
@@ -19,60 +21,93 @@ class NotFlat(Exception):
     """The template cannot be expanded statically; the message says why."""
 
 
-def flatten(program: n.Program, partial_ast: Callable[[str], n.Program | None]) -> n.Program:
-    """A copy of ``program`` with every static partial written in (the input is not modified)."""
-    return _program(program, partial_ast, [], 0)
+PartialSource = Callable[[str], "tuple[n.Program, str] | None"]  # partial name -> (AST, file name)
 
 
-def _program(program: n.Program, partial_ast, blocks: list[n.Program], depth: int) -> n.Program:
-    if depth > 20:
-        raise NotFlat("partials nested more than 20 deep (recursive partial?)")
-    body: list = []
-    for stmt in program.body:
-        if isinstance(stmt, n.Content):
-            body.append(dataclasses.replace(stmt))
-        elif isinstance(stmt, (n.Comment, n.Mustache)):
-            body.append(stmt)
-        elif isinstance(stmt, n.Block):
-            if stmt.decorator:
-                raise NotFlat(f"inline partial at line {stmt.line}")
-            body.append(dataclasses.replace(
-                stmt,
-                program=stmt.program and _program(stmt.program, partial_ast, blocks, depth),
-                inverse=stmt.inverse and _program(stmt.inverse, partial_ast, blocks, depth)))
-        elif isinstance(stmt, (n.Partial, n.PartialBlock)):
-            body.extend(_partial(stmt, partial_ast, blocks, depth))
-        else:  # pragma: no cover
-            raise NotFlat(f"unexpected {type(stmt).__name__}")
-    return dataclasses.replace(program, body=body)
+@dataclass
+class Flat:
+    """A flattened email: its AST, and the file every Mustache and Block node of it comes from."""
+
+    program: n.Program
+    files: dict[int, str]  # id(node) -> file name
+
+    def file_of(self, node: n.Node) -> str | None:
+        return self.files.get(id(node))
 
 
-def _partial(stmt, partial_ast, blocks: list[n.Program], depth: int) -> list:
-    name = _static_name(stmt)
-    if stmt.params or stmt.hash:
-        raise NotFlat(f"partial {name!r} at line {stmt.line} takes arguments")
-    if name == "@partial-block":
-        if not blocks:
-            raise NotFlat(f"{{{{> @partial-block}}}} outside a partial block at line {stmt.line}")
-        expanded = _program(blocks[-1], partial_ast, blocks[:-1], depth + 1)
-    else:
-        source = partial_ast(name)
-        if isinstance(stmt, n.PartialBlock):
-            if source is None:  # failover content
-                return _program(stmt.program, partial_ast, blocks, depth + 1).body
-            expanded = _program(_checked(source, name), partial_ast, blocks + [stmt.program], depth + 1)
-        elif source is None:
-            raise NotFlat(f"partial {name!r} at line {stmt.line} is not in the folder")
+def flatten(program: n.Program, partial_source: PartialSource, name: str | None = None) -> Flat:
+    """A copy of ``program`` (from file ``name``) with every static partial written in (the input
+    is not modified)."""
+    flat = Flat(program, {})
+    flat.program = _Flattener(partial_source, flat.files).program(program, name, [], 0)
+    return flat
+
+
+class _Flattener:
+    def __init__(self, partial_source: PartialSource, files: dict[int, str]) -> None:
+        self.partial_source = partial_source
+        self.files = files
+
+    def program(self, program: n.Program, file: str | None, blocks: list, depth: int) -> n.Program:
+        """``blocks``: the partial blocks being expanded, as (body, file), innermost last."""
+        if depth > 20:
+            raise NotFlat("partials nested more than 20 deep (recursive partial?)")
+        body: list = []
+        for stmt in program.body:
+            if isinstance(stmt, n.Content):
+                body.append(dataclasses.replace(stmt))
+            elif isinstance(stmt, n.Comment):
+                body.append(stmt)
+            elif isinstance(stmt, n.Mustache):
+                body.append(self._from(stmt, file))
+            elif isinstance(stmt, n.Block):
+                if stmt.decorator:
+                    raise NotFlat(f"inline partial at {file}:{stmt.line}")
+                body.append(self._from(dataclasses.replace(
+                    stmt,
+                    program=stmt.program and self.program(stmt.program, file, blocks, depth),
+                    inverse=stmt.inverse and self.program(stmt.inverse, file, blocks, depth)), file))
+            elif isinstance(stmt, (n.Partial, n.PartialBlock)):
+                body.extend(self.partial(stmt, file, blocks, depth))
+            else:  # pragma: no cover
+                raise NotFlat(f"unexpected {type(stmt).__name__}")
+        return dataclasses.replace(program, body=body)
+
+    def _from(self, node, file: str | None):
+        if file is not None:
+            self.files[id(node)] = file
+        return node
+
+    def partial(self, stmt, file: str | None, blocks: list, depth: int) -> list:
+        name = _static_name(stmt, file)
+        if stmt.params or stmt.hash:
+            raise NotFlat(f"partial {name!r} at {file}:{stmt.line} takes arguments")
+        if name == "@partial-block":
+            if not blocks:
+                raise NotFlat(f"{{{{> @partial-block}}}} outside a partial block at {file}:{stmt.line}")
+            body, body_file = blocks[-1]
+            expanded = self.program(body, body_file, blocks[:-1], depth + 1)
         else:
-            expanded = _program(_checked(source, name), partial_ast, blocks, depth + 1)
-    indent = getattr(stmt, "indent", "")
-    return _indented(expanded.body, indent) if indent else expanded.body
+            found = self.partial_source(name)
+            if isinstance(stmt, n.PartialBlock):
+                if found is None:  # failover content
+                    return self.program(stmt.program, file, blocks, depth + 1).body
+                source, source_file = found
+                expanded = self.program(_checked(source, name), source_file, blocks + [(stmt.program, file)],
+                                        depth + 1)
+            elif found is None:
+                raise NotFlat(f"partial {name!r} at {file}:{stmt.line} is not in the folder")
+            else:
+                source, source_file = found
+                expanded = self.program(_checked(source, name), source_file, blocks, depth + 1)
+        indent = getattr(stmt, "indent", "")
+        return _indented(expanded.body, indent) if indent else expanded.body
 
 
-def _static_name(stmt) -> str:
+def _static_name(stmt, file: str | None) -> str:
     name = stmt.name
     if isinstance(name, n.SubExpr):
-        raise NotFlat(f"dynamic partial name at line {stmt.line}")
+        raise NotFlat(f"dynamic partial name at {file}:{stmt.line}")
     return name.original
 
 

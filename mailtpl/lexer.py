@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from typing import NamedTuple
 
-from .errors import TemplateSyntaxError
+from .errors import TemplateSyntaxError, line_starts
 
 
 class Token(NamedTuple):
@@ -85,7 +86,7 @@ class Lexer:
     def __init__(self, source: str, name: str | None = None) -> None:
         self.source = source
         self.name = name
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", source)]
+        self._line_starts = line_starts(source)
 
     # -- positions ---------------------------------------------------------
     def line_col(self, pos: int) -> tuple[int, int]:
@@ -94,19 +95,22 @@ class Lexer:
         return line, pos - self._line_starts[line - 1] + 1
 
     def error(self, message: str, pos: int) -> TemplateSyntaxError:
+        """A syntax error at ``pos``; the message ends with handlebars.js's wording ("Parse error on line N")."""
         line, col = self.line_col(pos)
-        return TemplateSyntaxError(message, name=self.name, lineno=line, column=col, source=self.source)
+        return TemplateSyntaxError(f"{message} (Parse error on line {line})", name=self.name, lineno=line,
+                                   column=col, source=self.source)
 
     # -- scanning ----------------------------------------------------------
-    def tokenize(self) -> list[Token]:
+    def tokenize(self) -> Iterator[Token]:
+        """The tokens, made as the parser asks for them (a long template never has all of them at once)."""
         src, n = self.source, len(self.source)
-        out: list[Token] = []
         pos = 0
         while pos < n:
             start = src.find("{{", pos)
             if start == -1:
-                out.append(Token("CONTENT", src[pos:], pos))
+                yield Token("CONTENT", src[pos:], pos)
                 break
+            out: list[Token] = []
             text = src[pos:start]
             escaped = False
             if text.endswith("\\\\"):
@@ -119,8 +123,8 @@ class Lexer:
                 pos = self._escaped_content(start, out)
             else:
                 pos = self._mustache(start, out)
-        out.append(Token("EOF", "", n))
-        return out
+            yield from out
+        yield Token("EOF", "", n)
 
     def _escaped_content(self, start: int, out: list[Token]) -> int:
         """``\\{{...``: literal text up to the next (possibly escaped) mustache."""

@@ -55,6 +55,7 @@ class Program(Node):
     block_params: list[str] = field(default_factory=list)
     chained: bool = False  # the inverse of an {{else if}} chain
     uses_depths: bool = False  # set on the root: some path climbs with ../
+    uses_data: bool = False  # set on the root: some path reads @data
 
 
 @dataclass(slots=True)
@@ -91,6 +92,7 @@ class Block(Node):
     inverse_strip: Strip
     close_strip: Strip
     decorator: bool = False  # {{#*inline "name"}}
+    raw: bool = False  # {{{{raw}}}}...{{{{/raw}}}}: the body is text, and pybars3 hands it to the helper as a str
 
 
 @dataclass(slots=True)

@@ -7,10 +7,12 @@ template, line and column.
 from __future__ import annotations
 
 import re
+from collections import deque
 
 from . import nodes as n
 from .errors import TemplateSyntaxError
 from .lexer import Lexer, Token
+from .values import js_number
 
 MAX_NESTING = 80  # blocks (and {{else if}} links) inside each other; Python's own limit is 100
 MAX_SUBEXPR_NESTING = 40
@@ -40,27 +42,45 @@ def _describe(tok: Token) -> str:
     return repr(tok.text) if tok.text else tok.kind
 
 
+_STRIPS = {(o, c): n.Strip(o, c) for o in (False, True) for c in (False, True)}  # never modified: shared
+
+
 def _strip_of(open_text: str, close_text: str) -> n.Strip:
-    return n.Strip(open=open_text[2:3] == "~", close=close_text[-3:-2] == "~")
+    return _STRIPS[open_text[2:3] == "~", close_text[-3:-2] == "~"]
 
 
 class Parser:
     def __init__(self, source: str, name: str | None = None) -> None:
         self.lexer = Lexer(source, name)
-        self.tokens = self.lexer.tokenize()
-        self.i = 0
+        self._tokens = self.lexer.tokenize()
+        self._eof = Token("EOF", "", len(source))
+        self._ahead: deque[Token] = deque()  # tokens made but not consumed yet, after the current one
+        self.tok: Token = next(self._tokens)  # the current token
+        self.previous: Token | None = None  # the last token consumed
         self.nesting = 0
         self.sexpr_nesting = 0
         self.uses_depths = False
+        self.uses_data = False
 
     # -- token helpers -----------------------------------------------------
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.i]
+    def peek(self, ahead: int) -> Token:
+        """The token ``ahead`` places after the current one (EOF past the end)."""
+        if ahead == 0:
+            return self.tok
+        while len(self._ahead) < ahead:
+            token = next(self._tokens, None)
+            if token is None:
+                return self._eof
+            self._ahead.append(token)
+        return self._ahead[ahead - 1]
 
     def advance(self) -> Token:
-        tok = self.tokens[self.i]
-        self.i += 1
+        tok = self.tok
+        if self._ahead:
+            self.tok = self._ahead.popleft()
+        elif tok is not self._eof:
+            self.tok = next(self._tokens, self._eof)
+        self.previous = tok
         return tok
 
     def error(self, message: str, tok: Token | int) -> TemplateSyntaxError:
@@ -80,6 +100,7 @@ class Parser:
     def parse(self) -> n.Program:
         program = self.program(0)
         program.uses_depths = self.uses_depths
+        program.uses_data = self.uses_data
         tok = self.tok
         if tok.kind == "OPEN_ENDBLOCK":
             name = self._peek_name()
@@ -89,8 +110,8 @@ class Parser:
         return program
 
     def _peek_name(self) -> str:
-        nxt = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else None
-        return nxt.text if nxt is not None and nxt.kind == "ID" else "?"
+        nxt = self.peek(1)
+        return nxt.text if nxt.kind == "ID" else "?"
 
     def nest(self, tok: Token) -> None:
         self.nesting += 1
@@ -161,7 +182,7 @@ class Parser:
     def params_and_hash(self) -> tuple[list[n.Expr], n.Hash | None]:
         params: list[n.Expr] = []
         while self.tok.kind in _PARAM_START:
-            if self.tok.kind == "ID" and self.tokens[self.i + 1].kind == "EQUALS":
+            if self.tok.kind == "ID" and self.peek(1).kind == "EQUALS":
                 return params, self.hash()
             params.append(self.param())
         return params, None
@@ -169,7 +190,7 @@ class Parser:
     def hash(self) -> n.Hash:
         line, col = self.where(self.tok.pos)
         pairs: list[tuple[str, n.Expr]] = []
-        while self.tok.kind == "ID" and self.tokens[self.i + 1].kind == "EQUALS":
+        while self.tok.kind == "ID" and self.peek(1).kind == "EQUALS":
             key = _unbracket(self.advance().text)
             self.advance()
             if self.tok.kind not in _PARAM_START:
@@ -204,10 +225,8 @@ class Parser:
             return n.Literal(line, col, tok.text, tok.text)
         if kind == "NUMBER":
             self.advance()
-            value: object = float(tok.text) if "." in tok.text else int(tok.text)
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            return n.Literal(line, col, value, str(value))
+            value = _js_number_literal(tok.text)
+            return n.Literal(line, col, value, js_number(value))
         if kind == "BOOLEAN":
             self.advance()
             return n.Literal(line, col, tok.text == "true", tok.text)
@@ -248,6 +267,7 @@ class Parser:
         line, col = self.where(tok.pos)
         scoped = not data and bool(_SCOPED.search(original))
         self.uses_depths = self.uses_depths or (depth > 0 and not data)
+        self.uses_data = self.uses_data or data
         return n.PathExpr(line, col, data, depth, parts, original, scoped)
 
     def block_params(self) -> list[str]:
@@ -275,7 +295,7 @@ class Parser:
         decorator = "*" in open_tok.text
         if decorator:
             self._check_inline(path, params, open_tok)
-        program = self.program(self.tokens[self.i - 1].pos)
+        program = self.program(self.previous.pos)
         program.block_params = bparams
         inverse, inverse_strip = self.inverse_chain(open_tok, path)
         if decorator and inverse is not None:
@@ -305,7 +325,7 @@ class Parser:
         if tok.kind == "OPEN_INVERSE_CHAIN":
             c_open, c_path, c_params, c_hash, c_bparams, c_strip = self.open_tag("after '{{else'")
             self.nest(c_open)
-            c_program = self.program(self.tokens[self.i - 1].pos)
+            c_program = self.program(self.previous.pos)
             c_program.block_params = c_bparams
             c_inverse, c_inverse_strip = self.inverse_chain(open_tok, path)
             self.nesting -= 1
@@ -378,7 +398,15 @@ class Parser:
             raise self.error("{{{{%s}}}} closed by {{{{/%s}}}}" % (name, end.text), end)
         line, col = self.where(open_tok.pos)
         program = n.Program(line, col, body)
-        return n.Block(line, col, path, params, hash_, program, None, n.Strip(), n.Strip(), n.Strip())
+        return n.Block(line, col, path, params, hash_, program, None, n.Strip(), n.Strip(), n.Strip(), raw=True)
+
+
+def _js_number_literal(text: str) -> int | float:
+    """The value JavaScript's ``Number(text)`` gives: a double, kept as an int where that is exact."""
+    value = float(text)  # overflows to inf as Number() does
+    if value.is_integer() and abs(value) <= 2 ** 53:
+        return int(value)
+    return value
 
 
 def _unbracket(text: str) -> str:

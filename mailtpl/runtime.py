@@ -15,29 +15,38 @@ import functools
 import inspect
 import threading
 from collections import OrderedDict
+from contextvars import ContextVar
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from pybars import Scope, strlist
 
+from .access import OPTION_NAMES as ACCESS_OPTIONS, AccessPolicy, current as current_policy, denial
 from .errors import HelperError, TemplateError, TemplateRuntimeError, UndefinedError
 from .helpers import BUILTINS
-from .values import MISSING, get, is_callable, lookup, to_str
+from .values import MISSING, get, is_callable, lookup, object_keys, to_str, truthy
 
 Program = Callable[[Any, dict, tuple, dict], str]
+
+
+CODE_FILENAME = "<mailtpl template>"  # of all generated code: CPython keeps every distinct filename alive
 
 
 class TemplateInfo:
     """Compile-time facts a running template needs: its name and source (for errors) and its options."""
 
-    __slots__ = ("name", "source", "options", "strict")
+    __slots__ = ("name", "source", "options", "strict", "assume_objects", "compat", "no_data", "policy")
 
-    def __init__(self, name: str | None, source: str, options: dict) -> None:
+    def __init__(self, name: str | None, source: str, options: dict, no_data: bool = False) -> None:
         self.name = name
         self.source = source
         self.options = options
         self.strict = bool(options.get("strict"))
+        self.assume_objects = bool(options.get("assume_objects"))
+        self.compat = bool(options.get("compat"))
+        self.no_data = no_data
+        self.policy = AccessPolicy.from_options(options)
 
 
 def _where(W) -> dict:
@@ -54,7 +63,10 @@ def sget(obj, key, W):
     value = MISSING if isinstance(obj, _PRIMITIVES) else lookup(obj, key)
     if value is MISSING:
         path = W[3]
-        if isinstance(obj, _PRIMITIVES):
+        reason = denial(obj, key)
+        if reason is not None:
+            message = f'"{path}" is not defined: {reason}'
+        elif isinstance(obj, _PRIMITIVES):
             message = f'"{path}" is not defined: cannot look up "{key}" in a {type(obj).__name__} ({obj!r})'
         elif path == key:
             message = f'"{key}" is not defined'
@@ -69,7 +81,30 @@ def oget(obj, key, W):
     if obj is None or obj is MISSING:
         path = W[3]
         raise UndefinedError(f'"{path}" is not defined: cannot read "{key}" of a missing value', path, **_where(W))
-    return get(obj, key)
+    value = get(obj, key)
+    if value is None and W[0].strict:
+        reason = denial(obj, key)
+        if reason is not None:
+            raise UndefinedError(f'"{W[3]}" is not defined: {reason} (strict mode)', W[3], **_where(W))
+    return value
+
+
+def cfind(D: tuple, name: str):
+    """compat: the nearest context up the ../ stack where ``name`` is neither missing nor null (else this one).
+
+    handlebars.js 4.7.10 returns ``depths[i] && lookupProperty(depths[i], name)`` when it is not null, so
+    a falsy context (0, false, "") ends the search with the context itself as the value: a one-key mapping
+    stands for that.
+    """
+    for ctx in D:
+        if ctx is None or ctx is MISSING:
+            continue
+        if not truthy(ctx):
+            return {name: ctx}
+        value = lookup(ctx, name)
+        if value is not MISSING and value is not None:
+            return ctx
+    return D[0]
 
 
 def depth(D: tuple, n: int):
@@ -155,10 +190,35 @@ def _invoke(h, name: str, this, args: tuple, kw: dict, W):
         raise TemplateRuntimeError(f"helper {name!r} raised {type(exc).__name__}: {exc}", **_where(W)) from exc
 
 
+HOOKS = frozenset({"helperMissing", "blockHelperMissing"})
+allow_hooks: ContextVar[bool] = ContextVar("mailtpl_allow_calls_to_helper_missing", default=False)
+
+
+def _helper(H: dict, name: str, W):
+    """The helper a template calls by name. handlebars.js 4.6+ hides helperMissing and blockHelperMissing
+    from templates unless the render sets allow_calls_to_helper_missing."""
+    h = H.get(name)
+    if h is not None and name in HOOKS:
+        if not allow_hooks.get():
+            raise TemplateRuntimeError(f"{name} cannot be called from a template (it is what runs when a helper "
+                                       "is missing); render with allow_calls_to_helper_missing=True to allow it",
+                                       **_where(W))
+        if name == "helperMissing":  # called as if the helper named helperMissing were missing, as handlebars.js
+            return functools.partial(_call_as_missing, h)
+    return h
+
+
+def _call_as_missing(missing, this, *args, **kw):
+    return missing(this, "helperMissing", *args, **kw)
+
+
 def _find_helper(H: dict, name: str, c, W, simple: bool, value=MISSING):
     """helpers[name] || context[name] (a function) || helperMissing, as handlebars.js resolves a call."""
-    h = H.get(name) if simple else None
+    h = _helper(H, name, W) if simple else None
     if h is not None:
+        if not callable(h):
+            raise TemplateRuntimeError(f"the helper {name!r} is a {type(h).__name__}, not a function: it cannot "
+                                       "take arguments or a block", **_where(W))
         return h
     if value is MISSING:
         value = sget(c, name, W) if W[0].strict else get(c, name)
@@ -183,11 +243,12 @@ def call(H: dict, name: str, c, args: tuple, kw: dict, W, simple: bool = True, v
 
 
 def amb(H: dict, name: str, c, base, W):
-    """``{{name}}``: a helper if one is registered, else the value (a function in the data is called)."""
-    h = H.get(name)
-    if h is not None:
-        return _invoke(h, name, c, (), {}, W)
-    value = sget(base, name, W) if W[0].strict else get(base, name)
+    """``{{name}}``: a helper if one is registered (a helper that is not a function is its value), else the
+    value (a function in the data is called)."""
+    h = _helper(H, name, W)
+    if h is not None and (callable(h) or truthy(h)):  # handlebars.js: helpers[name] || context[name]
+        return _invoke(h, name, c, (), {}, W) if callable(h) else h
+    value = _value(base, name, W)
     if is_callable(value):
         return _invoke(lambda this: lam(value, this), name, c, (), {}, W)
     if value is None and H.get("helperMissing") is not BUILTINS["helperMissing"]:
@@ -204,7 +265,9 @@ class ProgramFn:
         self.options = options
         self.program = program
 
-    def __call__(self, this=None, data: dict | None = None, block_params=None) -> strlist:
+    def __call__(self, this=None, data: dict | None = None, block_params=None) -> strlist | str:
+        if isinstance(self.program, Raw):
+            return self.program.text
         return strlist((self.options.run(self.program, this, data, block_params),))
 
 
@@ -292,13 +355,41 @@ def block(H: dict, name: str, c, d: dict, P: dict, fn, inv, args: tuple, kw: dic
 
 def ablock(H: dict, name: str, c, base, d: dict, P: dict, fn, inv, W):
     """``{{#name}}`` with no arguments: a helper if registered, else a section over the value."""
-    h = H.get(name)
-    if h is not None:
+    h = _helper(H, name, W)
+    if h is not None and callable(h):
         return _invoke(h, name, c, (Options(name, fn, inv, d, P, H, {}),), {}, W)
-    value = sget(base, name, W) if W[0].strict else get(base, name)
-    if is_callable(value):
-        value = _invoke(value, name, c, (Options(name, fn, inv, d, P, H, {}),), {}, W)
+    if h is not None and truthy(h):  # a helper that is a value is the output, as in handlebars.js
+        return to_str(h)
+    value = _value(base, name, W)
+    if is_callable(value):  # a function in the data: (this, options), or by its arity (lambda this: ...)
+        arity = _positional(value)
+        if arity == 0:
+            value = _invoke(lambda this: value(), name, c, (), {}, W)
+        else:
+            value = _invoke(value, name, c, (Options(name, fn, inv, d, P, H, {}),) if arity > 1 else (), {}, W)
     return section(H, value, name, c, d, P, fn, inv, W)
+
+
+def _value(base, name: str, W):
+    """The data value of an ambiguous name: strict requires it; assume_objects requires the context."""
+    info = W[0]
+    if info.strict:
+        return sget(base, name, W)
+    if info.assume_objects:
+        return oget(base, name, W)
+    return get(base, name)
+
+
+def _positional(fn) -> int:
+    """How many positional arguments ``fn`` takes (2 for any number: the handlebars convention)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return 2
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return 2
+    return min(2, sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+                      for p in params))
 
 
 def section(H: dict, value, name: str, c, d: dict, P: dict, fn, inv, W):
@@ -319,6 +410,12 @@ class Static:
         return self.text
 
 
+class Raw(Static):
+    """The body of a raw block ``{{{{name}}}}...{{{{/name}}}}``: pybars3 gives it to the helper as a str."""
+
+    __slots__ = ()
+
+
 # -- partials ------------------------------------------------------------------
 class InlinePartial:
     """A ``{{#*inline "name"}}`` body registered as a partial."""
@@ -328,7 +425,7 @@ class InlinePartial:
     def __init__(self, program: Program) -> None:
         self.program = program
 
-    def render_partial(self, c, d: dict, P: dict, H: dict) -> str:
+    def render_partial(self, c, d: dict, P: dict, H: dict, D: tuple | None = None) -> str:
         return self.program(c, d, (), P)
 
 
@@ -341,7 +438,7 @@ class PartialBlock:
         self.program = program
         self.outer = outer
 
-    def render_partial(self, c, d: dict, P: dict, H: dict) -> str:
+    def render_partial(self, c, d: dict, P: dict, H: dict, D: tuple | None = None) -> str:
         # Inside the block, @partial-block means the enclosing one again.
         return self.program(c, dict(d, _parent=d, **{"partial-block": self.outer}), (), P)
 
@@ -352,10 +449,8 @@ def _partial_context(c, kw: dict):
         merged = dict(c)
     elif isinstance(c, (list, tuple)):
         merged = {str(i): v for i, v in enumerate(c)}
-    elif c is not None and hasattr(c, "__dict__") and not isinstance(c, type):
-        merged = {k: v for k, v in vars(c).items() if not k.startswith("_")}
-    else:
-        merged = {}
+    else:  # an object's own data (see mailtpl.access)
+        merged = {k: lookup(c, k) for k in (object_keys(c) if c is not None else None) or ()}
     merged.update(kw)
     return merged
 
@@ -371,7 +466,7 @@ def _indent(text: str, indent: str) -> str:
 
 
 def partial(H: dict, name, c, kw: dict | None, d: dict, P: dict, indent: str, W,
-            fn: Program | None = None, fn_partials: dict | None = None):
+            fn: Program | None = None, fn_partials: dict | None = None, D: tuple | None = None):
     """``{{> name}}`` and ``{{#> name}}...{{/name}}``."""
     if kw:
         c = _partial_context(c, kw)
@@ -390,13 +485,15 @@ def partial(H: dict, name, c, kw: dict | None, d: dict, P: dict, indent: str, W,
     if target is None:
         available = ", ".join(sorted(k for k in P)) or "none"
         what = "no @partial-block here (only inside a {{#> layout}} block)" if label == "@partial-block" \
-            else f'the partial "{label}" could not be found (partials: {available})'
+            else f'The partial {label} could not be found (partials: {available})'
         raise TemplateRuntimeError(what, **_where(W))
+    if W[0].no_data:  # data=false: handlebars.js gives partials no @data (no @root, no @index) but @partial-block
+        d = {"partial-block": d["partial-block"]} if "partial-block" in d else {}
     if type(target) is str:
         target = compile_partial(target, label, W[0].options)
     render = getattr(target, "render_partial", None)
     if render is not None:
-        out = render(c, d, P, H)
+        out = render(c, d, P, H) if D is None else render(c, d, P, H, D)
     else:  # a callable written for pybars3: partial(context, helpers=, partials=, root=)
         out = to_str(target(c, helpers=H, partials=P, root=d.get("root")))
     return _indent(out, indent) if indent else out
@@ -409,7 +506,7 @@ _PARTIAL_CACHE_SIZE = 256
 
 def compile_partial(source: str, name: str, options: dict) -> Template:
     """Partials passed as source strings are compiled with the caller's options, and cached."""
-    key = (source, name, tuple(sorted(options.items())))
+    key = (source, name, repr(sorted(options.items())))
     with _PARTIAL_CACHE_LOCK:
         hit = _PARTIAL_CACHE.get(key)
         if hit is not None:
@@ -444,24 +541,73 @@ class Template:
         return self.info.source
 
     def __call__(self, context=None, helpers: Mapping | None = None, partials: Mapping | None = None,
-                 root=None, *, data: Mapping | None = None) -> str:
+                 root=None, *, data: Mapping | None = None, allow_calls_to_helper_missing: bool = False,
+                 **access) -> str:
+        """Render with handlebars.js's runtime options: ``data`` (@data variables), ``helpers``, ``partials``,
+        ``allow_calls_to_helper_missing``, and the data access options of :mod:`mailtpl.access`."""
         H = _merge_helpers(helpers)
         d = {"root": context if root is None else root}
         if data:
             d.update(data)
+        policy = AccessPolicy.from_options(self.info.options, _access_options(access)) if access else self.info.policy
+        token = current_policy.set(policy)
+        hooks = allow_hooks.set(bool(allow_calls_to_helper_missing))
         try:
             return self._main(context, d, partials if partials is not None else {}, H)  # never modified
         except RecursionError:
             raise TemplateRuntimeError("templates nested too deeply (a partial that includes itself?)",
                                        name=self.info.name) from None
+        except TemplateError as exc:
+            if exc.lineno is None and isinstance(exc, TemplateRuntimeError):
+                raise _located(exc.message, exc) from exc
+            raise
+        except Exception as exc:  # raised by a data object (__str__, __eq__, __getitem__, a property, ...)
+            raise _located(f"a value in the data raised {type(exc).__name__}: {exc}", exc) from exc
+        finally:
+            current_policy.reset(token)
+            allow_hooks.reset(hooks)
 
     render = __call__
 
-    def render_partial(self, c, d: dict, P: dict, H: dict) -> str:
+    def render_partial(self, c, d: dict, P: dict, H: dict, D: tuple | None = None) -> str:
+        """Render as a partial; ``D`` is the caller's ../ stack, which compat templates look up names in."""
+        if D is not None and self.info.compat:
+            return self._main(c, d, P, H, D)
         return self._main(c, d, P, H)
 
     def __repr__(self) -> str:
         return f"<mailtpl.Template {self.info.name or '<string>'}>"
+
+
+def _access_options(options: dict) -> dict:
+    unknown = set(options).difference(ACCESS_OPTIONS)
+    if unknown:
+        raise TypeError(f"unknown render option(s) {', '.join(sorted(unknown))}")
+    return options
+
+
+def _located(message: str, exc: BaseException) -> TemplateRuntimeError:
+    """A TemplateRuntimeError at the template position whose generated code was running when ``exc`` rose."""
+    frame, lineno = None, 0
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == CODE_FILENAME:
+            frame, lineno = tb.tb_frame, tb.tb_lineno
+        tb = tb.tb_next
+    if frame is None:
+        return TemplateRuntimeError(message)
+    info = frame.f_globals.get("T")
+    where = _position(frame.f_globals.get("LINES", ""), lineno)
+    return TemplateRuntimeError(message, name=info.name, lineno=where[0], column=where[1], source=info.source)
+
+
+def _position(lines: str, lineno: int) -> tuple[int | None, int | None]:
+    """Template line and column of a generated line, from a module's LINES map ("gen:line:col ...")."""
+    for entry in lines.split():
+        gen, line, column = entry.split(":")
+        if int(gen) == lineno:
+            return int(line), int(column)
+    return None, None
 
 
 def _merge_helpers(helpers: Mapping | None) -> dict:

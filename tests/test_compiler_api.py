@@ -7,7 +7,7 @@ import types
 import pybars
 import pytest
 
-from mailtpl import (Compiler, PybarsError, SafeString, TemplateRuntimeError, TemplateSyntaxError,
+from mailtpl import (Compiler, Environment, PybarsError, SafeString, TemplateRuntimeError, TemplateSyntaxError,
                      UndefinedError)
 from mailtpl.compiler import load
 from tests.threads import run_in_threads
@@ -125,7 +125,7 @@ def test_syntax_error_names_file_line_column_and_shows_the_line():
     assert isinstance(err, PybarsError)
     assert (err.name, err.lineno, err.column) == ("verification.hbs", 4, 3)
     assert str(err).splitlines() == [
-        "verification.hbs:4:3: {{#if}} (opened at 2:3) closed by {{/each}}",
+        "verification.hbs:4:3: {{#if}} (opened at 2:3) closed by {{/each}} (Parse error on line 4)",
         "      {{/each}}",
         "      ^",
     ]
@@ -230,11 +230,154 @@ def test_objects_attributes_methods_tuples():
         "{{#each user.tags}}{{@index}}={{this}};{{/each}}|{{#with user}}{{last}}{{/with}}|{{t.[1]}}|"
         "{{#each m}}{{@key}}:{{first}} {{/each}}|{{greet}}")
     ada = User("Ada", "Lovelace", ("math", "code"))
-    out = template({"user": ada, "t": (1, 2.5), "m": {"a": ada}, "greet": lambda this: f"hi {this['t'][0]}"})
-    assert out == "Ada|Ada Lovelace|AL|[]|2|0=math;1=code;|Lovelace|2.5|a:Ada |hi 1"
+    data = {"user": ada, "t": (1, 2.5), "m": {"a": ada}, "greet": lambda this: f"hi {this['t'][0]}"}
+    assert template(data) == "Ada|||[]|2|0=math;1=code;|Lovelace|2.5|a:Ada |hi 1"  # methods, properties denied
+    allowed = template(data, allowed_proto_methods={"full_name": True}, allowed_proto_properties={"initials": True})
+    assert allowed == "Ada|Ada Lovelace|AL|[]|2|0=math;1=code;|Lovelace|2.5|a:Ada |hi 1"
 
 
 def test_strict_mode_on_objects():
     template = Compiler().compile("{{user.first}} {{user.middle}}", strict=True, name="o.hbs")
     with pytest.raises(UndefinedError, match='"user.middle" is not defined'):
         template({"user": User("A", "B", ())})
+
+
+# -- hostile input: names, line terminators, size ------------------------------------------------------
+def test_name_may_be_a_path():
+    from pathlib import Path
+
+    template = Compiler().compile("ok {{x}}", name=Path("emails") / "x.hbs")
+    assert template.name == "emails/x.hbs" and template({"x": 1}) == "ok 1"
+    with pytest.raises(TemplateSyntaxError) as info:
+        Compiler().compile("{{#if a}}", name=Path("x.hbs"))
+    assert info.value.name == "x.hbs"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r", "\u2028", "\u2029", "\x85", "\v", "\f", "\x1c"])
+def test_error_line_agrees_with_the_shown_line(newline):
+    source = newline.join(["first", "second {{x}}", "third {{#if}}", "fourth"])
+    with pytest.raises(TemplateSyntaxError) as info:
+        Compiler().compile(source, name="nl.hbs")
+    err = info.value
+    assert err.lineno == 3 and err.source_line == "third {{#if}}"
+    assert err.source_line[err.column - 1:].startswith("}}") or err.source_line[err.column - 1:].startswith("{{")
+
+
+def test_runtime_error_line_agrees_with_the_shown_line():
+    source = "a\r\nb\u2028c {{x.y}}"
+    with pytest.raises(UndefinedError) as info:
+        Compiler().compile(source, name="nl.hbs", strict=True)({"x": {}})
+    assert info.value.lineno == 3 and info.value.source_line == "c {{x.y}}"
+    assert info.value.source_line[info.value.column - 1:].startswith("x.y")
+
+
+def test_long_template_compiles_in_segments_with_the_same_output():
+    """A long top level is compiled in module-level segments; its output equals that of its lines compiled
+    one by one (each short enough to be compiled whole)."""
+    from mailtpl import codegen
+
+    body = "{{#if a}}%d{{x}}{{else}}{{#with o}}{{../y}}{{v}}{{/with}}{{/if}}"
+    lines = [f"<p>{body % i}</p>\n" for i in range(1000)]
+    code = Compiler().precompile("".join(lines))
+    assert code.count(codegen.SEGMENT_BREAK) > 3 and "def _g2(" in code
+    for data in ({"a": True, "x": "<x>"}, {"a": False, "y": "Y", "o": {"v": 1}}):
+        assert load(code)(data) == "".join(Compiler().compile(line)(data) for line in lines)
+
+
+# -- issue 12: handlebars.js semantics and pybars3's API ----------------------------------------------
+def test_helper_hash_arrives_in_handlebars_order():
+    """handlebars.js 4.7.10 gives {{keys a=1 b=2 c=3}} the hash keys c,b,a (checked with node)."""
+    template = Compiler().compile("{{keys a=1 b=2 c=3}}|{{#bkeys x=1 y=2}}{{/bkeys}}")
+    helpers = {"keys": lambda this, **hash: ",".join(hash),
+               "bkeys": lambda this, options, **hash: ",".join(options.hash)}
+    assert template({}, helpers=helpers) == "c,b,a|y,x"
+
+
+@pytest.mark.parametrize("source, helpers, expected", [
+    ("{{world}}", {"world": "world"}, "world"),            # handlebars.js 4.7.10 (node): "world"
+    ("{{#list}}[{{this}}]{{/list}}", {"list": [1, 2]}, "1,2"),  # the value itself, not the block
+    ("{{#flag}}yes{{else}}no{{/flag}}", {"flag": False}, "no"),
+    ("[{{n}}]", {"n": 0}, "[own]"),                      # a falsy helper falls back to the context
+])
+def test_helpers_that_are_not_functions(source, helpers, expected):
+    assert Compiler().compile(source)({"n": "own"}, helpers=helpers) == expected
+
+
+def test_helper_value_with_arguments_is_an_error():
+    with pytest.raises(TemplateRuntimeError, match="not a function"):
+        Compiler().compile("{{world 1}}", name="h.hbs")({}, helpers={"world": "world"})
+
+
+def test_compile_takes_pybars3_path_and_template_loads_code():
+    compiler = Compiler()
+    template = compiler.compile("{{a}}", "x.hbs")
+    assert template.name == "x.hbs" and template({"a": 1}) == "1"
+    with pytest.raises(TemplateSyntaxError, match="y.hbs"):
+        compiler.compile("{{#if a}}", path="y.hbs")
+    assert compiler.template(compiler.precompile("<{{a}}>"))({"a": "&"}) == "<&amp;>"
+
+
+def test_precompiled_module_has_pybars3_shape(tmp_path):
+    """pybars3's precompiled modules define render(context, helpers=, partials=, root=)."""
+    import importlib.util
+
+    (tmp_path / "hello_tpl.py").write_text(Compiler().precompile("Hi {{name}} {{@root.x}}"))
+    spec = importlib.util.spec_from_file_location("hello_tpl", tmp_path / "hello_tpl.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.render({"name": "Ada"}, helpers={}, partials={}, root={"x": "R"}) == "Hi Ada R"
+
+
+def test_pybars_log_hook_is_called(monkeypatch):
+    seen = []
+    monkeypatch.setattr(pybars, "log", seen.append)
+    assert Compiler().compile("{{log a}}x")({"a": 1}) == "x"
+    assert seen == [1]
+
+
+def test_raw_block_fn_returns_str_as_in_pybars3():
+    template = Compiler().compile("{{{{raw}}}}{{red}}{{{{/raw}}}}")
+    assert template({}, helpers={"raw": lambda this, options: options["fn"](this) + " blue"}) == "{{red}} blue"
+
+
+def test_data_function_in_block_position_called_by_arity():
+    template = Compiler().compile("{{#yes}}Y{{/yes}}{{#no}}N{{/no}}{{#opt}}O{{/opt}}{{#zero}}Z{{/zero}}")
+    data = {"yes": lambda this: True, "no": lambda this: False,
+            "opt": lambda this, options: options.fn(this) + "!", "zero": lambda: [1]}
+    assert template(data) == "YOZ"  # a function's result is a section, as in handlebars.js
+
+
+def test_missing_partial_message_has_pybars3_wording():
+    with pytest.raises(TemplateRuntimeError) as info:
+        Compiler().compile("{{> missing}}", name="p.hbs")({})
+    assert "The partial missing could not be found" in str(info.value) and info.value.lineno == 1
+
+
+def test_compile_options_are_checked():
+    with pytest.raises(TypeError):
+        Compiler().compile("x", compatt=True)
+    from mailtpl.compiler import CompileOptions
+
+    assert CompileOptions(compat=True, data=False).as_dict() == {"compat": True, "data": False}
+
+
+def test_environment_passes_compile_options_through(tmp_path):
+    (tmp_path / "order.txt.hbs").write_text("{{#with transaction}}{{marketplace.url}}{{/with}}")
+    (tmp_path / "order.hbs").write_text("<p>{{#with transaction}}{{marketplace.url}}{{/with}}</p>")
+    (tmp_path / "lines.hbs").write_text("<p>\n  {{#if a}}\nx\n  {{/if}}\n</p>")
+    data = {"transaction": {"id": 1}, "marketplace": {"url": "https://m.example"}}
+    kept = Environment(tmp_path, strict=False, inline_css=False, ignore_standalone=True).render("lines", {"a": 1})
+    assert kept.html == "<p>\n  \nx\n  \n</p>"  # the standalone lines keep their whitespace
+    env = Environment(tmp_path, strict=False, inline_css=False, compat=True)
+    email = env.render("order", data)
+    assert "https://m.example" in email.html and email.text == "https://m.example"
+    assert "https://m.example" not in Environment(tmp_path, strict=False, inline_css=False).render("order", data).html
+    with pytest.raises(TypeError):
+        Environment(tmp_path, compatt=True)
+
+
+def test_known_helpers_as_a_set_of_names_as_pybars3_callers_pass_it():
+    template = Compiler().compile("{{{typeof hello}}} {{#unless foo}}bar{{/unless}}", known_helpers={"typeof"},
+                                  known_helpers_only=True)
+    helpers = {"typeof": lambda this, arg: type(arg).__name__, "hello": lambda this: "foo"}
+    assert template({}, helpers=helpers) == "NoneType bar"  # hello is a plain lookup, not a helper call

@@ -32,7 +32,8 @@ def render_case(case):
     options = {_snake(k): v for k, v in (case.get("options") or {}).items()}
     template = Compiler().compile(case["template"], name=case["name"], **options)
     helpers = {name: HELPERS[name] for name in case.get("helpers") or []}
-    return template(case["data"], helpers=helpers, partials=case.get("partials") or {})
+    runtime = {_snake(k): v for k, v in (case.get("runtimeOptions") or {}).items()}
+    return template(case["data"], helpers=helpers, partials=case.get("partials") or {}, **runtime)
 
 
 @pytest.mark.parametrize("case", ALL_CASES)

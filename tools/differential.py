@@ -124,8 +124,8 @@ def oracle(cases: list[dict]) -> list[dict]:
 
 
 def render(case: dict) -> str:
-    return Compiler().compile(case["template"], strict=bool(case["options"].get("strict")))(
-        case["data"], partials=case["partials"])
+    options = {re.sub(r"[A-Z]", lambda m: "_" + m.group().lower(), k): v for k, v in case["options"].items()}
+    return Compiler().compile(case["template"], **options)(case["data"], partials=case["partials"])
 
 
 def differs(case: dict) -> bool:
@@ -153,8 +153,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--count", type=int, default=1500)
     parser.add_argument("--strict", action="store_true", help="compile with strict mode on both sides")
+    parser.add_argument("--compat", action="store_true", help="compile with compat (recursive lookup) on both sides")
+    parser.add_argument("--explicit-partial-context", action="store_true", help="and explicitPartialContext")
     args = parser.parse_args()
-    generator = Generator(args.seed, {"strict": True} if args.strict else {})
+    options = {"strict": args.strict, "compat": args.compat, "explicitPartialContext": args.explicit_partial_context}
+    generator = Generator(args.seed, {k: v for k, v in options.items() if v})
     cases = oracle([generator.case(i) for i in range(args.count)])
     different = [c for c in cases if differs(c)]
     print(f"{len(cases)} cases ({sum('error' in c for c in cases)} handlebars.js errors), {len(different)} differ")

@@ -1,5 +1,11 @@
-"""``{{log value... level="warn"}}``: writes to the ``mailtpl.template`` logger, renders nothing."""
+"""``{{log value... level="warn"}}``: writes to the ``mailtpl.template`` logger, renders nothing.
+
+As in pybars3, ``pybars.log`` is called too (with the value, or the values as a tuple), so code that
+replaced that hook keeps seeing what templates log.
+"""
 import logging
+
+import pybars
 
 from ..values import to_str
 
@@ -17,4 +23,5 @@ def log(this, *args, **hash):
     else:
         levelno = _LEVELS.get(str(level).lower(), logging.INFO)
     logger.log(levelno, " ".join(to_str(a) for a in args))
+    pybars.log(args[0] if len(args) == 1 else args)
     return None

@@ -1,8 +1,10 @@
 import json
 C = []
-def case(name, template, data=None, partials=None, options=None, helpers=None):
+def case(name, template, data=None, partials=None, options=None, helpers=None, runtime=None):
     C.append({"name": name, "template": template, "data": {} if data is None else data,
               "partials": partials or {}, "options": options or {}, "helpers": helpers or []})
+    if runtime:
+        C[-1]["runtimeOptions"] = runtime
 # numbers and values
 case("values/float-formats", "{{a}} {{b}} {{c}} {{d}} {{e}} {{f}}", {"a": 1e21, "b": 1e-7, "c": 0.1, "d": 123456789012345680000, "e": -0.5, "f": 1.5e300})
 case("values/array-output", "{{xs}}|{{{ys}}}", {"xs": [1, "a", None, True], "ys": ["<", ">"]})
@@ -102,6 +104,54 @@ case("strict/key-of-a-string", "{{s.[1]}}", {"s": "abc"}, None, {"strict": True}
 case("strict/length-of-a-string", "{{s.length}}", {"s": "abc"}, None, {"strict": True})
 case("strict/param-on-null-item", "{{#each xs}}{{#if a}}A{{/if}}{{/each}}", {"xs": [None]}, None, {"strict": True})
 case("strict/param-on-null-parent", "{{#each xs}}{{#if this.a}}A{{else}}B{{/if}}{{/each}}", {"xs": [{}, {"a": 1}]}, None, {"strict": True})
+# number literals as handlebars.js reads them (JavaScript's Number(), then String())
+case("number/huge-literal-param", "{{concat 1" + "0" * 400 + ".5}}|{{concat -1" + "0" * 400 + "}}", {}, None, None, ["concat"])
+case("number/beyond-2-53", "{{concat 99999999999999999999}} {{concat 9007199254740993}} {{concat 123456789.123456789}}", {}, None, None, ["concat"])
+case("number/zeros-and-padding", "{{concat -0}} {{concat -0.0}} {{concat 007}} {{concat 1.50}}", {}, None, None, ["concat"])
+case("number/literal-as-name", "[{{007}}][{{12345678901234567890123.5 }}][{{" + "1" * 400 + ".5}}][{{#7}}x{{/7}}]", {"7": True, "1.2345678901234568e+22": "big"})
+case("number/huge-literal-hash", "{{greet name=1" + "0" * 400 + ".5}}", {}, None, None, ["greet"])
+case("number/lookup-by-number", "{{lookup xs 1.0}}{{lookup o 2.50}}", {"xs": ["a", "b"], "o": {"2.5": "half"}})
+# compile options (handlebars.js 4.7.10 semantics)
+case("compat/with-reads-root", "{{#with transaction}}{{id}} {{marketplace.url}}{{/with}}", {"transaction": {"id": 1}, "marketplace": {"url": "U"}}, None, {"compat": True})
+case("compat/each-falls-back", "{{#each xs}}{{name}}{{title}};{{/each}}", {"xs": [{"name": "a"}, {"title": "own"}], "title": "T"}, None, {"compat": True})
+case("compat/scoped-paths-do-not", "{{#with a}}[{{this.t}}][{{./t}}][{{t}}]{{/with}}", {"a": {}, "t": "T"}, None, {"compat": True})
+case("compat/null-falls-back", "{{#with a}}[{{t}}]{{/with}}", {"a": {"t": None}, "t": "T"}, None, {"compat": True})
+case("compat/first-part-only", "{{#with a}}[{{b.c}}][{{b.d}}]{{/with}}", {"a": {"b": {"d": "own"}}, "b": {"c": "C"}}, None, {"compat": True})
+case("compat/helper-param", "{{#with a}}{{concat t '|' u}}{{/with}}", {"a": {"u": "U"}, "t": "T"}, None, {"compat": True}, ["concat"])
+case("compat/section", "{{#with a}}{{#t}}x{{/t}}{{^u}}y{{/u}}{{/with}}", {"a": {}, "t": True, "u": False}, None, {"compat": True})
+case("compat/partial", "{{#with a}}{{> p}}{{/with}}", {"a": {"v": 1}, "t": "T"}, {"p": "[{{t}}{{v}}]"}, {"compat": True})
+case("compat/partial-in-each", "{{#each xs}}{{> p}}{{/each}}", {"xs": [{"n": 1}, {"n": 2}], "sep": ";"}, {"p": "{{n}}{{sep}}"}, {"compat": True})
+case("compat/block-params-first", "{{#each xs as |t|}}{{t}}{{/each}}", {"xs": [1, 2], "t": "T"}, None, {"compat": True})
+case("compat/depth-path", "{{#with a}}{{#with b}}{{../c}}{{x}}{{/with}}{{/with}}", {"a": {"b": {}, "c": "C"}, "x": "X"}, None, {"compat": True})
+case("data-false/partial-has-no-data", "[{{@root.a}}][{{> p}}]", {"a": 1}, {"p": "({{@root.a}})"}, {"data": False})
+case("data-false/each-still-counts", "[{{#each xs}}{{@index}}{{@first}}{{/each}}]", {"xs": [5, 6]}, None, {"data": False})
+case("data-false/runtime-data", "[{{@foo}}]", {}, None, {"data": False}, None, {"data": {"foo": "F"}})
+case("explicit-partial-context/none", "{{> p}}|{{> p .}}|{{> p x=1}}|{{> p . x=1}}", {"t": "T"}, {"p": "[{{t}}{{x}}]"}, {"explicitPartialContext": True})
+case("explicit-partial-context/block", "{{#> p}}{{t}}{{/p}}", {"t": "T"}, {"p": "[{{t}}]{{> @partial-block}}"}, {"explicitPartialContext": True})
+case("known-helpers/map-with-only", "{{upper a}} {{#noop}}n{{/noop}}", {"a": "x"}, None, {"knownHelpers": {"upper": True, "noop": True}, "knownHelpersOnly": True}, ["upper", "noop"])
+case("known-helpers/unknown-with-only", "{{concat a}}", {"a": "x"}, None, {"knownHelpers": {"upper": True}, "knownHelpersOnly": True}, ["concat"])
+case("known-helpers/builtin-switched-off", "{{#if a}}x{{/if}}", {"a": 1}, None, {"knownHelpers": {"if": False}, "knownHelpersOnly": True})
+case("known-helpers/map-without-only", "[{{upper}}]", {"upper": "data"}, None, {"knownHelpers": {"upper": True}}, ["upper"])
+case("known-helpers-only/plain-lookups", "[{{a}}][{{b.c}}][{{#a}}x{{/a}}]", {"a": "x", "b": {"c": 1}}, None, {"knownHelpersOnly": True})
+case("assume-objects/null-root", "{{a.b}}", None, None, {"assumeObjects": True})
+case("assume-objects/null-root-simple", "[{{a}}]", None, None, {"assumeObjects": True})
+case("assume-objects/null-root-static", "static", None, None, {"assumeObjects": True})
+case("assume-objects/missing-parent", "[{{a.b}}]", {}, None, {"assumeObjects": True})
+case("assume-objects/present", "[{{a.b}}][{{c}}]", {"a": {"b": 1}}, None, {"assumeObjects": True})
+# runtime options
+case("runtime/data", "[{{@foo}}][{{#each xs}}{{@foo}}{{@index}}{{/each}}][{{> p}}]", {"xs": [1]}, {"p": "{{@foo}}"}, None, None, {"data": {"foo": "F"}})
+case("runtime/helper-missing-denied", "[{{helperMissing}}]", {})
+case("runtime/helper-missing-allowed", "[{{helperMissing}}]", {}, None, None, None, {"allowCallsToHelperMissing": True})
+case("runtime/helper-missing-args-denied", "[{{helperMissing 1}}]", {})
+case("runtime/helper-missing-args-allowed", "[{{helperMissing 1}}]", {}, None, None, None, {"allowCallsToHelperMissing": True})
+case("runtime/block-helper-missing-denied", "[{{#blockHelperMissing}}x{{/blockHelperMissing}}]", {})
+case("runtime/block-helper-missing-allowed", "[{{#blockHelperMissing}}x{{/blockHelperMissing}}]", {}, None, None, None, {"allowCallsToHelperMissing": True})
+# handlebars.js ordering
+case("order/partial-hash", "{{> p a=1 b=2}}", {"z": 0}, {"p": "{{#each .}}{{@key}}{{/each}}"})
+case("order/partial-hash-over-context", "{{> p b=1 z=2}}", {"z": 0, "a": 5}, {"p": "{{#each .}}{{@key}}={{this}};{{/each}}"})
+case("order/object-keys", "{{#each o}}{{@key}},{{/each}}", {"o": {"b": 1, "10": 2, "a": 3, "2": 4, "-1": 5, "01": 6, "4294967295": 7, "4294967294": 8, "0": 9}})
+case("order/object-keys-in-partial-context", "{{> p x=1}}", {"b": 1, "3": 2}, {"p": "{{#each .}}{{@key}}{{/each}}"})
+case("order/utf16-length", "{{s.length}} {{e.length}} {{a.length}}", {"s": "a😀é", "e": "", "a": ["😀"]})
 # syntax errors
 for name, t in [("open-sexpr", "{{foo (bar}}"), ("bad-hash", "{{foo a=}}"), ("unclosed-comment", "{{!-- x"),
                 ("unclosed-raw", "{{{{raw}}}} x"), ("mismatched-raw", "{{{{raw}}}} x {{{{/other}}}}"),
@@ -110,7 +160,11 @@ for name, t in [("open-sexpr", "{{foo (bar}}"), ("bad-hash", "{{foo a=}}"), ("un
                 ("hash-then-param", "{{foo a=1 b}}"), ("invalid-char", "{{foo\"}}"), ("unclosed-nested", "{{#if a}}{{#each b}}{{/if}}"),
                 ("close-no-name", "{{#if a}}{{/}}"), ("two-partial-params", "{{> p a b}}"), ("lone-open", "{{"),
                 ("newline-position", "line1\nline2 {{#if}}\n{{/each}}"), ("stray-inverse-chain", "{{else if x}}"),
-                ("decorator", "{{* foo}}"), ("number-path", "{{xs.1}}")]:
+                ("decorator", "{{* foo}}"), ("number-path", "{{xs.1}}"),
+                ("this-block-param", "{{#this a}}x{{/this}}"), ("dot-block-param", "{{#. a}}x{{/.}}"),
+                ("this-block-hash", "{{#this k=1}}x{{/this}}"), ("this-helper", "{{this a}}"),
+                ("dot-hash", "{{. k=1}}"), ("this-subexpr", "{{x (this a)}}"), ("this-raw", "{{{{this a}}}}x{{{{/this}}}}"),
+                ("dot-subexpr", "{{x (.)}}")]:
     case("error/" + name, t, {})
 json.dump(C, open("extra.in.json", "w"), indent=1, ensure_ascii=False)
 print(len(C))

@@ -1,0 +1,141 @@
+"""A flattened email as one HTML document, with a placeholder in place of every Handlebars tag.
+
+Compile-time work on the HTML of an email (CSS inlining, deriving the plain text)
+runs once on this document; the result, still holding the placeholders, is turned
+back into a template by :meth:`Document.rebuild`, which puts the original tags
+where their placeholders ended up. Every tag has its own placeholder: a
+``{{value}}`` one, a block three (open, ``{{else}}``, close; the else one also
+when the block has no ``{{else}}``, so a rebuilt block can get one).
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from . import nodes as n
+from .flatten import Flat
+
+
+class NotRebuilt(Exception):
+    """The placeholders did not come back in an order a template can be made of."""
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One placeholder: the node it stands for and its role in it."""
+
+    node: n.Mustache | n.Block
+    role: str  # "value", "open", "else" or "close"
+    file: str | None
+    block: int | None = None  # for block roles: the index of the block's "open" tag
+
+    @property
+    def where(self) -> str:
+        return f"{self.file or '<template>'}:{self.node.line}"
+
+    def __str__(self) -> str:
+        return f"{describe(self.node)} at {self.where}"
+
+
+def describe(node: n.Mustache | n.Block) -> str:
+    """The tag as written, shortened: ``{{code}}``, ``{{{html}}}``, ``{{#each rows}}``."""
+    words = " ".join([_expr(node.path), *(_expr(p) for p in node.params)])
+    if isinstance(node, n.Block):
+        return "{{#" + words + "}}"
+    return ("{{" if node.escaped else "{{{") + words + ("}}" if node.escaped else "}}}")
+
+
+def _expr(expr) -> str:
+    if isinstance(expr, n.SubExpr):
+        return "(" + " ".join([_expr(expr.path), *(_expr(p) for p in expr.params)]) + ")"
+    return expr.original
+
+
+class Document:
+    """``html``: the email's text with ``{prefix}{i}y`` in place of tag ``tags[i]``."""
+
+    def __init__(self, flat: Flat) -> None:
+        self.prefix = "mtpl" + secrets.token_hex(4) + "x"
+        self.pattern = re.compile(re.escape(self.prefix) + r"(\d+)y")
+        self.tags: list[Tag] = []
+        self._flat = flat
+        self._parts: list[str] = []
+        self._walk(flat.program)
+        self.html = "".join(self._parts)
+        if len(self.pattern.findall(self.html)) != len(self.tags):
+            raise NotRebuilt("the template's text contains a placeholder")  # pragma: no cover - 32 random bits
+
+    def _tag(self, node, role: str, block: int | None = None) -> int:
+        index = len(self.tags)
+        self.tags.append(Tag(node, role, self._flat.file_of(node), index if role == "open" else block))
+        self._parts.append(f"{self.prefix}{index}y")
+        return index
+
+    def _walk(self, program: n.Program) -> None:
+        for stmt in program.body:
+            if isinstance(stmt, n.Content):
+                self._parts.append(stmt.value)
+            elif isinstance(stmt, n.Mustache):
+                self._tag(stmt, "value")
+            elif isinstance(stmt, n.Block):
+                opened = self._tag(stmt, "open")
+                if stmt.program:
+                    self._walk(stmt.program)
+                self._tag(stmt, "else", opened)
+                if stmt.inverse:
+                    self._walk(stmt.inverse)
+                self._tag(stmt, "close", opened)
+            elif not isinstance(stmt, n.Comment):  # pragma: no cover - flatten leaves no partials
+                raise NotRebuilt(f"{type(stmt).__name__} left after flattening")
+
+    def tokens(self, text: str) -> list[str | int]:
+        """``text`` split into literal strings and tag indices."""
+        pieces = self.pattern.split(text)
+        return [int(p) if i % 2 else p for i, p in enumerate(pieces) if p or i % 2]
+
+    def rebuild(self, tokens: Iterable[str | int], literal=lambda text: text) -> n.Program:
+        """A template of literal text (passed through ``literal``) and the original tags.
+
+        Tags may be left out (their output is not wanted), but a block only as a whole,
+        and the tags of each block must come in their order, properly nested.
+        """
+        stack: list[tuple[int | None, list, list | None]] = [(None, [], None)]  # open index, body, inverse
+        for token in tokens:
+            body = stack[-1][2] if stack[-1][2] is not None else stack[-1][1]
+            if isinstance(token, str):
+                if token:
+                    body.append(n.Content(0, 0, literal(token), token))
+                continue
+            tag = self.tags[token]
+            if tag.role == "value":
+                body.append(tag.node)
+            elif tag.role == "open":
+                stack.append((token, [], None))
+            elif stack[-1][0] != tag.block or (tag.role == "else") != (stack[-1][2] is None):
+                raise NotRebuilt(f"{tag} does not close where it opened")
+            elif tag.role == "else":
+                stack[-1] = (tag.block, stack[-1][1], [])
+            else:
+                _, program, inverse = stack.pop()
+                if inverse is None:
+                    raise NotRebuilt(f"{tag} lost its else")
+                parent = stack[-1][2] if stack[-1][2] is not None else stack[-1][1]
+                parent.append(_with_bodies(tag.node, program, inverse))
+        if len(stack) != 1:
+            raise NotRebuilt(f"{self.tags[stack[-1][0]]} is not closed")
+        return n.Program(self._flat.program.line, self._flat.program.column, stack[0][1],
+                         uses_depths=self._flat.program.uses_depths)
+
+
+def _with_bodies(block: n.Block, program: list, inverse: list) -> n.Block:
+    return dataclasses.replace(block, program=_with_body(block, block.program, program),
+                               inverse=_with_body(block, block.inverse, inverse))
+
+
+def _with_body(block: n.Block, old: n.Program | None, body: list) -> n.Program | None:
+    if old is not None:
+        return dataclasses.replace(old, body=body)
+    return n.Program(block.line, block.column, body) if body else None
