@@ -345,6 +345,10 @@ class Environment:
         if not isinstance(data, Mapping):
             raise DataError(f"sample data must be an object, not {type(data).__name__}", name=name)
         with self._lock:
+            path = self._preview_files.get(name) or self.root / f"{name}.preview.json"
+            if path.is_symlink():
+                raise DataError("is a symbolic link; mailtpl writes sample data only to a file in the templates "
+                                "folder (replace the link with the file)", name=path.name)
             fixtures = self.fixtures(name)
             if fixture in fixtures and not overwrite:
                 raise FixtureExists(f"the sample-data set {fixture!r} is already there (sets: "
@@ -352,7 +356,6 @@ class Environment:
                                     name=f"{name}.preview.json")
             added = fixture not in fixtures
             fixtures[fixture] = dict(data)
-            path = self._preview_files.get(name) or self.root / f"{name}.preview.json"
             text = _with_set(path.read_text(encoding="utf-8"), fixtures, fixture) if added and path.exists() else None
             path.write_text(text or json.dumps(fixtures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             self.invalidate([path])
