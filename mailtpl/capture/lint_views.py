@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 
 from ..lint import Linter, lint_email
-from ..preview.api import error_details
+from ..preview.rendering import error_details
 from ..preview.guard import error
 from ..preview.lint_views import outlined
 from ..rendered import RenderedEmail
