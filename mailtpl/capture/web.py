@@ -19,6 +19,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 
 from ..preview import guard
 from ..preview.frames import CLOSED_FRAME_CSP, FRAME_CSP, frame_html
+from . import lint_views
 from .message import CapturedMessage
 from .store import Inbox
 
@@ -154,6 +155,7 @@ def register(app: Flask, box: Inbox, *, address: tuple[str, int] | None = None, 
     app.config.update(MAILTPL_INBOX=box, MAILTPL_CAPTURE_ADDRESS=address,
                       MAILTPL_INBOX_STREAMS=threading.BoundedSemaphore(MAX_STREAMS))
     app.register_blueprint(api)
+    app.register_blueprint(lint_views.blueprint)  # lint findings of caught mail
     if ui:
         app.register_blueprint(page)
 

@@ -101,7 +101,7 @@
       if (button.dataset.view === "html") button.disabled = !state.html;
     }
     $("frame").hidden = view !== "html";
-    for (const id of ["text", "source", "headers", "links"]) $(id).hidden = view !== id;
+    for (const id of ["text", "source", "headers", "links", "lint"]) $(id).hidden = view !== id;
   }
 
   $("views").addEventListener("click", (event) => {
