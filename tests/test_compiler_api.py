@@ -284,6 +284,32 @@ def test_long_template_compiles_in_segments_with_the_same_output():
         assert load(code)(data) == "".join(Compiler().compile(line)(data) for line in lines)
 
 
+
+@pytest.mark.parametrize("wrap", [
+    "{{#if a}}%s{{/if}}",
+    "{{#> layout}}%s{{/layout}}",
+    "{{#each rows as |row i|}}{{#with row}}%s{{/with}}{{/each}}",
+    "{{#*inline 'p'}}%s{{/inline}}{{#each rows}}{{> p}}{{/each}}",
+])
+@pytest.mark.parametrize("compat", [False, True])
+def test_long_block_body_compiles_in_segments_with_the_same_output(monkeypatch, wrap, compat):
+    """A long program inside a block is cut into segments too; the output equals that of the same template
+    compiled unsegmented (block parameters, ../ and @data read across the cut)."""
+    from mailtpl import codegen
+
+    line = "<p>%d {{x}}{{#if a}}{{../y}}{{/if}}{{@index}}{{i}}{{row.v}}{{#each ../rows}}{{@key}}{{/each}}</p>\n"
+    source = wrap % "".join(line % n for n in range(150))
+    options = {"compat": compat, "name": "long.hbs"}
+    segmented = Compiler().precompile(source, **options)
+    monkeypatch.setattr(codegen, "_STATEMENTS_PER_SEGMENT", 10 ** 9)
+    whole = Compiler().precompile(source, **options)
+    assert segmented.count("def _g") >= 3 and "def _g" not in whole
+    partials = {"layout": Compiler().compile("[{{> @partial-block}}]")}
+    for data in ({"a": True, "x": "<x>", "y": "Y", "rows": [{"v": 1, "x": 2}, {"v": 3}]},
+                 {"a": 1, "rows": [{"a": 0, "y": "z"}], "y": "top"}):
+        expected = load(whole)(data, partials=partials)
+        assert "<p>149 " in expected and load(segmented)(data, partials=partials) == expected
+
 # -- issue 12: handlebars.js semantics and pybars3's API ----------------------------------------------
 def test_helper_hash_arrives_in_handlebars_order():
     """handlebars.js 4.7.10 gives {{keys a=1 b=2 c=3}} the hash keys c,b,a (checked with node)."""
