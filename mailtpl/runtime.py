@@ -25,7 +25,7 @@ from pybars import Scope, strlist
 from .access import OPTION_NAMES as ACCESS_OPTIONS, AccessPolicy, current as current_policy, denial
 from .errors import HelperError, TemplateError, TemplateRuntimeError, UndefinedError
 from .helpers import BUILTINS
-from .values import MISSING, get, is_callable, lookup, loose_equal, object_keys, to_str, truthy
+from .values import MISSING, NoFrame, get, is_callable, lookup, loose_equal, object_keys, to_str, truthy
 
 Program = Callable[[Any, dict, tuple, dict], str]
 
@@ -488,7 +488,7 @@ def partial(H: dict, name, c, kw: dict | None, d: dict, P: dict, indent: str, W,
             else f'The partial {label} could not be found (partials: {available})'
         raise TemplateRuntimeError(what, **_where(W))
     if W[0].no_data:  # data=false: handlebars.js gives partials no @data (no @root, no @index) but @partial-block
-        d = {"partial-block": d["partial-block"]} if "partial-block" in d else {}
+        d = {"partial-block": d["partial-block"]} if "partial-block" in d else NoFrame()
     if type(target) is str:
         target = compile_partial(target, label, W[0].options)
     render = getattr(target, "render_partial", None)

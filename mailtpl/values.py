@@ -154,6 +154,11 @@ def truthy(value) -> bool:
     return True
 
 
+class NoFrame(dict):
+    """handlebars.js's undefined @data (a data=false template's partials get it): empty, and ``each`` makes
+    no frame from it, so @index, @key, @first and @last stay unset."""
+
+
 def loose_equal(a, b) -> bool:
     """``a == b`` in JavaScript: objects by identity, mixed primitives compared as numbers, an object against a
     primitive by its string form ([] == false and [1] == "1" hold; None and MISSING are null/undefined)."""
