@@ -200,12 +200,15 @@ def _start_capture(smtp_host: str, smtp_port: int, max_messages: int, max_megaby
 @templates_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8025, show_default=True, type=int, help="Port to listen on.")
+@click.option("--assets", "assets", default=None, type=click.Path(exists=True, file_okay=False),
+              help="Folder served at {{baseUrl}}/assets/ (default: assets/ in the templates folder, or "
+                   "\"assets\" in mailtpl.json).")
 @click.option("--capture/--no-capture", "capture", default=True, show_default=True,
               help="Catch mail sent to the SMTP port and show it at /inbox.")
 @capture_options
 @_friendly
-def preview(templates: str, host: str, port: int, capture: bool, smtp_host: str, smtp_port: int, max_messages: int,
-            max_megabytes: int, capture_folder: str | None) -> None:
+def preview(templates: str, host: str, port: int, assets: str | None, capture: bool, smtp_host: str, smtp_port: int,
+            max_messages: int, max_megabytes: int, capture_folder: str | None) -> None:
     """Serve the live preview: edit a template, the open page re-renders."""
     from .environment import Environment
     from .preview import create_app
@@ -223,7 +226,7 @@ def preview(templates: str, host: str, port: int, capture: bool, smtp_host: str,
             server = _start_capture(smtp_host, smtp_port, max_messages, max_megabytes, capture_folder)
         except CaptureError as exc:  # the preview is still worth having without the inbox
             click.secho(f"warning: {exc}; previewing without the inbox", fg="yellow", err=True)
-    app = create_app(env, host=host)
+    app = create_app(env, host=host, assets_dir=assets)
     if server is not None:
         from .capture import register
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
+from types import MappingProxyType
 
 from . import nodes as n
 from .compiler import Compiler, compile_options, generate, load
@@ -151,6 +152,11 @@ class Environment:
         return paths + ([config] if config.exists() else [])
 
     @property
+    def config(self) -> Mapping:
+        """The folder's mailtpl.json as read (read-only)."""
+        return MappingProxyType(self._config)
+
+    @property
     def sender_name(self) -> str:
         return self._sender_name or self._config.get("sender_name") or DEFAULT_SENDER_NAME
 
@@ -173,7 +179,10 @@ class Environment:
         cached = self._fixtures.get(name)
         if cached is None:
             path = self._preview_files.get(name)
-            cached = {} if path is None else _read_json(path, self._rel(path))
+            try:
+                cached = {} if path is None else _read_json(path, self._rel(path))
+            except FileNotFoundError:  # deleted since the folder was scanned (a watcher has yet to say so)
+                cached = {}
             if not isinstance(cached, dict) or not all(isinstance(v, dict) for v in cached.values()):
                 raise DataError('sample data must be an object of named objects: {"default": {...}}',
                                 name=self._rel(path))
@@ -345,6 +354,10 @@ class Environment:
         if not isinstance(data, Mapping):
             raise DataError(f"sample data must be an object, not {type(data).__name__}", name=name)
         with self._lock:
+            path = self._preview_files.get(name) or self.root / f"{name}.preview.json"
+            if path.is_symlink():
+                raise DataError("is a symbolic link; mailtpl writes sample data only to a file in the templates "
+                                "folder (replace the link with the file)", name=path.name)
             fixtures = self.fixtures(name)
             if fixture in fixtures and not overwrite:
                 raise FixtureExists(f"the sample-data set {fixture!r} is already there (sets: "
@@ -352,7 +365,6 @@ class Environment:
                                     name=f"{name}.preview.json")
             added = fixture not in fixtures
             fixtures[fixture] = dict(data)
-            path = self._preview_files.get(name) or self.root / f"{name}.preview.json"
             text = _with_set(path.read_text(encoding="utf-8"), fixtures, fixture) if added and path.exists() else None
             path.write_text(text or json.dumps(fixtures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             self.invalidate([path])

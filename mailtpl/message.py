@@ -46,7 +46,8 @@ _FIELD_NAME = re.compile("[\x21-\x39\x3b-\x7e]+")  # RFC 5322 3.6.8: printable A
 _LINE = 78  # RFC 5322 2.1.1: lines SHOULD stay within 78 characters ...
 _MAX_LINE = 998  # ... and MUST within 998 (bodies longer than that go quoted-printable)
 _MAX_NAME = 76  # a field name that leaves room for a value on its first line
-_MAX_WORD = _MAX_LINE - _MAX_NAME - 4  # a word that fits on any line: after "Name: " or a fold, with quotes
+_MAX_WORD = _MAX_LINE - _MAX_NAME - 2  # a word (with its spaces) that fits after "Name:" or a fold
+_WORD_AND_SPACES = re.compile(" *[^ ]* *")
 
 
 def _control_name(ch: str) -> str:
@@ -83,19 +84,21 @@ def check_address(value: str, field: str) -> str:
     if address is None or not address.username or "." not in address.domain and address.domain != "localhost" \
             or any(ch.isspace() for ch in value) or value.count("@") != 1:
         raise AddressError(f"{field}: {value!r} is not an email address (expected name@domain)", field)
-    if not domain.isascii():
+    if not domain.startswith("["):  # a domain name (not an address literal): labels DNS can carry
         try:
-            domain = idna.encode(domain, uts46=True).decode("ascii")
+            encoded = idna.encode(domain, uts46=True).decode("ascii")
         except idna.IDNAError as exc:
-            raise AddressError(f"{field}: the domain of {value!r} is not a valid internationalised domain name "
-                               f"({exc})", field) from None
+            kind = "domain name" if domain.isascii() else "internationalised domain name"
+            raise AddressError(f"{field}: the domain of {value!r} is not a valid {kind} ({exc})", field) from None
+        domain = domain if domain.isascii() else encoded
     if len(local) > 64 or len(domain) > 253:
         raise AddressError(f"{field}: {value!r} is too long (RFC 5321: 64 characters before the @, 253 after)",
                            field)
     return f"{local}@{domain}"
 
 
-_MAILBOX = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^"<>]*?))\s*<([^<>]*)>\s*')
+# a quoted or plain display name, then <address>; no two parts can take the same characters (no backtracking)
+_MAILBOX = re.compile(r'(?:"((?:[^"\\]|\\.)*)"\s*|([^"<>]*))<([^<>]*)>')
 
 
 def check_mailbox(value: str | Address, field: str) -> tuple[str, str]:
@@ -104,15 +107,17 @@ def check_mailbox(value: str | Address, field: str) -> tuple[str, str]:
     if isinstance(value, Address):
         return check_header(value.display_name, field), check_address(value.addr_spec, field)
     check_header(value, field)
-    match = _MAILBOX.fullmatch(value)
+    match = _MAILBOX.fullmatch(value.strip())
     if match is None:
         return "", check_address(value, field)
     quoted, plain, address = match.groups()
-    name = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else plain
+    name = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else plain.strip()
     return name, check_address(address, field)
 
 
 def _mailboxes(value: str | Address | Iterable[str | Address], field: str) -> list[tuple[str, str]]:
+    if isinstance(value, (bytes, bytearray)) or not isinstance(value, (str, Address, Iterable)):
+        raise HeaderError(f"{field} must be an address or a list of addresses, not {type(value).__name__}", field)
     items = [value] if isinstance(value, (str, Address)) else list(value)
     if not items:
         raise AddressError(f"{field}: no address given", field)
@@ -132,20 +137,22 @@ def _encoded_words(text: str) -> list[str]:
     return [f"=?utf-8?b?{base64.b64encode(word).decode('ascii')}?=" for word in words]
 
 
+def _fits_as_is(text: str) -> bool:
+    """``text`` can go out as it is: ASCII, not looking like an encoded word (``=?``), and every word with
+    the spaces around it short enough for one line (:func:`_fold` keeps a run of spaces with its word)."""
+    return text.isascii() and "=?" not in text and max(map(len, _WORD_AND_SPACES.findall(text))) <= _MAX_WORD
+
+
 def _text_words(text: str) -> list[str]:
-    """An unstructured value (a subject, an extra header) as words to fold: as it is when it is ASCII and
-    every word fits on a line, else encoded words (also when it looks like one, ``=?``)."""
-    words = text.split(" ")
-    if text.isascii() and "=?" not in text and all(len(word) <= _MAX_WORD for word in words):
-        return words
-    return _encoded_words(text)
+    """An unstructured value (a subject, an extra header) as words to fold: as it is when it fits, else
+    encoded words."""
+    return text.split(" ") if _fits_as_is(text) else _encoded_words(text)
 
 
 def _phrase_words(name: str) -> list[str]:
-    """A display name: a quoted string when it is plain ASCII, else encoded words."""
-    if name.isascii() and "=?" not in name and all(len(word) <= _MAX_WORD for word in name.split(" ")):
-        return ('"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"').split(" ")
-    return _encoded_words(name)
+    """A display name: a quoted string when it fits as it is, else encoded words."""
+    quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return quoted.split(" ") if _fits_as_is(quoted) else _encoded_words(name)
 
 
 def _address_words(mailboxes: list[tuple[str, str]]) -> list[str]:
@@ -159,10 +166,12 @@ def _address_words(mailboxes: list[tuple[str, str]]) -> list[str]:
 
 
 def _fold(name: str, words: list[str]) -> str:
-    """``Name: w1 w2 ...``, a CRLF before any word that would take its line past 78 characters."""
+    """``Name: w1 w2 ...``, a CRLF before any word that would take its line past 78 characters; never before
+    an empty word (a run of spaces stays with the word before it: a line of only spaces reads as a blank
+    line, the end of the header, to software that trims lines)."""
     lines, line = [], f"{name}:"
     for word in words:
-        if len(line) + 1 + len(word) > _LINE and line.strip() not in ("", f"{name}:"):
+        if word and len(line) + 1 + len(word) > _LINE and line.rstrip() != f"{name}:":
             lines.append(line)
             line = ""
         line += " " + word
@@ -174,7 +183,8 @@ SMTP_WIRE = email.policy.SMTP  # how a message someone else built goes on the wi
 _WRITTEN_BY_MAILTPL = {"from": "sender_name / SMTP_SENDER", "to": "to=", "reply-to": "reply_to=",
                        "subject": "the subject in mailtpl.json", "date": None, "message-id": None,
                        "mime-version": None, "content-type": None, "content-transfer-encoding": None}
-_RECIPIENT_FIELDS = {"cc", "bcc"}  # would show (or hide) recipients the envelope does not reach
+_RECIPIENT_FIELDS = {"cc", "bcc", "resent-to", "resent-cc", "resent-bcc"}  # recipients the envelope misses
+_TRACE_FIELDS = {"return-path", "received"}  # RFC 5321 4.4: added by the servers on the way
 _ONCE = {"sender", "in-reply-to", "references"}  # RFC 5322 3.6: at most one of each
 
 
@@ -189,6 +199,9 @@ class Composed:
 
 def check_header_names(headers: Mapping[str, str]) -> None:
     """Extra header names: RFC 5322 field names, none that mailtpl writes itself, singletons once."""
+    if not isinstance(headers, Mapping):
+        raise HeaderError(f"headers must be a mapping of name to value (like {{'X-Campaign': 'spring'}}), not "
+                          f"{type(headers).__name__}", "headers")
     seen: dict[str, str] = {}
     for name in headers:
         if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
@@ -197,9 +210,12 @@ def check_header_names(headers: Mapping[str, str]) -> None:
         if len(name) > _MAX_NAME:
             raise HeaderError(f"header name {name[:20]!r}... is longer than {_MAX_NAME} characters", "header name")
         key = name.lower()
-        if key in _WRITTEN_BY_MAILTPL:
-            how = _WRITTEN_BY_MAILTPL[key]
+        if key in _WRITTEN_BY_MAILTPL or key.startswith("content-"):  # MIME fields describe mailtpl's body
+            how = _WRITTEN_BY_MAILTPL.get(key)
             raise HeaderError(f"header {name!r} is written by mailtpl" + (f"; set it with {how}" if how else ""),
+                              name)
+        if key in _TRACE_FIELDS:
+            raise HeaderError(f"header {name!r} is written by the receiving server (a trace field, RFC 5321 4.4)",
                               name)
         if key in _RECIPIENT_FIELDS:
             raise HeaderError(f"header {name!r}: recipients go in to=; a {name} header would not reach the "

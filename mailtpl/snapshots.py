@@ -20,6 +20,8 @@ import html
 import json
 import os
 import re
+import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,13 +105,12 @@ def render_snapshots(env: Environment) -> dict[str, str]:
     """File name -> content for every email x sample-data set, plus the index page."""
     files: dict[str, str] = {}
     entries = []
-    seen: dict[str, tuple[str, str]] = {}  # casefolded stem -> (email, set): one file on any file system
+    seen: dict[str, tuple[str, str]] = {}  # stem as any file system compares it -> (email, set)
     for name in env.names():
         for fixture in env.fixtures(name):
             stem = snapshot_stem(name, fixture)
-            if (other := seen.setdefault(stem.casefold(), (name, fixture))) != (name, fixture):
-                why = "" if snapshot_stem(*other) == stem else \
-                    " (names that differ only in case are one file on Windows and macOS)"
+            if (other := seen.setdefault(_one_file(stem), (name, fixture))) != (name, fixture):
+                why = _why_one_file(snapshot_stem(*other), stem)
                 raise SnapshotError(f"{name}.preview.json: sample-data set {fixture!r} and set {other[1]!r} of "
                                     f"{other[0]} would both be {stem}.html{why}; rename one", fixture)
             rendered = env.render(name, fixture=fixture)
@@ -117,6 +118,19 @@ def render_snapshots(env: Environment) -> dict[str, str]:
             entries.append((name, fixture, rendered.subject, stem))
     files[INDEX] = _index(entries)
     return files
+
+
+def _one_file(stem: str) -> str:
+    """The name as case-insensitive, normalisation-insensitive file systems (Windows, macOS) compare it."""
+    return unicodedata.normalize("NFC", stem).casefold()
+
+
+def _why_one_file(a: str, b: str) -> str:
+    if a == b:
+        return ""
+    if a.casefold() == b.casefold():
+        return " (names that differ only in case are one file on Windows and macOS)"
+    return " (the same letters in another Unicode normalisation are one file name on macOS)"
 
 
 def _href(stem: str) -> str:
@@ -161,6 +175,8 @@ class Comparison:
 def _path(out: Path, name: str, *, listed: bool = False) -> Path:
     """``out / name``, only for a plain file name (``listed``: read from the manifest), never a link or folder."""
     reason = unsafe_file_name(name)
+    if not reason and listed and not name.endswith((".html", ".txt")):
+        reason = "is not a snapshot file (.html or .txt)"
     if reason:
         where = f"{out.name}/{MANIFEST} lists {name!r}, which" if listed else f"snapshot file name {name!r}"
         fix = f" (fix or delete {out.name}/{MANIFEST})" if listed else ""
@@ -173,7 +189,29 @@ def _path(out: Path, name: str, *, listed: bool = False) -> Path:
     if path.is_dir():
         raise SnapshotError(f"{out.name}/{name} is a folder, where mailtpl keeps a snapshot file (move it away)",
                             name)
+    _regular_or_missing(path, out, name)
     return path
+
+
+def _regular_or_missing(path: Path, out: Path, name: str) -> None:
+    """A FIFO, socket or device where mailtpl keeps a file would block a read or take the write elsewhere."""
+    if path.exists() and not path.is_file():
+        raise SnapshotError(f"{out.name}/{name} is not a regular file (a FIFO, socket or device?); mailtpl keeps "
+                            "its snapshot files there (move it away)", name)
+
+
+def _write(path: Path, content: str) -> None:
+    """Replace ``path`` with a new file holding ``content``: never written through a hard link (or a link
+    put there after the checks), and never left half-written."""
+    tmp = path.with_name(f".mailtpl-{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to any new file
+    try:
+        with open(fd, "w", encoding="utf-8") as file:
+            file.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _owned(out: Path) -> set[str]:
@@ -181,6 +219,7 @@ def _owned(out: Path) -> set[str]:
     manifest = out / MANIFEST
     if manifest.is_symlink():
         raise SnapshotError(f"{out.name}/{MANIFEST} is a symbolic link; delete it and run mailtpl build", MANIFEST)
+    _regular_or_missing(manifest, out, MANIFEST)
     if not manifest.exists():
         return set()
     try:
@@ -227,7 +266,7 @@ def build(files: dict[str, str], out: Path, report: Callable[[str], None] = lamb
     for name, content in sorted(files.items()):
         state = "new" if name in result.missing else "updated" if name in result.changed else "unchanged"
         if state != "unchanged":
-            (out / name).write_text(content, encoding="utf-8")
+            _write(out / name, content)
         report(f"{state:9} {out.name}/{name}")
     if complete:
         for name in result.stale:
@@ -235,5 +274,5 @@ def build(files: dict[str, str], out: Path, report: Callable[[str], None] = lamb
             report(f"removed   {out.name}/{name}")
     else:
         result.stale = []
-    (out / MANIFEST).write_text(json.dumps(sorted(listed), indent=1) + "\n", encoding="utf-8")
+    _write(out / MANIFEST, json.dumps(sorted(listed), indent=1) + "\n")
     return result

@@ -10,7 +10,7 @@ shape its uses imply:
 ==========  =====================================================================
 kind        evidence
 ==========  =====================================================================
-``list``    iterated by ``{{#each}}`` (``item`` is the shape of its items)
+``list``    iterated by ``{{#each}}`` or read only by index (``item`` is the shape of its items)
 ``object``  read under (``user.name``), entered (``{{#with user}}``, ``{{#user}}...{{/user}}``)
 ``url``     written at the start of an ``href``/``src``-like attribute value
 ``text``    written out (``{{code}}``), or passed to a helper
@@ -44,9 +44,10 @@ _URL_ATTRIBUTE = re.compile(
     r"""<[a-zA-Z][^<>]*?\s(?:href|src|srcset|action|formaction|background|poster|cite|xlink:href)\s*=\s*["']?$""",
     re.IGNORECASE)
 _OUTPUT = "\x00"  # stands for a mustache's output in the text seen so far
-_MOST_ITEMS = 100  # items.[N] beyond this is not generated
+_MOST_ITEMS = 100  # items.[N] from here on is read as the key "N" (generating N items would be absurd)
+_DEEPEST = 50  # levels of data under the root (the preview takes sample data 64 JSON levels deep)
 _RECURSION = 2  # levels of a partial that includes itself that are followed
-_MOST_INCLUSIONS = 5000  # partials that include each other many times over: stop, don't hang
+_MOST_STEPS = 1_000_000  # statements followed (partials count each time they are included): stop, don't hang
 _SEEN_TEXT = 2000  # characters of template text kept to tell whether a mustache starts a URL attribute
 
 
@@ -85,10 +86,11 @@ class Variable:
 class _Slot:
     """A value the template reads, with how it was used."""
 
-    __slots__ = ("uses", "fields", "item", "length", "recursive", "locations")
+    __slots__ = ("uses", "fields", "item", "length", "recursive", "locations", "depth")
 
-    def __init__(self) -> None:
-        self.uses: set[str] = set()  # "text", "url", "condition", "list", "context"
+    def __init__(self, depth: int = 0) -> None:
+        self.depth = depth  # levels under the root
+        self.uses: set[str] = set()  # "text", "url", "condition", "list" (iterated), "indexed", "context"
         self.fields: dict[str, _Slot] = {}
         self.item: _Slot | None = None
         self.length = 0  # a list: 1 + the highest index the template reads (items.[5])
@@ -96,17 +98,17 @@ class _Slot:
         self.locations: set[tuple[str, int, int]] = set()
 
     def field(self, key: str) -> _Slot:
-        if key.isdigit():  # items.[0].name: an item of a list
-            self.length = max(self.length, min(int(key), _MOST_ITEMS) + 1)
-            return self.items()
+        if key.isascii() and key.isdigit() and int(key) < _MOST_ITEMS:  # items.[0].name: an item of a list
+            self.length = max(self.length, int(key) + 1)
+            return self.items(iterated=False)
         if key not in self.fields:
-            self.fields[key] = _Slot()
+            self.fields[key] = _Slot(self.depth + 1)
         return self.fields[key]
 
-    def items(self) -> _Slot:
-        self.uses.add("list")
+    def items(self, iterated: bool = True) -> _Slot:
+        self.uses.add("list" if iterated else "indexed")
         if self.item is None:
-            self.item = _Slot()
+            self.item = _Slot(self.depth + 1)
         return self.item
 
 
@@ -146,7 +148,7 @@ class _Walker:
         self.helpers = set(BUILTINS) | set(helpers)
         self.text = ""  # the template text so far, to tell when a mustache starts a URL attribute
         self.active: list[str] = []  # partials being followed, to stop one that includes itself
-        self.inclusions = 0
+        self.steps = 0
 
     def program(self, program: n.Program | None, scope: _Scope) -> None:
         if program is None:
@@ -158,6 +160,11 @@ class _Walker:
             self.statement(statement, scope)
 
     def statement(self, s: n.Statement, scope: _Scope) -> None:
+        self.steps += 1
+        if self.steps > _MOST_STEPS:
+            raise TemplateError(f"following the partials means reading more than {_MOST_STEPS:,} statements "
+                                "(partials that include each other many times over?); mailtpl stops analysing "
+                                "the variables here", name=scope.file, lineno=s.line, column=s.column)
         if isinstance(s, n.Content):
             self.see(s.value)
         elif isinstance(s, n.Mustache):
@@ -202,6 +209,10 @@ class _Walker:
             return None
         slot = self.resolve(expr, scope)
         if slot is not None:
+            if slot.depth > _DEEPEST:
+                raise TemplateError(f"reads data nested more than {_DEEPEST} levels deep; mailtpl stops "
+                                    "analysing the variables here", name=scope.file, lineno=expr.line,
+                                    column=expr.column)
             slot.locations.add((scope.file, expr.line, expr.column))
             if use:
                 slot.uses.add(use)
@@ -286,10 +297,6 @@ class _Walker:
                 return
         if found is not None:
             program, file = found
-            self.inclusions += 1
-            if self.inclusions > _MOST_INCLUSIONS:
-                raise TemplateError(f"the partials include each other more than {_MOST_INCLUSIONS} times; "
-                                    "mailtpl stops analysing the variables here", name=file)
             self.active.append(name)
             self.program(program, replace(inner, file=file))
             self.active.pop()
@@ -316,7 +323,7 @@ def _name(expr: n.Expr) -> str | None:
 
 # -- from slots to variables ----------------------------------------------------------------------------
 def _kind(slot: _Slot) -> str:
-    if "list" in slot.uses:
+    if "list" in slot.uses or "indexed" in slot.uses and not slot.fields:  # user.[0] beside user.name: a key
         return "list"
     if slot.fields or "context" in slot.uses:
         return "object"
@@ -329,8 +336,10 @@ def _kind(slot: _Slot) -> str:
 
 def _variable(name: str, path: str, slot: _Slot) -> Variable:
     kind = _kind(slot)
-    fields = tuple(_variable(key, f"{path}.{key}", slot.fields[key]) for key in sorted(slot.fields)) \
-        if kind == "object" else ()
+    fields: tuple[Variable, ...] = ()
+    if kind == "object":
+        indexes = [_variable(str(i), f"{path}.{i}", slot.item) for i in range(slot.length)] if slot.item else []
+        fields = (*indexes, *(_variable(key, f"{path}.{key}", slot.fields[key]) for key in sorted(slot.fields)))
     item = _variable("[]", f"{path}[]", slot.item or _Slot()) if kind == "list" else None
     locations = tuple(f"{file}:{line}:{column}" for file, line, column in sorted(slot.locations))
     return Variable(name, path, kind, fields, item, slot.length if kind == "list" else 0, slot.recursive,

@@ -5,6 +5,8 @@ import email.policy
 import json
 import re
 import shutil
+import subprocess
+import sys
 from email.header import decode_header, make_header
 from email.headerregistry import Address
 from pathlib import Path
@@ -272,3 +274,92 @@ def test_a_message_built_elsewhere_goes_to_idn_recipients_as_punycode(tmp_path):
                 mailer.send_message(msg)
     assert result.accepted == ["ada@xn--bcher-kva.de"]
     assert server.recorder.envelopes == [("no-reply@fb.example.org", ["ada@xn--bcher-kva.de"])]
+
+
+# -- review: runs of spaces and escaped quotes ------------------------------------------------------------
+@pytest.mark.parametrize("text", ["a" + " " * 2000 + "b", " " * 1500 + "b", "a" + " " * 300, '"' * 600,
+                                  "\\" * 600, 'x "' * 400, "a " + " " * 950 + "b" * 900])
+@pytest.mark.parametrize("where", ["subject", "sender_name", "to name", "header"])
+def test_runs_of_spaces_and_escaped_quotes_stay_within_998_octets_and_no_line_is_blank(text, where):
+    options = {"subject": {"rendered": RenderedEmail("v", text, "", "")}, "sender_name": {"sender_name": text},
+               "to name": {"to": Address(display_name=text, addr_spec="ada@example.com")},
+               "header": {"headers": {"X-Any": text}}}[where]
+    wire = wire_of(**options)
+    assert_sendable(wire)
+    assert all(line.strip(b" \t") for line in head(wire).split(b"\r\n"))  # a blank line would end the header
+    msg = parse(wire)
+    if where == "subject":
+        assert msg["Subject"] == text
+    elif where == "header":
+        assert msg["X-Any"] == text
+    else:
+        assert display_name(wire, "From" if where == "sender_name" else "To") == text
+
+
+@pytest.mark.parametrize("to, message", [
+    (5, "to must be an address or a list of addresses, not int"),
+    (b"ada@example.com", "to must be an address or a list of addresses, not bytes"),
+    ([b"ada@example.com"], "to must be a string, not bytes"),
+    (None, "to must be an address or a list of addresses, not NoneType"),
+])
+def test_recipients_of_another_type_are_a_header_error_naming_the_type(to, message):
+    with pytest.raises(HeaderError, match=re.escape(message)):
+        wire_of(to=to)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("Return-Path", "header 'Return-Path' is written by the receiving server"),
+    ("Received", "header 'Received' is written by the receiving server"),
+    ("Resent-Bcc", "header 'Resent-Bcc': recipients go in to="),
+    ("resent-to", "header 'resent-to': recipients go in to="),
+    ("Content-Disposition", "header 'Content-Disposition' is written by mailtpl"),
+    ("content-id", "header 'content-id' is written by mailtpl"),
+])
+def test_trace_resent_recipient_and_mime_headers_are_refused(name, message):
+    with pytest.raises(HeaderError, match=re.escape(message)):
+        wire_of(headers={name: "v"})
+
+
+@pytest.mark.parametrize("to, message", [
+    ("a@" + "b" * 64 + ".io", "is not a valid domain name"),
+    ("a@xn--.io", "is not a valid domain name"),
+    ("a@-x.io", "is not a valid domain name"),
+    ("a@x_y.io", "is not a valid domain name"),
+])
+def test_ascii_domains_that_dns_cannot_carry_are_address_errors(to, message):
+    with pytest.raises(AddressError, match=re.escape(message)):
+        wire_of(to=to)
+
+
+@pytest.mark.parametrize("to", ["a@X.Example.COM", "a@localhost", "a@[127.0.0.1]", "a@xn--bcher-kva.de"])
+def test_ordinary_ascii_domains_go_out_as_written(to):
+    assert parse(wire_of(to=to))["To"] == to
+
+
+@pytest.mark.parametrize("to", [" " * 100_000 + "x", " " * 100_000 + "<", "a" + " " * 100_000 + "<a@x.io"])
+def test_a_long_recipient_string_is_refused_without_backtracking(to):
+    """The mailbox pattern once had overlapping runs of spaces: 4,000 spaces took 50 s (cubic), so a
+    recipient typed into a web form could hang the mailer. A hang fails this test by its timeout."""
+    code = ("import sys; from mailtpl.message import check_mailbox, AddressError\n"
+            "try: check_mailbox(sys.stdin.read(), 'to')\nexcept AddressError as exc: print(type(exc).__name__)")
+    proc = subprocess.run([sys.executable, "-c", code], input=to, capture_output=True, text=True, timeout=60,
+                          cwd=ROOT)
+    assert proc.stdout.strip() == "AddressError", proc.stderr
+
+
+@pytest.mark.parametrize("to, name, address", [
+    ("  Ada Lovelace   <ada@x.io> ", "Ada Lovelace", "ada@x.io"),
+    ('"Lovelace, Ada"<ada@x.io>', "Lovelace, Ada", "ada@x.io"),
+    ('  "A \\" B"   < ada@x.io >  ', 'A " B', "ada@x.io"),
+    ("<ada@x.io>", "", "ada@x.io"),
+    ("ada@x.io", "", "ada@x.io"),
+])
+def test_mailbox_forms(to, name, address):
+    from mailtpl.message import check_mailbox
+    assert check_mailbox(to, "to") == (name, address)
+
+
+@pytest.mark.parametrize("headers", ["X-Tag", [("X-Tag", "v")], {"X-Tag": "v"}.items()])
+def test_extra_headers_that_are_not_a_mapping_are_a_header_error(headers):
+    with pytest.raises(HeaderError, match=r"headers must be a mapping of name to value \(like "):
+        wire_of(headers=headers)

@@ -1,6 +1,9 @@
 """The live preview (issues 5, 9, 13), driven in Debian's chromium by Playwright."""
 import json
+import re
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -13,7 +16,7 @@ from werkzeug.serving import make_server
 
 from mailtpl import Environment
 from mailtpl.preview import create_app
-from tests.smtp_servers import smtp_server
+from tests.smtp_servers import free_port, smtp_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -91,7 +94,7 @@ def test_index_lists_the_three_emails(page, served):
 def test_email_page_shows_the_rendered_sample_data(page, served):
     frame = open_email(page, served)
     expect(frame.locator("div.code")).to_have_text("482913")
-    expect(frame.locator("img.logo")).to_have_attribute("src", "https://feedback.example.com/assets/logo.png")
+    expect(frame.locator("img.logo")).to_have_attribute("src", f"{served.url}/assets/logo.png")
     expect(page.locator("#subject")).to_have_text("User feedback Email Verification")
 
 
@@ -131,6 +134,7 @@ def test_broken_template_shows_overlay_then_fix_removes_it(page, served):
     expect(overlay).to_be_visible(timeout=5000)
     expect(overlay).to_contain_text("verification.hbs:6:1: {{#if}} (opened at 4:19) closed by {{/layout}}")
     expect(overlay).to_contain_text("{{/layout}}")
+    assert _call(served.url + page.locator("#overlay-source").get_attribute("href"))[2] == template.read_bytes()
     template.write_text(good)
     expect(overlay).to_be_hidden(timeout=5000)
     expect(page.frame_locator("#frame").locator("div.code")).to_have_text("482913")
@@ -144,9 +148,9 @@ def test_strict_miss_shows_overlay_with_line_and_column(page, served):
 
 def test_mobile_toggle_narrows_the_frame(page, served):
     open_email(page, served)
-    assert page.locator("#frame").bounding_box()["width"] >= 600
-    page.click("button[data-width=mobile]")
-    assert page.locator("#frame").bounding_box()["width"] == 375
+    assert page.locator("#frame").evaluate("e => e.clientWidth") >= 600
+    page.click("button[data-width='375']")
+    assert page.locator("#frame").evaluate("e => e.clientWidth") == 375
 
 
 def test_edited_json_rerenders(page, served):
@@ -166,6 +170,8 @@ def test_send_test_delivers_to_a_local_server(page, served, tmp_path, monkeypatc
         page.fill("#to", "designer@example.com")
         page.click("#send")
         expect(page.locator("#send-status")).to_contain_text("Sent:", timeout=10000)
+    status = page.locator("#send-status")  # a long Message-ID wraps inside the panel; errors keep line breaks
+    assert status.evaluate("e => e.scrollWidth <= e.clientWidth && getComputedStyle(e).whiteSpace === 'pre-wrap'")
     (msg,) = server.recorder.messages
     assert msg["To"] == "designer@example.com" and "482913" in msg.get_body("html").get_content()
 
@@ -186,12 +192,8 @@ def test_scripts_in_templates_do_not_run(page, served):
 
 
 def _status(url, data=None, headers=None):
-    request = urllib.request.Request(url, data=data, headers=headers or {}, method="POST" if data else "GET")
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+        return _call(url, method="POST" if data else "GET", body=data, headers=headers)[0]
     except urllib.error.URLError:
         return None
 
@@ -223,28 +225,26 @@ def test_edited_data_is_saved_only_when_asked(page, served):
     assert json.loads((served.folder / "verification.preview.json").read_text())["edited"] == {"code": "123123"}
 
 
-def test_preview_command_serves_on_loopback(tmp_path):
+def preview_process(*args: str) -> tuple[subprocess.Popen, int]:
+    """`python -m mailtpl preview` on a free port of 127.0.0.1, once it answers."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "mailtpl", "preview", "--templates", str(ROOT / "templates"),
+                             "--port", str(port), "--smtp-port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while _status(f"http://127.0.0.1:{port}/") != 200 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    return proc, port
+
+
+def test_preview_command_serves_on_loopback():
     """`mailtpl preview` serves the folder on 127.0.0.1 by default (any other address prints a warning:
     mailtpl.smtp.transport.is_loopback decides; tests never listen off loopback)."""
-    import socket
-    import subprocess
-    import sys
-
     from mailtpl.smtp.transport import is_loopback
 
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5") and not is_loopback("mail.example.com")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "mailtpl", "preview", "--templates", str(ROOT / "templates"),
-                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, port = preview_process()
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if _status(f"http://127.0.0.1:{port}/") == 200:
-                break
-            time.sleep(0.2)
         assert _status(f"http://127.0.0.1:{port}/email/invitation") == 200
     finally:
         proc.terminate()
@@ -367,7 +367,7 @@ def test_email_renders_in_the_sandboxed_frame_under_the_csp(page, served):
     code = frame.locator("div.code")
     expect(code).to_have_text("482913")
     assert code.evaluate("e => getComputedStyle(e).letterSpacing") == "8px"  # an inlined style attribute
-    page.click("button[data-width=mobile]")
+    page.click("button[data-width='375']")
     assert frame.locator("table.container").evaluate("e => e.offsetWidth") <= 375  # the @media rule applies
     assert violations == []
 
@@ -400,12 +400,14 @@ def test_send_test_takes_one_recipient_and_is_rate_limited(served, tmp_path, mon
     assert [env[1] for env in server.recorder.envelopes] == [["designer@example.com"]] * 2
 
 
-@pytest.mark.parametrize("name", ["../../x", "..", "a/b", "x.html", " ", "", "a" * 65, 7, None])
+@pytest.mark.parametrize("name", ["../../x", "..", "a/b", "a\\b", ".hidden", "x ", "", "CON", "\x1b", 7, None])
 def test_sample_data_names_that_could_reach_the_filesystem_are_refused(served, name):
+    """The preview checks a set name with the snapshot folder's own rule (snapshots.snapshot_stem)."""
     before = sorted(p.name for p in served.folder.parent.rglob("*"))
     status, _, body = _call(served.url + "/api/fixtures/verification", method="POST",
                             body={"fixture": name, "data": {"code": "1"}})
-    assert status == 400 and "sample-data name" in json.loads(body)["error"]["message"]
+    message = json.loads(body)["error"]["message"]
+    assert status == 400 and ("cannot name a snapshot file" in message or "give the sample-data set a name" in message)
     assert sorted(p.name for p in served.folder.parent.rglob("*")) == before
 
 
@@ -489,3 +491,414 @@ def test_a_reader_that_stops_reading_is_dropped():
         hub.publish("change", {"emails": [str(i)]})
     assert hub.subscribe() is not None and hub.subscribe() is not None and hub.subscribe() is None
     assert stalled.qsize() == 4
+
+
+# -- issue 13: the designer's loop -----------------------------------------------------------------------
+
+def frame_text(page, selector: str) -> str | None:
+    try:
+        return page.frame_locator("#frame").locator(selector).text_content(timeout=200)
+    except Exception:  # between two frames
+        return None
+
+
+def wait_for_frame_text(page, selector: str, text: str, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while frame_text(page, selector) != text:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{selector} never showed {text!r}")
+        time.sleep(0.005)
+
+
+def renders(page) -> int:
+    return int(page.evaluate("document.body.dataset.renders || 0"))
+
+
+def test_one_render_per_save_and_the_measured_save_to_screen_time(page, served):
+    """Editors save with several events (write, close; or a rename over the file): one render each.
+    Prints the save-to-screen times; the issue asks for a median of at most 150 ms."""
+    import statistics
+
+    open_email(page, served)
+    template = served.folder / "verification.hbs"
+    good = template.read_text()
+    times, counts = [], []
+    for i in range(9):
+        before = renders(page)
+        text = good.replace("Authentication Code", f"Code {i}")
+        started = time.perf_counter()
+        if i % 2:  # an atomic save: a temporary file renamed over the template
+            temporary = served.folder / ".verification.hbs.tmp"
+            temporary.write_text(text)
+            temporary.replace(template)
+        else:
+            template.write_text(text)
+        wait_for_frame_text(page, "h1.title", f"Code {i}")
+        times.append((time.perf_counter() - started) * 1000)
+        page.wait_for_timeout(400)  # time for any further render of the same save
+        counts.append(renders(page) - before)
+    print(f"\nsave-to-screen ms: {', '.join(f'{t:.0f}' for t in times)}; median {statistics.median(times):.0f} ms; "
+          f"renders per save: {counts}")
+    assert counts == [1] * 9
+
+
+def test_a_file_written_in_two_parts_does_not_flash_an_error(page, served):
+    open_email(page, served)
+    template = served.folder / "verification.hbs"
+    text = template.read_text().replace("Authentication Code", "Two parts") + "<!--" + "x" * 200_000 + "-->"
+    cut = text.index("{{code}}") + 3  # the first part ends inside a mustache: a syntax error on its own
+    with template.open("w") as out:
+        out.write(text[:cut])
+        out.flush()
+        time.sleep(0.02)
+        out.write(text[cut:])
+    wait_for_frame_text(page, "h1.title", "Two parts")
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.body.dataset.errors || '0'") == "0"
+
+
+def test_assets_are_served_and_missing_images_listed(page, served):
+    frame = open_email(page, served)
+    logo = frame.locator("img.logo")
+    expect(logo).to_have_attribute("src", f"{served.url}/assets/logo.png")
+    expect(logo).to_have_js_property("complete", True)
+    assert logo.evaluate("img => img.naturalWidth") > 0
+    expect(page.locator("#images li.ok")).to_contain_text("/assets/logo.png")
+    template = served.folder / "verification.hbs"
+    template.write_text(template.read_text().replace(
+        "{{/layout}}", '<img src="{{baseUrl}}/assets/mailing/missing.png"><img src="relative.png">\n{{/layout}}'))
+    expect(page.locator("#images li.missing")).to_contain_text("/assets/mailing/missing.png", timeout=5000)
+    expect(page.locator("#images li.relative")).to_contain_text("relative.png")
+    for path in ("/assets/..%2fverification.hbs", "/assets/../mailtpl.json", "/assets/nope.png"):
+        assert _call(served.url + path)[0] == 404
+
+
+def test_assets_folder_from_the_flag_or_mailtpl_json(tmp_path):
+    from mailtpl.preview.assets import assets_folder
+
+    shutil.copytree(ROOT / "templates", tmp_path / "t")
+    (tmp_path / "public" / "mailing").mkdir(parents=True)
+    (tmp_path / "public" / "mailing" / "a.png").write_bytes(b"\x89PNG")
+    env = Environment(tmp_path / "t")
+    assert assets_folder(env) == (tmp_path / "t" / "assets").resolve()
+    assert assets_folder(env, tmp_path / "public") == (tmp_path / "public").resolve()
+    config = json.loads((tmp_path / "t" / "mailtpl.json").read_text())
+    (tmp_path / "t" / "mailtpl.json").write_text(json.dumps({**config, "assets": "../public"}))
+    env = Environment(tmp_path / "t")
+    client = create_app(env, watch=False).test_client()
+    assert client.get("/assets/mailing/a.png").data == b"\x89PNG"
+    shutil.rmtree(tmp_path / "public")
+    assert assets_folder(env) is None
+    status = create_app(env, watch=False).test_client().get("/assets/mailing/a.png")
+    assert status.status_code == 404 and b"no assets folder" in status.data
+
+
+def test_saving_a_set_adds_it_to_the_menu_keeps_the_file_and_asks_before_replacing(page, served):
+    path = served.folder / "verification.preview.json"
+    path.write_text('{\n    "default": {"code": "482913"},\n    "leading-zeros": {"code": "000042"}   \n}\n')
+    original = path.read_text()
+    open_email(page, served)
+    page.fill("#data", json.dumps({"code": "777777"}))
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("777777", timeout=5000)
+    page.fill("#save-name", "sevens")
+    page.click("#save")
+    expect(page.locator("#data-status")).to_contain_text('Saved as "sevens"')
+    expect(page.locator("#fixture option")).to_have_text(["default", "leading-zeros", "sevens"])
+    assert page.locator("#fixture").input_value() == "sevens"
+    saved = path.read_text()  # added before the closing brace, the rest byte for byte
+    assert saved.startswith(original.rstrip()[:-1].rstrip()) and json.loads(saved)["sevens"] == {"code": "777777"}
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.fill("#data", json.dumps({"code": "111111"}))
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("111111", timeout=5000)
+    page.fill("#save-name", "default")
+    page.click("#save")
+    expect(page.locator("#data-status")).to_contain_text("already has a set named")
+    assert dialogs and "replace it?" in dialogs[0] and path.read_text() == saved
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#save")
+    expect(page.locator("#data-status")).to_contain_text('Saved as "default"')
+    assert json.loads(path.read_text()) == {"default": {"code": "111111"}, "leading-zeros": {"code": "000042"},
+                                            "sevens": {"code": "777777"}}
+
+
+def test_a_broken_mailtpl_json_shows_in_the_browser(page, served):
+    open_email(page, served)
+    config = served.folder / "mailtpl.json"
+    good = config.read_text()
+    config.write_text(good[:-10])
+    expect(page.locator("#banner")).to_contain_text("mailtpl.json", timeout=5000)
+    config.write_text(good)
+    expect(page.locator("#banner")).to_be_hidden(timeout=5000)
+
+
+def test_deleting_or_renaming_the_open_email_says_so(page, served):
+    open_email(page, served)
+    (served.folder / "verification.hbs").rename(served.folder / "code.hbs")
+    gone = page.locator("#gone")
+    expect(gone).to_be_visible(timeout=5000)
+    expect(gone).to_contain_text("verification.hbs was deleted or renamed")
+    expect(gone.locator("a")).to_have_text("code")
+    expect(page.locator("#orphans")).to_contain_text("verification.preview.json belongs to no email")
+    expect(page.locator("#orphans")).to_contain_text('subject for "verification"')
+    (served.folder / "code.hbs").unlink()
+    expect(page.locator("#email-list li")).to_have_count(2, timeout=5000)
+
+
+def test_the_data_box_follows_the_sample_file_on_disk(page, served):
+    open_email(page, served)
+    path = served.folder / "verification.preview.json"
+    path.write_text(json.dumps({"default": {"code": "246810"}, "leading-zeros": {"code": "000042"}}))
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("246810", timeout=5000)
+    assert json.loads(page.locator("#data").input_value()) == {"code": "246810"}
+    page.fill("#data", json.dumps({"code": "mine"}))  # edited: kept, with a word and a way back
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("mine", timeout=5000)
+    path.write_text(json.dumps({"default": {"code": "135791"}}))
+    expect(page.locator("#data-notice")).to_contain_text("changed on disk; your edits are kept", timeout=5000)
+    assert json.loads(page.locator("#data").input_value()) == {"code": "mine"}
+    page.click("#data-notice button")
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("135791", timeout=5000)
+
+
+def test_links_in_the_email_open_in_a_new_tab(page, served):
+    frame = open_email(page, served, name="resetPassword")
+    expect(frame.locator("a.button")).to_have_attribute("href", re.compile(r"^https://feedback.example.com/"))
+    with page.context.expect_page():
+        frame.locator("a.button").click()
+    expect(frame.locator("a.button")).to_be_visible()  # the preview is still there
+    assert page.url.startswith(f"{served.url}/email/resetPassword")
+
+
+def test_index_links_are_url_encoded_and_unknown_sets_are_named(page, served):
+    (served.folder / "verification.preview.json").write_text(json.dumps(
+        {"default": {"code": "482913"}, "a&b": {"code": "121212"}}))
+    page.goto(served.url)
+    page.click("tr[data-name=verification] a.fixture >> text=a&b")
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("121212", timeout=5000)
+    assert page.locator("#fixture").input_value() == "a&b"
+    open_email(page, served, fragment="#fixture=nope")
+    expect(page.locator("#data-notice")).to_contain_text('There is no sample data set "nope": showing "default"')
+    assert json.loads(page.locator("#data").input_value()) == {"code": "482913"}
+
+
+def test_status_line_agrees_with_the_overlay(page, served):
+    open_email(page, served)
+    page.fill("#data", json.dumps({"cod": "1"}))
+    expect(page.locator("#overlay")).to_be_visible(timeout=5000)
+    expect(page.locator("#data-status")).to_contain_text("does not render")
+    expect(page.locator("#data-status")).to_have_class("status bad")
+
+
+def test_choosing_another_set_asks_before_dropping_edits(page, served):
+    open_email(page, served)
+    page.fill("#data", json.dumps({"code": "999999"}))
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("999999", timeout=5000)
+    messages = []
+    page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.dismiss()))
+    page.select_option("#fixture", "leading-zeros")
+    assert messages == ["Discard your edits to the data?"]
+    assert page.locator("#fixture").input_value() == "default"
+    assert json.loads(page.locator("#data").input_value()) == {"code": "999999"}
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.select_option("#fixture", "leading-zeros")
+    expect(page.frame_locator("#frame").locator("div.code")).to_have_text("000042", timeout=5000)
+
+
+def test_sidebar_lists_emails_with_status_and_keeps_the_view_across_emails(page, served):
+    open_email(page, served)
+    page.click("button[data-view=text]")
+    page.click("button[data-width='320']")
+    page.select_option("#look", "invert")
+    sidebar = page.locator("#email-list li")
+    expect(sidebar).to_have_count(3)
+    (served.folder / "welcome.hbs").write_text("<p>{{name}}</p>")
+    expect(sidebar).to_have_count(4, timeout=5000)
+    expect(page.locator("#email-list li.status-generated")).to_contain_text("welcome")
+    expect(page.locator("#email-list li.status-generated")).to_contain_text("generated sample data")
+    page.click("#email-list a >> text=invitation")
+    page.wait_for_url("**/email/invitation**")
+    expect(page.locator("#text")).to_be_visible()
+    assert page.locator("button[data-width='320']").get_attribute("class") == "on"
+    assert page.locator("#look").input_value() == "invert"
+
+
+def test_index_shows_compile_errors_and_failing_sample_data(page, served):
+    (served.folder / "resetPassword.hbs").write_text("{{#if link}}")
+    (served.folder / "verification.preview.json").write_text(json.dumps({"default": {"code": "1"}, "broken": {}}))
+    served.app.config["MAILTPL_ENV"].invalidate()
+    page.goto(served.url)
+    expect(page.locator("thead th")).to_have_text(["Email", "Subject", "Sample data", "Status"])
+    expect(page.locator("tr[data-name=resetPassword]")).to_contain_text("Does not compile")
+    row = page.locator("tr[data-name=verification]")
+    expect(row).to_contain_text('Sample data "broken" fails')
+    expect(row.locator("a.fixture.failing")).to_have_text("broken")
+    expect(page.locator("tr[data-name=invitation]")).to_contain_text("OK")
+
+
+def test_a_stopped_server_is_announced(page):
+    proc, port = preview_process()
+    try:
+        page.goto(f"http://127.0.0.1:{port}/email/verification")
+        expect(page.locator("#live")).to_have_text("live")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+    expect(page.locator("#banner")).to_contain_text("The preview server stopped", timeout=10000)
+    expect(page.locator("#live")).to_have_text("stopped")
+
+
+def test_widths_drag_handle_and_keyboard_shortcuts(page, served):
+    open_email(page, served)
+    frame = page.locator("#frame")
+    for width in ("320", "375", "600", "800"):
+        page.click(f"button[data-width='{width}']")
+        assert frame.evaluate("e => e.clientWidth") == int(width)
+    page.click("button[data-width=full]")
+    assert frame.evaluate("e => e.clientWidth") > 800
+    page.click("button[data-width='600']")
+    box = page.locator("#handle").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 50, y, steps=5)
+    page.mouse.up()
+    assert frame.evaluate("e => e.clientWidth") == 500
+    expect(page.locator("#width-label")).to_have_text("500 px")
+    page.keyboard.press("2")
+    expect(page.locator("#text")).to_be_visible()
+    page.keyboard.press("5")
+    expect(page.locator("#mime")).to_contain_text("MIME-Version: 1.0")
+    page.keyboard.press("1")
+    page.keyboard.press("w")
+    expect(page.locator("button.on[data-width]")).to_have_text("320")
+    page.keyboard.press("d")
+    assert page.locator("#look").input_value() == "dark"
+    page.keyboard.press("p")
+    expect(page.locator("#panel")).to_be_hidden()
+    page.keyboard.press("j")
+    page.wait_for_url("**/email/invitation**")
+
+
+def test_dark_views_in_both_senses(page, served):
+    template = served.folder / "verification.hbs"
+    template.write_text(template.read_text().replace(
+        "{{/layout}}", "<style>@media (prefers-color-scheme: dark) { .dark-probe { color: rgb(1, 2, 3); } }</style>"
+                       '<p class="dark-probe">probe</p>\n{{/layout}}'))
+    frame = open_email(page, served)
+    probe = frame.locator("p.dark-probe")
+    expect(probe).not_to_have_css("color", "rgb(1, 2, 3)")
+    page.select_option("#look", "dark")
+    expect(frame.locator("p.dark-probe")).to_have_css("color", "rgb(1, 2, 3)")
+    page.select_option("#look", "invert")
+    expect(frame.locator("html")).to_have_css("filter", "invert(1) hue-rotate(180deg)")
+    expect(page.locator("#look option[value=invert]")).to_have_text("Dark (forced, approximation)")
+
+
+def test_source_is_highlighted_and_copied_and_the_eml_downloads(page, served):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_email(page, served)
+    page.click("button[data-view=source]")
+    expect(page.locator("#source .hl-tag").first).to_be_visible()
+    expect(page.locator("#source")).to_contain_text('<div class="code"')
+    page.click("#copy")
+    expect(page.locator("#copy")).to_have_text("Copied")
+    assert '<div class="code"' in page.evaluate("navigator.clipboard.readText()")
+    with page.expect_download() as download:
+        page.click("#download")
+    assert download.value.suggested_filename == "verification.eml"
+    raw = Path(download.value.path()).read_bytes()
+    assert b"Subject: User feedback Email Verification" in raw and b"MIME-Version: 1.0" in raw
+
+
+def test_everything_is_served_by_the_package_no_cdn(page, served):
+    """No request leaves the preview, and nothing on its pages breaks its own CSP (no console error)."""
+    urls, errors = [], []
+    page.on("request", lambda request: urls.append(request.url))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    open_email(page, served)
+    page.click("button[data-view=source]")
+    page.goto(served.url)
+    page.wait_for_timeout(200)
+    assert urls and all(url.startswith(served.url + "/") for url in urls), [u for u in urls if not u.startswith(served.url)]
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [800, 1600])
+def test_readable_from_800_to_1600_px(browser, served, width):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    try:
+        open_email(page, served)
+        toolbar = page.locator(".toolbar")
+        assert toolbar.evaluate("e => e.scrollWidth <= e.clientWidth")
+        box = page.locator("#frame").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width  # the email is not cut off
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def original(tmp_path, monkeypatch):
+    """ABC User Feedback's own three templates: no sample data, images under {{baseUrl}}/assets/images/."""
+    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_SENDER", "ADMIN_WEB_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "original", tmp_path / "templates")
+    (tmp_path / "web" / "assets" / "images").mkdir(parents=True)
+    shutil.copy(ROOT / "templates" / "assets" / "logo.png", tmp_path / "web" / "assets" / "images" / "logo.png")
+    served = Served(tmp_path / "templates", assets_dir=tmp_path / "web" / "assets")
+    yield served
+    served.stop()
+
+
+@pytest.mark.parametrize("name", ["invitation", "resetPassword", "verification"])
+def test_a_folder_without_sample_data_renders_generated_data_and_lists_variables(page, original, name):
+    frame = open_email(page, original, name=name)
+    expect(page.locator("#overlay")).to_be_hidden()
+    assert not page.evaluate("document.body.dataset.error || ''")
+    expect(page.locator("#data-source")).to_be_visible()
+    expect(page.locator("#data-source")).to_have_text("generated")
+    expect(page.locator("#data-status")).to_contain_text("generated from the template's variables")
+    variables = page.locator("#variables > li")
+    expected = {"invitation": ["baseUrl", "link"], "resetPassword": ["baseUrl", "link"],
+                "verification": ["baseUrl", "code"]}[name]
+    expect(variables.locator("> code")).to_have_text(expected)
+    if name == "verification":
+        expect(frame.locator("body")).to_contain_text("[code]")
+        expect(variables.filter(has_text="code").locator(".kind")).to_have_text("text")
+    else:
+        expect(variables.filter(has_text="link").locator(".kind")).to_have_text("url")
+    logo = frame.locator("img").first
+    expect(logo).to_have_attribute("src", f"{original.url}/assets/images/logo.png")
+    expect(logo).to_have_js_property("complete", True)
+    assert logo.evaluate("img => img.naturalWidth") > 0
+    expect(page.locator("#images li.ok")).to_contain_text("/assets/images/logo.png")
+
+
+def test_generated_data_can_be_saved_as_a_set(page, original):
+    open_email(page, original, name="verification")
+    expect(page.locator("#fixture option")).to_have_text(["generated"])
+    data = json.loads(page.locator("#data").input_value())
+    assert data == {"code": "[code]"}
+    page.fill("#save-name", "as-generated")  # saved as shown, without an edit
+    before = renders(page)
+    page.click("#save")
+    expect(page.locator("#data-status")).to_contain_text('Saved as "as-generated"')
+    wait_until(page, f"document.body.dataset.renders > {before}")  # the watcher's news of the new file
+    saved = original.folder / "verification.preview.json"
+    assert json.loads(saved.read_text()) == {"as-generated": {"code": "[code]"}}
+    saved.unlink()
+    expect(page.locator("#fixture option")).to_have_text(["generated"], timeout=5000)
+    page.fill("#data", json.dumps({"code": "482913"}))
+    expect(page.frame_locator("#frame").locator("body")).to_contain_text("482913", timeout=5000)
+    expect(page.locator("#save-name")).to_have_value("default")
+    page.click("#save")
+    expect(page.locator("#data-status")).to_contain_text('Saved as "default" in verification.preview.json')
+    expect(page.locator("#fixture option")).to_have_text(["default"])
+    expect(page.locator("#data-source")).to_be_hidden(timeout=5000)
+    assert json.loads((original.folder / "verification.preview.json").read_text()) == {"default": {"code": "482913"}}
+    assert page.evaluate("document.body.dataset.errors || '0'") == "0", page.locator("#overlay-text").text_content()
+    page.goto(original.url)
+    expect(page.locator("tr[data-name=invitation]")).to_contain_text("shown with generated data")
+    expect(page.locator("tr[data-name=verification] a.fixture")).to_have_text(["default"])

@@ -1,5 +1,6 @@
 """Issue 6: mailtpl build / check and the pytest plugin."""
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -280,15 +281,16 @@ def test_plugin_update_and_build_share_one_writer_and_manifest(plugin_project):
 
 
 def test_a_folder_listed_in_the_manifest_is_refused_before_anything_is_written(project):
-    (project / "previews" / "sub").mkdir()
-    (project / "previews" / "sub" / "keep.txt").write_text("keep me")
-    with_manifest_entries(project, "sub")
+    (project / "previews" / "sub.html").mkdir()
+    (project / "previews" / "sub.html" / "keep.txt").write_text("keep me")
+    with_manifest_entries(project, "sub.html")
     template = project / "templates" / "verification.hbs"
     template.write_text(template.read_text().replace("Authentication Code", "Your Code"))
     before = folder_state(project / "previews")
     result = CliRunner().invoke(main, ["build"])
-    assert result.exit_code == 1 and "previews/sub is a folder" in result.output and "Traceback" not in result.output
-    assert folder_state(project / "previews") == before and (project / "previews" / "sub" / "keep.txt").exists()
+    assert result.exit_code == 1 and "previews/sub.html is a folder" in result.output
+    assert "Traceback" not in result.output
+    assert folder_state(project / "previews") == before and (project / "previews" / "sub.html" / "keep.txt").exists()
 
 
 @pytest.mark.parametrize("files, message", [
@@ -305,3 +307,69 @@ def test_two_sets_that_would_share_a_snapshot_file_are_refused(project, files, m
     result = CliRunner().invoke(main, ["build"])
     assert result.exit_code == 1 and message in result.output
     assert folder_state(project / "previews") == before
+
+
+# -- review: what else can stand where a snapshot belongs --------------------------------------------------
+def test_a_fifo_where_a_snapshot_belongs_is_refused_not_read(project):
+    """Reading a FIFO blocks until someone writes to it: check hung forever."""
+    snapshot = project / "previews" / "verification.default.txt"
+    snapshot.unlink()
+    os.mkfifo(snapshot)
+    proc = subprocess.run([sys.executable, "-m", "mailtpl", "check"], cwd=project, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "previews/verification.default.txt is not a regular file" in proc.stderr
+
+
+def test_a_manifest_that_is_a_folder_is_one_clear_error(project):
+    manifest = project / "previews" / ".mailtpl-snapshots"
+    manifest.unlink()
+    manifest.mkdir()
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "previews/.mailtpl-snapshots is not a regular file" in result.output
+
+
+def test_a_snapshot_hard_linked_to_a_file_outside_is_replaced_not_written_through(project):
+    important = project / "IMPORTANT.txt"
+    important.write_text("keep me")
+    snapshot = project / "previews" / "verification.default.html"
+    snapshot.unlink()
+    os.link(important, snapshot)
+    template = project / "templates" / "verification.hbs"
+    template.write_text(template.read_text().replace("Authentication Code", "Your Code"))
+    assert run("build").exit_code == 0
+    assert important.read_text() == "keep me"
+    assert "Your Code" in snapshot.read_text() and snapshot.stat().st_nlink == 1
+
+
+def test_set_names_that_differ_only_in_unicode_normalisation_are_refused(project):
+    """macOS file systems treat "café" written with é and with e + U+0301 as one name."""
+    path = project / "templates" / "verification.preview.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "caf\u00e9": {"code": "1"}, "cafe\u0301": {"code": "2"}}))
+    before = folder_state(project / "previews")
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1 and "would both be verification.cafe\u0301.html" in result.output
+    assert folder_state(project / "previews") == before
+
+
+def test_snapshots_are_written_with_the_umask_like_any_new_file(project):
+    for path in (project / "previews").iterdir():
+        path.unlink()
+    assert run("build").exit_code == 0
+    umask = os.umask(0o022)
+    os.umask(umask)
+    modes = {path.name: path.stat().st_mode & 0o777 for path in (project / "previews").iterdir()}
+    assert set(modes.values()) == {0o666 & ~umask}, modes
+    assert not [name for name in modes if name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("entry", ["notes.md", "design.psd", "Makefile"])
+def test_a_manifest_entry_that_no_snapshot_could_be_is_refused_and_kept(project, entry):
+    """mailtpl writes only .html and .txt files: a committed manifest cannot make build delete anything else."""
+    (project / "previews" / entry).write_text("keep me")
+    with_manifest_entries(project, entry)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"previews/.mailtpl-snapshots lists {entry!r}, which is not a snapshot file (.html or .txt)" in result.output
+    assert (project / "previews" / entry).read_text() == "keep me"

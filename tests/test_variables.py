@@ -198,12 +198,12 @@ def test_partials_that_include_each_other_endlessly_are_one_error(tmp_path):
     names = [f"p{i}" for i in range(8)]
     files = {f"partials/{name}.hbs": "".join(f"{{{{> {other}}}}}" for other in names) for name in names}
     env = Environment(folder(tmp_path, {"bomb.hbs": "{{> p0}}", **files}))
-    with pytest.raises(TemplateError, match="the partials include each other more than 5000 times"):
+    with pytest.raises(TemplateError, match="following the partials means reading more than 1,000,000 statements"):
         env.variables("bomb")
 
 
 def test_partials_nested_too_deeply_are_one_error(tmp_path):
-    nest = "{{#with a}}" * 60 + "{{> next}}" + "{{/with}}" * 60
+    nest = "{{#if a}}" * 60 + "{{> next}}" + "{{/if}}" * 60  # (nested withs: data 50 levels deep, one error)
     files = {f"partials/p{i}.hbs": nest.replace("next", f"p{i + 1}") for i in range(60)}
     env = Environment(folder(tmp_path, {"deep.hbs": "{{> p0}}", **files}))
     with pytest.raises(TemplateError, match="deep.hbs: blocks and partials nest too deeply to analyse"):
@@ -350,3 +350,79 @@ def test_save_fixture_keeps_the_file_as_written_when_it_adds_a_set(tmp_path):
     env.save_fixture("verification", "zoë", {"code": "8"}, overwrite=True)  # replacing: written afresh
     assert json.loads(path.read_text())["zoë"] == {"code": "8"}
     assert list(json.loads(path.read_text())) == ["default", "leading-zeros", "zoë"]
+
+
+# -- review: hostile paths --------------------------------------------------------------------------------
+@pytest.mark.parametrize("source, where", [
+    ("<p>{{a" + ".b" * 3000 + "}}</p>", "t.hbs:1:6"),  # one path (a RecursionError before)
+    ("{{#with a}}" * 40 + "{{#with b}}" * 40 + "{{c}}" + "{{/with}}" * 80, "t.hbs:1:"),  # contexts entered
+])
+def test_data_nested_deeper_than_data_can_be_is_one_error_with_its_location(tmp_path, source, where):
+    env = Environment(folder(tmp_path, {"t.hbs": source}))
+    with pytest.raises(TemplateError, match="reads data nested more than 50 levels deep") as caught:
+        env.variables("t")
+    assert str(caught.value).startswith(where)
+
+
+@pytest.mark.parametrize("source", ["<p>{{a.[²]}}</p>", "<p>{{a.[١]}}</p>", "<p>{{a.[٣].b}}</p>"])
+def test_only_ascii_digits_are_list_indexes(tmp_path, source):
+    """The runtime reads ``a.[١]`` as the key "١" (as JavaScript does), not as item 1."""
+    env = Environment(folder(tmp_path, {"t.hbs": source}))
+    data = env.sample_data("t")
+    assert isinstance(data["a"], dict)
+    env.render("t", env.context("t", data, preview=True))  # strict mode
+
+
+def test_an_index_past_the_generated_items_is_a_key(tmp_path):
+    env = Environment(folder(tmp_path, {"t.hbs": "<p>{{a.[100].x}} {{a.[99999999999999999999].y}}</p>"}))
+    data = env.sample_data("t")
+    assert data == {"a": {"100": {"x": "[a.100.x]"}, "99999999999999999999": {"y": "[a.99999999999999999999.y]"}}}
+    assert "[a.100.x] [a.99999999999999999999.y]" in env.render("t", env.context("t", data, preview=True)).html
+
+
+@pytest.mark.parametrize("target_exists", [True, False])
+def test_save_fixture_does_not_write_through_a_symbolic_link(bare, tmp_path, target_exists):
+    outside = tmp_path / "outside.json"
+    if target_exists:
+        outside.write_text('{"default": {"code": "1"}}')
+    (bare / "verification.preview.json").symlink_to(outside)
+    result = CliRunner().invoke(main, ["sample", "verification", "--set", "x", "--templates", str(bare)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "verification.preview.json: is a symbolic link" in result.output
+    assert outside.read_text() == '{"default": {"code": "1"}}' if target_exists else not outside.exists()
+
+
+def test_large_partials_included_thousands_of_times_are_one_error_not_minutes_of_work(tmp_path):
+    """4,095 inclusions (under the old cap of 5,000) of partials of 600 statements: 2.4 million statements
+    to follow, a minute of work holding the environment's lock; now one error at the statement past the budget."""
+    files = {f"partials/p{i}.hbs": f"{{{{> p{i + 1}}}}}{{{{> p{i + 1}}}}}" + "{{x}} " * 300 for i in range(11)}
+    env = Environment(folder(tmp_path, {"wide.hbs": "{{> p0}}", **files, "partials/p11.hbs": "{{y}}"}))
+    with pytest.raises(TemplateError, match="following the partials means reading more than 1,000,000") as caught:
+        env.variables("wide")
+    assert str(caught.value).startswith("partials/p")
+
+
+@pytest.mark.parametrize("source, data", [
+    ("<p>{{user.[first-name]}} {{user.[0]}}</p>", {"user": {"0": "[user.0]", "first-name": "[user.first-name]"}}),
+    ("<p>{{#with pair}}{{[1]}} {{name}}{{/with}}</p>", {"pair": {"0": "[pair.0]", "1": "[pair.1]", "name": "[pair.name]"}}),
+    ("<p>{{#with pair}}{{[1]}}{{/with}}</p>", {"pair": ["[pair.0]", "[pair.1]"]}),
+    ("<p>{{rows.[1].x}}</p>", {"rows": [{"x": "[rows.0.x]"}, {"x": "[rows.1.x]"}]}),
+    ("<p>{{#each rows}}{{x}}{{/each}}{{rows.[2].x}}</p>", {"rows": [{"x": f"[rows.{i}.x]"} for i in range(3)]}),
+])
+def test_an_index_read_beside_named_fields_is_a_key(tmp_path, source, data):
+    """``user.[0]`` next to ``user.name`` (and not iterated) is an object with a key "0", as JavaScript reads it."""
+    env = Environment(folder(tmp_path, {"t.hbs": source}))
+    assert env.sample_data("t") == data
+    env.render("t", env.context("t", data, preview=True))  # strict mode
+
+
+@pytest.mark.parametrize("source", ["{{^ok}}not ok{{/ok}}", "{{#each rows}}{{else}}no rows{{/each}}", "{{log note}}"])
+def test_generated_data_that_renders_an_empty_email_is_not_a_crash(tmp_path, source):
+    """The generated data (True, two items) renders nothing here; premailer raised AttributeError on empty
+    HTML, a traceback out of mailtpl sample and mailtpl build."""
+    bare = folder(tmp_path, {"t.hbs": source})
+    result = CliRunner().invoke(main, ["sample", "t", "--templates", str(bare)])
+    assert result.exit_code == 0, result.output
+    env = Environment(bare)
+    html = env.render("t", env.context("t", env.sample_data("t"), preview=True)).html
+    assert html.strip() in ("", "<html>\n<head></head>\n<body></body>\n</html>")

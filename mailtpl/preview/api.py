@@ -1,74 +1,65 @@
-"""The preview's JSON API: render an email, send a test, save sample data, the change stream."""
+"""The preview's JSON API: render an email, send a test, sample data, folder status, the change stream."""
 from __future__ import annotations
 
 import email.utils
-import logging
 import os
-import re
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
-from ..environment import Environment
-from ..errors import PybarsError, TemplateError, TemplateNotFound
+from ..environment import FixtureExists
+from ..errors import PybarsError
 from ..message import compose
+from ..snapshots import SnapshotError, snapshot_stem
+from .assets import image_report
 from .frames import Frame, frames
 from .guard import RateLimit, error, json_body
+from .rendering import base_url, error_details, preview_env, render, render_data
+from .status import folder_status
 
-logger = logging.getLogger("mailtpl.preview")
 blueprint = Blueprint("api", __name__)
 PREVIEW_RECIPIENT = "preview@example.com"
-SET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
-def preview_env() -> Environment:
-    return current_app.config["MAILTPL_ENV"]
-
-
-def error_details(exc: Exception) -> dict:
-    """What the page shows of a failure: file, line, column and source line when there are some."""
-    if isinstance(exc, TemplateError):
-        return {"message": str(exc).splitlines()[0], "file": exc.name, "line": exc.lineno, "column": exc.column,
-                "source_line": exc.source_line, "text": str(exc)}
-    if isinstance(exc, (PybarsError, ValueError, LookupError)):
-        return {"message": str(exc), "text": str(exc)}
-    logger.error("unexpected error in mailtpl", exc_info=exc)
-    text = f"unexpected error inside mailtpl ({type(exc).__name__}: {exc}); the traceback is in the terminal"
-    return {"message": text, "text": text}
-
-
-def _email_name(name: str) -> None:
+def check_email(name: str) -> None:
     if name not in preview_env().names():
-        raise NotFound(f"no email named {name!r}")
+        raise NotFound(f"no email named {name!r}: it was deleted or renamed?")
 
 
-def check_set_name(name) -> str:
-    """A sample-data set name: it becomes part of snapshot file names, so letters, digits, - and _ only."""
-    if not isinstance(name, str) or not SET_NAME.fullmatch(name.strip()):
-        raise BadRequest("a sample-data name is 1-64 letters, digits, '-' or '_', starting with a letter or digit")
-    return name.strip()
+def watcher_error() -> str | None:
+    watcher = current_app.config.get("MAILTPL_WATCHER")
+    return watcher.error if watcher else None
 
 
-def render_data(env: Environment, name: str, body: dict) -> dict:
-    """The data to render with: the edited ``data`` as given, else the sample-data set ``fixture``."""
-    fixture, data = body.get("fixture"), body.get("data")
-    if data is not None and not isinstance(data, dict):
-        raise ValueError('the data must be a JSON object, like {"code": "482913"}')
-    if data is None and fixture:
-        fixtures = env.fixtures(name)
-        if not isinstance(fixture, str) or fixture not in fixtures:
-            raise TemplateNotFound(str(fixture), list(fixtures), what=f"sample data set for {name!r}")
-        data = fixtures[fixture]
-    return env.context(name, data or {}, preview=True)
+@blueprint.get("/api/emails")
+def emails():
+    return jsonify(folder_status(preview_env(), watcher_error()))
+
+
+@blueprint.get("/api/email/<name>")
+def email_data(name: str):
+    """An email's sample-data sets (re-read when the file changes on disk)."""
+    env = preview_env()
+    check_email(name)
+    try:
+        fixtures, problem = env.fixtures(name), None
+    except Exception as exc:
+        fixtures, problem = {}, error_details(exc)
+    try:
+        variables = [v.to_json() for v in env.variables(name)]
+        generated = None if fixtures or problem else env.sample_data(name)
+    except Exception:  # the template does not parse: the render shows why
+        variables, generated = [], None
+    return jsonify(name=name, fixtures=fixtures, fixtures_error=problem, variables=variables, generated=generated)
 
 
 @blueprint.route("/api/render/<name>", methods=["GET", "POST"])
-def render(name: str):
+def render_email(name: str):
     env = preview_env()
-    _email_name(name)
+    check_email(name)
     body = json_body() if request.method == "POST" else {"fixture": request.args.get("fixture")}
     try:
-        rendered = env.render(name, render_data(env, name, body))
+        rendered, generated = render(env, name, body)
         sender = os.environ.get("SMTP_SENDER") or "no-reply@example.com"
         wire = compose(rendered, to=PREVIEW_RECIPIENT, sender=sender, sender_name=env.sender_name).wire
     except Exception as exc:  # the boundary: whatever the templates or data do, the page gets an error to show
@@ -76,8 +67,9 @@ def render(name: str):
     token = frames().put(Frame(name, rendered.html, wire))
     headers = wire.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
     return jsonify(subject=rendered.subject, html=rendered.html, text=rendered.text, headers=headers,
-                   inlining=rendered.inlining, frame=url_for("frames.frame", token=token),
-                   eml=url_for("frames.eml", token=token))
+                   inlining=rendered.inlining, generated=generated, frame=url_for("frames.frame", token=token),
+                   eml=url_for("frames.eml", token=token),
+                   images=image_report(rendered.html, base_url(), current_app.config.get("MAILTPL_ASSETS")))
 
 
 def _one_recipient(to) -> str:
@@ -95,7 +87,7 @@ def send_test(name: str):
     from ..smtp import Mailer, SmtpConfig, SmtpError
 
     env = preview_env()
-    _email_name(name)
+    check_email(name)
     body = json_body()
     to = _one_recipient(body.get("to"))
     can_send, status = smtp_status()
@@ -107,7 +99,7 @@ def send_test(name: str):
         return error(f"too many test sends: at most {limit.count} per {limit.period:.0f} s; try again in "
                      f"{wait:.0f} s", 429)
     try:
-        context = render_data(env, name, body)
+        context, _ = render_data(env, name, body)
         with Mailer(env, SmtpConfig.from_env(), attempts=2) as mailer:
             result = mailer.send(name, to, context)
     except (PybarsError, ValueError, SmtpError) as exc:
@@ -127,24 +119,26 @@ def smtp_status() -> tuple[bool, str]:
 
 @blueprint.post("/api/fixtures/<name>")
 def save_fixture(name: str):
-    """Save edited data as a named sample-data set (only when the designer asks)."""
-    import json
-
+    """Save data as a sample-data set, only when asked; an existing set only with ``replace``."""
     env = preview_env()
-    _email_name(name)
+    check_email(name)
     body = json_body()
-    fixture, data = check_set_name(body.get("fixture")), body.get("data")
+    fixture, data = body.get("fixture"), body.get("data")
+    if not isinstance(fixture, str):
+        raise BadRequest("give the sample-data set a name")
+    try:
+        snapshot_stem(name, fixture)  # a set name becomes part of snapshot file names
+    except SnapshotError as exc:
+        raise BadRequest(str(exc)) from None
     if not isinstance(data, dict):
         raise BadRequest("give the sample data as a JSON object")
     try:
-        fixtures = env.fixtures(name)
+        path = env.save_fixture(name, fixture, data, overwrite=body.get("replace") is True)
+    except FixtureExists:
+        raise Conflict(f'{name}.preview.json already has a set named "{fixture}": replace it?') from None
     except PybarsError as exc:
         return jsonify(error=error_details(exc)), 422
-    fixtures[fixture] = data
-    path = env.root / f"{name}.preview.json"
-    path.write_text(json.dumps(fixtures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    env.invalidate([path])
-    return jsonify(saved=fixture, file=path.name)
+    return jsonify(saved=fixture, file=path.name, fixtures=env.fixtures(name))
 
 
 @blueprint.get("/events")

@@ -91,7 +91,7 @@ def _refuse_cross_origin_posts():
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"  # no-referrer would make some browsers send Origin: null
     return response
 
 
@@ -111,13 +111,15 @@ def _http_error(exc: HTTPException):
     return error(exc.description or exc.name, exc.code or 500)
 
 
+def unexpected(exc: Exception) -> str:
+    """A bug below the preview: its traceback goes to the terminal, this message to the page."""
+    logger.error("unexpected error serving %s", request.path, exc_info=exc)
+    return f"unexpected error inside mailtpl ({type(exc).__name__}: {exc}); the traceback is in the terminal"
+
+
 def _unexpected_error(exc: Exception):
-    """Last resort: a bug below the preview is reported, with its traceback in the terminal only."""
-    if isinstance(exc, HTTPException):
-        return _http_error(exc)
-    logger.exception("unexpected error serving %s", request.path)
-    return error(f"unexpected error inside mailtpl ({type(exc).__name__}: {exc}); the traceback is in the "
-                 f"terminal", InternalServerError.code)
+    """Last resort for an exception no view turned into an error message."""
+    return error(unexpected(exc), InternalServerError.code)
 
 
 def json_body() -> dict:

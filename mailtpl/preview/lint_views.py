@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest, NotFound
 
 from ..lint import Linter
-from .api import error_details, preview_env, render_data
+from .rendering import error_details, preview_env, render_data
 from .frames import FRAME_CSP, LOOKS, frame_html, frames
 from .guard import error, json_body
 
@@ -25,7 +25,8 @@ def lint(name: str):
         raise NotFound(f"no email named {name!r}")
     body = json_body() if request.method == "POST" else {"fixture": request.args.get("fixture")}
     try:
-        report = Linter(env).lint(name, context=render_data(env, name, body))  # a new linter sees saved files
+        context, _ = render_data(env, name, body)
+        report = Linter(env).lint(name, context=context)  # a new linter sees saved files
     except Exception as exc:  # the boundary, as for /api/render: the panel shows the error
         return jsonify(error=error_details(exc)), 422
     return jsonify(findings=[f.to_json() for f in report.findings], clean=report.clean,

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, current_app, render_template
 from markupsafe import Markup
 
-from ..environment import EmailInfo, Environment
-from .api import error_details, preview_env, smtp_status
+from .api import smtp_status, watcher_error
+from .rendering import preview_env
+from .status import folder_status
 
 blueprint = Blueprint("preview", __name__, template_folder="templates", static_folder="static",
                       static_url_path="/static/preview")
@@ -21,33 +22,25 @@ def script_json(value) -> Markup:
     return Markup(json.dumps(value, ensure_ascii=False).translate(_SCRIPT_ESCAPES))
 
 
-def email_info(env: Environment, name: str) -> EmailInfo:
-    """An email's index entry; a failure of any kind is its error, not the page's."""
-    try:
-        return env.info(name)
-    except Exception as exc:
-        return EmailInfo(name, name, [], "off", None, error_details(exc)["text"])
+def _page(template: str, **state):
+    env = preview_env()
+    assets = current_app.config.get("MAILTPL_ASSETS")
+    return render_template(template, root=env.root, assets=assets, **state)
 
 
 @blueprint.get("/")
 def index():
-    env = preview_env()
-    return render_template("index.html", emails=[email_info(env, name) for name in env.names()], root=env.root)
+    return _page("index.html", status=folder_status(preview_env(), watcher_error()))
 
 
 @blueprint.get("/email/<name>")
 def email_page(name: str):
     env = preview_env()
     if name not in env.names():
-        abort(404, f"no email named {name!r}")
-    info = email_info(env, name)
-    try:
-        fixtures = env.fixtures(name)
-    except Exception:
-        fixtures = {}
+        abort(404, f"no email named {name!r} in {env.root}: it was deleted or renamed?")
     can_send, send_status = smtp_status()
-    return render_template("email.html", info=info, fixtures=fixtures, names=env.names(), can_send=can_send,
-                           send_status=send_status)
+    return _page("email.html", name=name, state={"name": name, "canSend": can_send, "sendStatus": send_status,
+                                                 "assets": bool(current_app.config.get("MAILTPL_ASSETS"))})
 
 
 @blueprint.get("/source/<path:relpath>")

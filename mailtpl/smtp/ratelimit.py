@@ -33,6 +33,10 @@ def _utc_day() -> tuple[str, float]:
     return now.date().isoformat(), (midnight - now).total_seconds()
 
 
+_SHARED: dict[tuple, RateLimiter] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 def _over(daily: int, retry_after: float) -> SmtpDailyLimitError:
     return SmtpDailyLimitError(f"SMTP_DAILY_LIMIT={daily} messages already sent today (UTC)", retry_after)
 
@@ -52,9 +56,14 @@ class RateLimiter:
 
     @classmethod
     def from_config(cls, config: SmtpConfig) -> RateLimiter | None:
+        """The process's limiter for this server and login: all its Mailers and AsyncMailers share it."""
         if not (config.rate_limit or config.daily_limit):
             return None
-        return cls(config.rate_limit, config.daily_limit)
+        key = (config.host, config.port, config.username, config.rate_limit, config.daily_limit)
+        with _SHARED_LOCK:
+            if key not in _SHARED:
+                _SHARED[key] = cls(config.rate_limit, config.daily_limit)
+            return _SHARED[key]
 
     def reserve(self) -> float:
         with self._lock:

@@ -1,1 +1,2 @@
-new EventSource("/events").addEventListener("change", () => location.reload());
+// The index: reloads when the folder changes (the table is rendered by the server).
+mailtpl.onFolder(() => location.reload());
