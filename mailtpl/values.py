@@ -204,20 +204,27 @@ _JS_SPACE = " \t\n\v\f\r\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u20
 
 def _js_to_number(value) -> float:
     """``Number(value)`` for a primitive: booleans are 0/1, strings parse as JavaScript does (else NaN)."""
-    if type(value) is bool:
-        return float(value)
     if not isinstance(value, str):
-        return float(value)
+        return _as_float(value)
     text = value.strip(_JS_SPACE)
     if not text:
         return 0.0
     radix = _JS_RADIX.get(text[:2].lower())
     if radix:
+        digits = text[2:]
         try:
-            return float(int(text[2:], radix)) if text[2:].isascii() and text[2:].isalnum() else math.nan
+            return _as_float(int(digits, radix)) if digits.isascii() and digits.isalnum() else math.nan
         except ValueError:
             return math.nan
     return float(text.replace("Infinity", "inf")) if _JS_NUMBER.fullmatch(text) else math.nan
+
+
+def _as_float(number) -> float:
+    """A number as a double, out-of-range integers as infinities (as JavaScript has them)."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
 
 
 def lookup(obj, key):

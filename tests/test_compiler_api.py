@@ -326,6 +326,7 @@ def test_loose_equal_is_javascripts():
         (22, 8), (23, 24), (24, 23), (25, 26), (26, 25), (27, 14)
     }
     assert {(i, j) for i, a in enumerate(values) for j, b in enumerate(values) if i != j and loose_equal(a, b)} == node
+    assert loose_equal("0x" + "f" * 400, float("inf")) and loose_equal(10 ** 400, "1e400")  # too big: Infinity
 
 # -- issue 12: handlebars.js semantics and pybars3's API ----------------------------------------------
 def test_helper_hash_arrives_in_handlebars_order():
