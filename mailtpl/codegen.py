@@ -143,12 +143,16 @@ class CodeGenerator:
             setup.append(f"P = {{**P, **{fn.inline}}}")
 
         pieces: list[str] = []
-        if is_main and len(program.body) > _STATEMENTS_PER_SEGMENT:
-            # A long top level is cut into module-level functions that Python compiles one at a time
-            # (compile() of one huge function takes memory in proportion to all of it at once).
+        if len(program.body) > _STATEMENTS_PER_SEGMENT:
+            # A long program (the top level, or the body of one block) is cut into module-level functions
+            # that Python compiles one at a time (compile() of one huge function takes memory in proportion
+            # to all of it at once). They get what the program's code reads from enclosing functions.
+            args = ", ".join(["c, d, P, H", *([f"D{level}"] if self.uses_depths else []),
+                              *(f"B{lvl}_{i}" for lvl, names in inner_scopes for i in range(len(names)))])
             for start in range(0, len(program.body), _STATEMENTS_PER_SEGMENT):
-                segment = self.segment(program.body[start:start + _STATEMENTS_PER_SEGMENT], inner_scopes)
-                pieces.append(_Code(f"{segment.name}(c, d, P, H{', D0' if self.uses_depths else ''})", None))
+                segment = self.segment(program.body[start:start + _STATEMENTS_PER_SEGMENT], level, inner_scopes,
+                                       args)
+                pieces.append(_Code(f"{segment.name}({args})", None))
         else:
             for stmt in program.body:
                 self.statement(stmt, level, inner_scopes, pieces, setup)
@@ -158,16 +162,16 @@ class CodeGenerator:
                     setup, pieces)
         return fn
 
-    def segment(self, body: list, scopes: list) -> _Function:
-        """A module-level function rendering part of the template's top level: ``(c, d, P, H) -> str``."""
+    def segment(self, body: list, level: int, scopes: list, args: str) -> _Function:
+        """A module-level function rendering part of a program's body: ``(args) -> str``."""
         fn = _Function(f"_g{len(self.segments)}")
         self.stack.append(fn)
         pieces: list[str] = []
         setup: list[str] = []
         for stmt in body:
-            self.statement(stmt, 0, scopes, pieces, setup)
+            self.statement(stmt, level, scopes, pieces, setup)
         self.stack.pop()
-        self.finish(fn, "c, d, P, H, D0" if self.uses_depths else "c, d, P, H", setup, pieces)
+        self.finish(fn, args, setup, pieces)
         self.segments.append(fn)
         return fn
 

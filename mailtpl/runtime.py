@@ -25,7 +25,7 @@ from pybars import Scope, strlist
 from .access import OPTION_NAMES as ACCESS_OPTIONS, AccessPolicy, current as current_policy, denial
 from .errors import HelperError, TemplateError, TemplateRuntimeError, UndefinedError
 from .helpers import BUILTINS
-from .values import MISSING, get, is_callable, lookup, object_keys, to_str, truthy
+from .values import MISSING, NoFrame, get, is_callable, lookup, loose_equal, object_keys, to_str, truthy
 
 Program = Callable[[Any, dict, tuple, dict], str]
 
@@ -113,11 +113,11 @@ def depth(D: tuple, n: int):
 
 
 def push(c, D: tuple) -> tuple:
-    """Depth stack of a block: a new level only when the block changed the context
-    (and, as in handlebars.js, not for the null context a helper got where the context was null)."""
+    """Depth stack of a block: a new level only when the block's context differs from the current one by
+    JavaScript's loose ``!=``, as handlebars.js tests it (false after "0" adds none), and not for the null
+    context a helper got where the context was null."""
     top = D[0]
-    if c is top or (type(c) is type(top) and type(c) in (str, int, float, bool) and c == top) or \
-            (c is NULL_CONTEXT and top is None):
+    if c is top or (c is NULL_CONTEXT and top is None) or loose_equal(c, top):  # `context != depths[0]`
         return D
     return (c,) + D
 
@@ -488,7 +488,7 @@ def partial(H: dict, name, c, kw: dict | None, d: dict, P: dict, indent: str, W,
             else f'The partial {label} could not be found (partials: {available})'
         raise TemplateRuntimeError(what, **_where(W))
     if W[0].no_data:  # data=false: handlebars.js gives partials no @data (no @root, no @index) but @partial-block
-        d = {"partial-block": d["partial-block"]} if "partial-block" in d else {}
+        d = {"partial-block": d["partial-block"]} if "partial-block" in d else NoFrame()
     if type(target) is str:
         target = compile_partial(target, label, W[0].options)
     render = getattr(target, "render_partial", None)

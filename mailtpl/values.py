@@ -154,6 +154,79 @@ def truthy(value) -> bool:
     return True
 
 
+class NoFrame(dict):
+    """handlebars.js's undefined @data (a data=false template's partials get it): empty, and ``each`` makes
+    no frame from it, so @index, @key, @first and @last stay unset."""
+
+
+def loose_equal(a, b) -> bool:
+    """``a == b`` in JavaScript: objects by identity, mixed primitives compared as numbers, an object against a
+    primitive by its string form ([] == false and [1] == "1" hold; None and MISSING are null/undefined)."""
+    if a is b:
+        return True
+    ka, kb = _js_type(a), _js_type(b)
+    if ka == "object" and kb == "object":
+        return False
+    if ka == "null" or kb == "null":
+        return ka == kb
+    if ka == "object":
+        a, ka = _js_to_primitive(a), "string"
+    if kb == "object":
+        b, kb = _js_to_primitive(b), "string"
+    if ka == kb:
+        return a == b
+    return _js_to_number(a) == _js_to_number(b)
+
+
+def _js_type(value) -> str:
+    if value is None or value is MISSING:
+        return "null"
+    t = type(value)
+    if t is bool:
+        return "boolean"
+    if t is int or t is float or isinstance(value, Decimal):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "object"
+
+
+def _js_to_primitive(value) -> str:
+    """An object's string form, as ``'' + value``: arrays joined with ",", everything else [object Object]."""
+    return to_str(value) if isinstance(value, (list, tuple)) else "[object Object]"
+
+
+_JS_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?Infinity")
+_JS_RADIX = {"0x": 16, "0o": 8, "0b": 2}
+_JS_SPACE = " \t\n\v\f\r\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+            "\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
+def _js_to_number(value) -> float:
+    """``Number(value)`` for a primitive: booleans are 0/1, strings parse as JavaScript does (else NaN)."""
+    if not isinstance(value, str):
+        return _as_float(value)
+    text = value.strip(_JS_SPACE)
+    if not text:
+        return 0.0
+    radix = _JS_RADIX.get(text[:2].lower())
+    if radix:
+        digits = text[2:]
+        try:
+            return _as_float(int(digits, radix)) if digits.isascii() and digits.isalnum() else math.nan
+        except ValueError:
+            return math.nan
+    return float(text.replace("Infinity", "inf")) if _JS_NUMBER.fullmatch(text) else math.nan
+
+
+def _as_float(number) -> float:
+    """A number as a double, out-of-range integers as infinities (as JavaScript has them)."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
+
+
 def lookup(obj, key):
     """``obj[key]`` with handlebars.js's own-property rules, or MISSING.
 

@@ -284,6 +284,50 @@ def test_long_template_compiles_in_segments_with_the_same_output():
         assert load(code)(data) == "".join(Compiler().compile(line)(data) for line in lines)
 
 
+
+@pytest.mark.parametrize("wrap", [
+    "{{#if a}}%s{{/if}}",
+    "{{#> layout}}%s{{/layout}}",
+    "{{#each rows as |row i|}}{{#with row}}%s{{/with}}{{/each}}",
+    "{{#*inline 'p'}}%s{{/inline}}{{#each rows}}{{> p}}{{/each}}",
+])
+@pytest.mark.parametrize("compat", [False, True])
+def test_long_block_body_compiles_in_segments_with_the_same_output(monkeypatch, wrap, compat):
+    """A long program inside a block is cut into segments too; the output equals that of the same template
+    compiled unsegmented (block parameters, ../ and @data read across the cut)."""
+    from mailtpl import codegen
+
+    line = "<p>%d {{x}}{{#if a}}{{../y}}{{/if}}{{@index}}{{i}}{{row.v}}{{#each ../rows}}{{@key}}{{/each}}</p>\n"
+    source = wrap % "".join(line % n for n in range(150))
+    options = {"compat": compat, "name": "long.hbs"}
+    segmented = Compiler().precompile(source, **options)
+    monkeypatch.setattr(codegen, "_STATEMENTS_PER_SEGMENT", 10 ** 9)
+    whole = Compiler().precompile(source, **options)
+    assert segmented.count("def _g") >= 3 and "def _g" not in whole
+    partials = {"layout": Compiler().compile("[{{> @partial-block}}]")}
+    for data in ({"a": True, "x": "<x>", "y": "Y", "rows": [{"v": 1, "x": 2}, {"v": 3}]},
+                 {"a": 1, "rows": [{"a": 0, "y": "z"}], "y": "top"}):
+        expected = load(whole)(data, partials=partials)
+        assert "<p>149 " in expected and load(segmented)(data, partials=partials) == expected
+
+
+def test_loose_equal_is_javascripts():
+    """The ../ stack grows when ``context != depths[0]`` in JavaScript; the pairs that are == were printed by
+    node for these values (``vals[i] == vals[j]``, i != j)."""
+    from mailtpl.values import loose_equal
+
+    values = [None, False, True, 0, 1, -0.0, 2.5, float("nan"), "", "0", "1", " 1 ", "0x10", "16", "1e3", "Infinity",
+              "abc", "true", "false", [], [1], ["a"], [None], [1, 2], "1,2", {}, "[object Object]", 1000]
+    node = {
+        (1, 3), (1, 5), (1, 8), (1, 9), (1, 19), (1, 22), (2, 4), (2, 10), (2, 11), (2, 20), (3, 1), (3, 5), (3, 8),
+        (3, 9), (3, 19), (3, 22), (4, 2), (4, 10), (4, 11), (4, 20), (5, 1), (5, 3), (5, 8), (5, 9), (5, 19), (5, 22),
+        (8, 1), (8, 3), (8, 5), (8, 19), (8, 22), (9, 1), (9, 3), (9, 5), (10, 2), (10, 4), (10, 20), (11, 2),
+        (11, 4), (14, 27), (19, 1), (19, 3), (19, 5), (19, 8), (20, 2), (20, 4), (20, 10), (22, 1), (22, 3), (22, 5),
+        (22, 8), (23, 24), (24, 23), (25, 26), (26, 25), (27, 14)
+    }
+    assert {(i, j) for i, a in enumerate(values) for j, b in enumerate(values) if i != j and loose_equal(a, b)} == node
+    assert loose_equal("0x" + "f" * 400, float("inf")) and loose_equal(10 ** 400, "1e400")  # too big: Infinity
+
 # -- issue 12: handlebars.js semantics and pybars3's API ----------------------------------------------
 def test_helper_hash_arrives_in_handlebars_order():
     """handlebars.js 4.7.10 gives {{keys a=1 b=2 c=3}} the hash keys c,b,a (checked with node)."""

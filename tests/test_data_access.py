@@ -9,6 +9,7 @@ import types
 from collections import namedtuple
 from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
 import attrs
 import pytest
@@ -178,17 +179,37 @@ def test_unset_slot_is_missing():
 
 
 def test_pydantic_fields_are_own_data():
-    pydantic = pytest.importorskip("pydantic")
+    """A model's fields are read; what BaseModel and the model class give it (methods, properties, computed
+    fields, class attributes, the model_* API, pydantic's dunder state) is not."""
+    import pydantic  # a test dependency: the test must not skip silently
 
     class Model(pydantic.BaseModel):
         x: int
         y: str = "y"
+        kind: ClassVar[str] = "class attribute"
+
+        def method(self):
+            raise AssertionError("a template ran a model's method")
 
         @property
         def p(self):
-            return "p"
+            raise AssertionError("a template ran a model's property")
 
-    assert render("{{v.x}}{{v.y}}[{{v.p}}][{{v.model_dump}}]", {"v": Model(x=1)}) == "1y[][]"
+        @pydantic.computed_field
+        @property
+        def computed(self) -> str:
+            raise AssertionError("a template ran a computed field")
+
+    model = Model(x=1)
+    assert render("{{v.x}}{{v.y}}", {"v": model}) == "1y"
+    denied = ["method", "p", "computed", "kind", "model_dump", "model_dump_json", "model_copy", "model_fields",
+              "model_config", "model_fields_set", "model_extra", "model_computed_fields", "model_construct",
+              "model_validate", "model_json_schema", "schema", "json", "dict", "copy", "__dict__",
+              "__pydantic_fields_set__", "__class__"]
+    assert render("".join(f"[{{{{v.{name}}}}}]" for name in denied), {"v": model}) == "[]" * len(denied)
+    for name in denied:
+        with pytest.raises(UndefinedError):
+            render(f"{{{{v.{name}}}}}", {"v": model}, strict=True)
 
 
 def test_functions_stored_as_data_are_called():

@@ -1,10 +1,11 @@
 """``{{#each items as |item key|}}``: lists by index, mappings and objects by key.
 
 Sets ``@index``, ``@key``, ``@first`` and ``@last`` in a child @data frame,
-which (as in handlebars.js) is reused across iterations.
+which (as in handlebars.js) is reused across iterations; where there is no @data (the partials of a
+data=false template that reads none) it sets nothing.
 """
 from ..errors import HelperError
-from ..values import is_callable, iterable_items, lookup, object_keys
+from ..values import NoFrame, is_callable, iterable_items, lookup, object_keys
 
 
 def each(this, options, *args, **hash):
@@ -14,26 +15,23 @@ def each(this, options, *args, **hash):
     if is_callable(context):
         context = context(this)
     program, partials = options.program or _nothing, options.partials
-    data = options.frame()
+    counted = not isinstance(options.data, NoFrame)  # handlebars.js: no @data, no frame and no @index
+    data = options.frame() if counted else options.data
     out = []
     items = iterable_items(context) if context is not None else None
     if items is not None:
         last = len(items) - 1
         for i, item in enumerate(items):
-            data["key"] = i
-            data["index"] = i
-            data["first"] = i == 0
-            data["last"] = i == last
+            if counted:
+                data.update(key=i, index=i, first=i == 0, last=i == last)
             out.append(program(item, data, (item, i), partials))
     elif context is not None:
         keys = object_keys(context) or ()
         last = len(keys) - 1
         for i, key in enumerate(keys):
             value = lookup(context, key)
-            data["key"] = key
-            data["index"] = i
-            data["first"] = i == 0
-            data["last"] = i == last
+            if counted:
+                data.update(key=key, index=i, first=i == 0, last=i == last)
             out.append(program(value, data, (value, key), partials))
     if not out:
         return options.inverse(this)
