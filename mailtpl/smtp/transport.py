@@ -156,14 +156,12 @@ class _SMTP(smtplib.SMTP):
             return super().send(s)
         except smtplib.SMTPServerDisconnected as exc:
             if isinstance(exc.__context__, _Expired):
-                raise ExchangeTimeout(f"{_where(self.config)} did not take what was sent within "
+                raise ExchangeTimeout(f"{address(self.config)} did not take what was sent within "
                                       f"{_seconds(self.config)}") from None
             raise
 
     def putcmd(self, cmd, args=""):
-        if logger.isEnabledFor(logging.DEBUG):
-            line = "AUTH ***" if self.redact or cmd.upper() == "AUTH" else f"{cmd} {args}".strip()
-            logger.debug("%s >> %s", _where(self.config), line)
+        log_command(address(self.config), f"{cmd} {args}".strip(), redact=self.redact)
         super().putcmd(cmd, args)
 
     def getreply(self):
@@ -171,14 +169,12 @@ class _SMTP(smtplib.SMTP):
             code, message = super().getreply()
         except smtplib.SMTPServerDisconnected as exc:
             if isinstance(exc.__context__, _Expired):
-                raise ExchangeTimeout(f"no complete reply from {_where(self.config)} within "
+                raise ExchangeTimeout(f"no complete reply from {address(self.config)} within "
                                       f"{_seconds(self.config)}") from None
             if isinstance(exc.__context__, _Flooded):
-                raise ReplyTooLong(f"{_where(self.config)} sent a reply of more than {MAX_REPLY} bytes") from None
+                raise ReplyTooLong(f"{address(self.config)} sent a reply of more than {MAX_REPLY} bytes") from None
             raise
-        if logger.isEnabledFor(logging.DEBUG):
-            text = message.decode("utf-8", "replace").replace("\n", " | ")
-            logger.debug("%s << %s %s", _where(self.config), code, "***" if self.redact else text)
+        log_reply(address(self.config), code, message, redact=self.redact)
         return code, message
 
     def login(self, user, password, **kwargs):
@@ -187,6 +183,20 @@ class _SMTP(smtplib.SMTP):
             return super().login(user, password, **kwargs)
         finally:
             self.redact = False
+
+
+def log_command(where: str, line: str, *, redact: bool = False) -> None:
+    """The DEBUG line of a command sent; AUTH, and what is sent during a login, as ``AUTH ***``."""
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("%s >> %s", where, "AUTH ***" if redact or line[:4].upper() == "AUTH" else line)
+
+
+def log_reply(where: str, code: int, text: bytes | str, *, redact: bool = False) -> None:
+    """The DEBUG line of a reply received, its lines joined by `` | `` (replies during a login as ``***``)."""
+    if logger.isEnabledFor(logging.DEBUG):
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        logger.debug("%s << %s %s", where, code, "***" if redact else text.replace("\n", " | "))
 
 
 def tls_context(config: SmtpConfig) -> ssl.SSLContext:
@@ -221,7 +231,7 @@ def plaintext_warning(config: SmtpConfig, *, starttls_failed: bool = False,
     if is_loopback(config.host) if loopback is None else loopback:
         return None
     how = "STARTTLS failed and SMTP_OPPORTUNISTIC_TLS=true" if starttls_failed else "the server offers no STARTTLS"
-    return (f"mail to {_where(config)} goes unencrypted ({how}, SMTP_TLS=false): anyone on the path can read it; "
+    return (f"mail to {address(config)} goes unencrypted ({how}, SMTP_TLS=false): anyone on the path can read it; "
             f"use port 465 with SMTP_TLS=true or a server that offers STARTTLS, keep SMTP_OPPORTUNISTIC_TLS=false, "
             f"or set SMTP_REQUIRE_TLS=true to refuse to send unencrypted")
 
@@ -247,7 +257,7 @@ class Connection:
             self.smtp.close()
 
 
-def _where(config: SmtpConfig) -> str:
+def address(config: SmtpConfig) -> str:
     return f"{config.host}:{config.port}"
 
 
@@ -270,7 +280,7 @@ def speaks_tls(config: SmtpConfig) -> bool:
 
 
 def _connect(config: SmtpConfig, report: Report) -> smtplib.SMTP:
-    where = _where(config)
+    where = address(config)
     try:
         smtp = _SMTP(config, tls_context(config) if config.tls else None)
     except socket.gaierror as exc:
@@ -323,7 +333,7 @@ def open_connection(config: SmtpConfig, report: Report = _quiet) -> Connection:
         if not config.opportunistic_tls:
             raise
         logger.warning("STARTTLS with %s failed; SMTP_OPPORTUNISTIC_TLS=true: continuing unencrypted",
-                       _where(config))
+                       address(config))
         smtp = _connect(config, report)
         try:
             return _session(smtp, config, report, skip_starttls=True)
@@ -339,10 +349,10 @@ def _session(smtp: smtplib.SMTP, config: SmtpConfig, report: Report, skip_startt
     try:
         code, reply = smtp.ehlo()
     except (smtplib.SMTPException, OSError) as exc:
-        raise SmtpGreetingError(f"EHLO to {_where(config)} failed: {exc}") from None
+        raise SmtpGreetingError(f"EHLO to {address(config)} failed: {exc}") from None
     if code != 250:
         error = SmtpGreetingError if 400 <= code < 500 else SmtpConnectError
-        raise error(f"{_where(config)} refused EHLO", code=code, reply=reply.decode(errors="replace"))
+        raise error(f"{address(config)} refused EHLO", code=code, reply=reply.decode(errors="replace"))
     report("EHLO", True, smtp.ehlo_resp.decode(errors="replace").splitlines()[0] if smtp.ehlo_resp else "")
     encrypted = config.tls
     if not config.tls and not skip_starttls:
@@ -352,11 +362,11 @@ def _session(smtp: smtplib.SMTP, config: SmtpConfig, report: Report, skip_startt
                 smtp.ehlo()
             except smtplib.SMTPResponseException as exc:
                 report("STARTTLS", False, f"{exc.smtp_code} {exc.smtp_error!r}")
-                raise SmtpStartTlsError(f"STARTTLS refused by {_where(config)}", code=exc.smtp_code,
+                raise SmtpStartTlsError(f"STARTTLS refused by {address(config)}", code=exc.smtp_code,
                                         reply=exc.smtp_error.decode(errors="replace")) from None
             except (ssl.SSLError, smtplib.SMTPException, OSError) as exc:
                 report("STARTTLS", False, str(exc))
-                raise SmtpStartTlsError(f"STARTTLS with {_where(config)} failed ({exc})") from None
+                raise SmtpStartTlsError(f"STARTTLS with {address(config)} failed ({exc})") from None
             encrypted = True
             report("STARTTLS", True, smtp.sock.version())
         else:
@@ -365,7 +375,7 @@ def _session(smtp: smtplib.SMTP, config: SmtpConfig, report: Report, skip_startt
     if not encrypted:
         if config.require_tls:
             report("SMTP_REQUIRE_TLS", False, "the session is not encrypted")
-            raise SmtpTlsRequiredError(f"{_where(config)} offers no encryption on this connection "
+            raise SmtpTlsRequiredError(f"{address(config)} offers no encryption on this connection "
                                        f"and SMTP_REQUIRE_TLS=true")
         warning = plaintext_warning(config, starttls_failed=skip_starttls)
     if config.auth:
@@ -376,15 +386,15 @@ def _session(smtp: smtplib.SMTP, config: SmtpConfig, report: Report, skip_startt
             smtp.login(config.username, config.password)
         except smtplib.SMTPAuthenticationError as exc:
             report("AUTH", False, f"{exc.smtp_code}")
-            raise SmtpAuthError(f"{_where(config)} refused the login of {config.username!r}", code=exc.smtp_code,
+            raise SmtpAuthError(f"{address(config)} refused the login of {config.username!r}", code=exc.smtp_code,
                                 reply=exc.smtp_error.decode(errors="replace")) from None
         except smtplib.SMTPNotSupportedError:
             report("AUTH", False, "not offered")
-            raise SmtpAuthError(f"{_where(config)} offers no AUTH on this connection",
+            raise SmtpAuthError(f"{address(config)} offers no AUTH on this connection",
                                 fix="servers often offer AUTH only after STARTTLS or on 465 with SMTP_TLS=true; "
                                     "or unset SMTP_USERNAME/SMTP_PASSWORD for a relay that needs no login") from None
         except smtplib.SMTPException as exc:
-            raise SmtpAuthError(f"login to {_where(config)} failed: {exc}") from None
+            raise SmtpAuthError(f"login to {address(config)} failed: {exc}") from None
         report("AUTH", True, f"logged in as {config.username}")
     return Connection(smtp, encrypted, config, warning)
 
