@@ -32,9 +32,10 @@ from ..environment import Environment
 from .config import SmtpConfig
 from .delivery import Attempts, BaseMailer, Outgoing, Reply, Retry, SendResult, lost, transaction
 from .errors import (SmtpAuthError, SmtpConnectError, SmtpError, SmtpGreetingError, SmtpInsecureAuthError,
-                     SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError)
+                     SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError, text_of)
 from .pool import needs_reset
-from .transport import address, is_loopback, log_command, log_reply, plaintext_warning, speaks_tls, tls_context
+from .transport import (address, is_loopback, log_command, log_reply, login_failed, plaintext_warning, speaks_tls,
+                        tls_context)
 
 logger = logging.getLogger("mailtpl")
 
@@ -122,6 +123,10 @@ async def open_connection(config: SmtpConfig, *, starttls: bool = True) -> Async
         smtp.close()
         raise Retry(SmtpGreetingError(f"{where} closed or stalled the session before it was ready "
                                       f"({str(exc) or 'SMTP_TIMEOUT'})"), reconnect=True) from None
+    except aiosmtplib.SMTPResponseException as exc:  # no reply to read: over aiosmtplib's bound, malformed
+        smtp.close()
+        raise Retry(SmtpGreetingError(f"{where} sent an unreadable reply before the session was ready "
+                                      f"({exc.message})"), reconnect=True) from None
     except BaseException:
         smtp.close()
         raise
@@ -190,8 +195,8 @@ async def _login(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str, encrypte
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise SmtpAuthError(f"{where} refused the login of {config.username!r}", code=exc.code,
                             reply=exc.message) from None
-    except aiosmtplib.SMTPException as exc:
-        raise SmtpAuthError(f"login to {where} failed: {exc}") from None
+    except aiosmtplib.SMTPException as exc:  # no AUTH offered, no mechanism in common
+        raise login_failed(config, smtp.esmtp_extensions.get("auth"), exc) from None
 
 
 class AsyncPool:
@@ -321,13 +326,15 @@ async def _run(smtp: _LoggedSMTP, steps) -> SendResult:
                     except aiosmtplib.SMTPDataError as exc:
                         response = exc
                     log_reply(smtp.where, response.code, response.message)
-                    reply = Reply(response.code, response.message, "the message")
+                    reply = Reply(response.code, text_of(response.message), "the message")
                 else:
                     word = "FROM" if verb == "MAIL" else "TO"
                     response = await smtp.execute_command(verb.encode(), f"{word}:<{arg}>".encode(), timeout=None)
-                    reply = Reply(response.code, response.message)
+                    reply = Reply(response.code, text_of(response.message))
             except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
                 raise lost(exc) from None
+            except aiosmtplib.SMTPResponseException as exc:  # no reply to read: over aiosmtplib's bound, malformed
+                raise lost(aiosmtplib.SMTPServerDisconnected(f"unreadable reply ({exc.message})")) from None
             verb, arg = steps.send(reply)
     except StopIteration as done:
         return done.value

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from .config import SmtpConfig
 from .errors import (SmtpAuthError, SmtpConnectError, SmtpError, SmtpGreetingError, SmtpInsecureAuthError,
-                     SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError)
+                     SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError, text_of)
 
 logger = logging.getLogger("mailtpl")
 
@@ -49,6 +49,10 @@ class ExchangeTimeout(smtplib.SMTPServerDisconnected):
 
 class ReplyTooLong(smtplib.SMTPServerDisconnected):
     """A reply longer than MAX_REPLY bytes (smtplib bounds a line, not the lines of a reply)."""
+
+
+class MalformedReply(smtplib.SMTPServerDisconnected):
+    """A line with no reply code where a reply was due (smtplib would report it as reply code -1)."""
 
 
 MAX_REPLY = 1 << 20  # bytes a server may send in one exchange; EHLO replies are a few hundred
@@ -81,13 +85,13 @@ class _Bounded:
 
     def recv_into(self, buffer, nbytes=0, flags=0):
         self._left()
-        if self.received > MAX_REPLY:
-            raise _Flooded("reply too long")
         try:
             count = super().recv_into(buffer, nbytes, flags)
         except TimeoutError as exc:
             raise _Expired("timed out") from exc
         self.received += count
+        if self.received > MAX_REPLY:  # after the read: a reply over the bound fails however it was chunked
+            raise _Flooded("reply too long")
         return count
 
     def sendall(self, data, flags=0):
@@ -175,6 +179,9 @@ class _SMTP(smtplib.SMTP):
                 raise ReplyTooLong(f"{address(self.config)} sent a reply of more than {MAX_REPLY} bytes") from None
             raise
         log_reply(address(self.config), code, message, redact=self.redact)
+        if code == -1:  # smtplib's mark for a line with no reply code: nothing after it can be trusted
+            self.close()
+            raise MalformedReply(f"{address(self.config)} sent a line that is not an SMTP reply: {message[:80]!r}")
         return code, message
 
     def login(self, user, password, **kwargs):
@@ -194,9 +201,28 @@ def log_command(where: str, line: str, *, redact: bool = False) -> None:
 def log_reply(where: str, code: int, text: bytes | str, *, redact: bool = False) -> None:
     """The DEBUG line of a reply received, its lines joined by `` | `` (replies during a login as ``***``)."""
     if logger.isEnabledFor(logging.DEBUG):
-        if isinstance(text, bytes):
-            text = text.decode("utf-8", "replace")
-        logger.debug("%s << %s %s", where, code, "***" if redact else text.replace("\n", " | "))
+        logger.debug("%s << %s %s", where, code, "***" if redact else text_of(text).replace("\n", " | "))
+
+
+LOGIN_MECHANISMS = ("PLAIN", "LOGIN", "CRAM-MD5")  # what smtplib and aiosmtplib both speak
+
+
+def login_failed(config: SmtpConfig, advertised: str | None, exc: Exception) -> SmtpAuthError:
+    """A login that failed before the server judged the credentials: AUTH not offered, or no mechanism in common.
+
+    ``advertised``: the EHLO reply's AUTH parameters (None when there is no AUTH line).
+    """
+    if advertised is None:
+        return SmtpAuthError(f"{address(config)} offers no AUTH on this connection",
+                             fix="servers often offer AUTH only after STARTTLS or on 465 with SMTP_TLS=true; "
+                                 "or unset SMTP_USERNAME/SMTP_PASSWORD for a relay that needs no login")
+    if not set(advertised.upper().split()) & set(LOGIN_MECHANISMS):
+        return SmtpAuthError(f"{address(config)} offers AUTH {advertised.strip() or 'with no mechanism'}; "
+                             f"mailtpl logs in with {', '.join(LOGIN_MECHANISMS)}",
+                             fix="use the server's submission port (587 with STARTTLS, or 465 with SMTP_TLS=true), "
+                                 "where providers offer PLAIN or LOGIN; or unset SMTP_USERNAME/SMTP_PASSWORD for a "
+                                 "relay that needs no login")
+    return SmtpAuthError(f"login to {address(config)} failed: {exc}")
 
 
 def tls_context(config: SmtpConfig) -> ssl.SSLContext:
@@ -388,13 +414,9 @@ def _session(smtp: smtplib.SMTP, config: SmtpConfig, report: Report, skip_startt
             report("AUTH", False, f"{exc.smtp_code}")
             raise SmtpAuthError(f"{address(config)} refused the login of {config.username!r}", code=exc.smtp_code,
                                 reply=exc.smtp_error.decode(errors="replace")) from None
-        except smtplib.SMTPNotSupportedError:
-            report("AUTH", False, "not offered")
-            raise SmtpAuthError(f"{address(config)} offers no AUTH on this connection",
-                                fix="servers often offer AUTH only after STARTTLS or on 465 with SMTP_TLS=true; "
-                                    "or unset SMTP_USERNAME/SMTP_PASSWORD for a relay that needs no login") from None
-        except smtplib.SMTPException as exc:
-            raise SmtpAuthError(f"login to {address(config)} failed: {exc}") from None
+        except smtplib.SMTPException as exc:  # SMTPNotSupportedError too: no AUTH offered
+            report("AUTH", False, str(exc))
+            raise login_failed(config, smtp.esmtp_features.get("auth"), exc) from None
         report("AUTH", True, f"logged in as {config.username}")
     return Connection(smtp, encrypted, config, warning)
 
