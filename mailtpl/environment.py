@@ -29,7 +29,7 @@ from . import nodes as n
 from .compiler import Compiler, compile_options, generate, load
 from .errors import DataError, TemplateError, TemplateNotFound, UndefinedError
 from .flatten import NotFlat, flatten
-from .inline import CssError, NotStatic, check_structure, compile_time, inline_css
+from .inline import CssError, MarkupError, NotStatic, check_structure, compile_time, inline_css
 from .message import Composed, build_message, check_header, compose
 from .placeholders import Document, NotRebuilt
 from .rendered import RenderedEmail
@@ -278,12 +278,13 @@ class Environment:
                 final, reason = compile_time(doc, structure)
                 if reason is None:
                     inlined = self._compile(doc.rebuild(doc.tokens(final)), source, self._rel(path))
-            if name not in self._text_files and reason is None:  # premailer's serializer escapes URLs
+            # not when premailer's serializer escapes URLs, nor when helpers would run a second time
+            if name not in self._text_files and reason is None and doc.helper_call() is None:
                 compiled_text = self._text_template(doc, final, source, self._rel(path))
         except (NotFlat, NotStatic, NotRebuilt) as exc:  # inlined (if at all) and text derived per render
             inlined, reason = None, 'inline_css="per-render"' if self.inline_css == "per-render" else str(exc)
-        except CssError as exc:  # the stylesheet of the email (its layout, partials) cannot be applied
-            raise CssError(exc.message, name=self._rel(path)) from None
+        except (CssError, MarkupError) as exc:  # the email's stylesheet or HTML cannot be applied or read
+            raise type(exc)(exc.message, name=self._rel(path)) from None
         text = None
         if name in self._text_files:
             text_path = self._text_files[name]

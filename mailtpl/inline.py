@@ -31,6 +31,7 @@ from html.parser import HTMLParser
 
 import cssselect
 import premailer
+import tinycss2
 from lxml import etree
 from lxml.cssselect import LxmlHTMLTranslator
 
@@ -57,6 +58,14 @@ _END_TAG_DROPPED = ("li",)  # libxml2 writes these without an end tag when they 
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 
 
+_TOO_LONG = "a selector of the stylesheet is too long for premailer (thousands of compound selectors)"
+MAX_SELECTORS = 4000  # premailer matches each selector against the whole document: bound the work
+
+
+class MarkupError(TemplateError):
+    """The HTML cannot be read as the email's reader would read it."""
+
+
 class NotStatic(Exception):
     """Compile-time inlining would not equal per-render inlining; the message says why."""
 
@@ -70,10 +79,13 @@ def inline_css(html: str) -> str:
     """Inline the ``<style>`` rules of a rendered email into style attributes."""
     stripped = into_body(html).strip()
     root = parse_html(stripped)
+    check_selector_count(root)
     try:
         premailer.Premailer(**PREMAILER_OPTIONS).transform(root)
     except (cssselect.SelectorError, cssselect.xpath.ExpressionError) as exc:
         raise CssError(f"premailer cannot apply the stylesheet: {exc}") from None
+    except RecursionError:  # cssselect and cssutils recurse once per compound of a selector
+        raise CssError(_TOO_LONG) from None
     tree = root.getroottree()
     # as premailer does with a string: the doctype only when the document starts with it
     top = tree if tree.docinfo.doctype and stripped.startswith(tree.docinfo.doctype) else root
@@ -83,7 +95,10 @@ def inline_css(html: str) -> str:
 def parse_html(html: str):
     """The document's root element as premailer parses it (libxml2); an empty body when the
     document has no element or text at all."""
-    root = etree.fromstring(html, etree.HTMLParser()) if html.strip() else None
+    parser = etree.HTMLParser(huge_tree=True)  # else libxml2 drops what nests over 256 deep
+    root = etree.fromstring(html, parser) if html.strip() else None
+    if any(error.message.startswith("Excessive depth") for error in parser.error_log):
+        raise MarkupError("the HTML nests elements too deep (libxml2 drops what is over 2048 levels deep)")
     return root if root is not None else etree.fromstring("<body>" + html, etree.HTMLParser())
 
 
@@ -302,18 +317,50 @@ def _else_and_close(doc: Document, index: int) -> list[int]:
 def dynamic_rule(doc: Document, structure: Structure) -> str | None:
     """The first rule premailer inlines whose matches can change with the data, and why."""
     root = structure.root
+    check_selector_count(root)
     inliner = premailer.Premailer(**PREMAILER_OPTIONS)
     for index, style in enumerate(_stylesheets(root)):
         owner = structure.in_blocks.get(style)
         found = doc.pattern.search((style.text or "") + " ".join(style.attrib.values()))
         if found or owner:
             raise NotStatic(f"the <style> block depends on {owner or doc.tags[int(found.group(1))]}")
-        # premailer's own parse of the block: exactly the rules it will inline
-        rules, _ = inliner._parse_style_rules(style.text, index)
-        for selector in dict.fromkeys(selector for _, selector, _ in rules):
-            reason = _rule_reason(selector, structure)
-            if reason:
-                return f"rule {selector!r} {reason}"
+        try:
+            reason = _first_dynamic(inliner, style, index, structure)
+        except RecursionError:  # cssselect and cssutils recurse once per compound of a selector
+            raise CssError(_TOO_LONG) from None
+        if reason:
+            return reason
+    return None
+
+
+def check_selector_count(root) -> None:
+    """Refuse a stylesheet so large that inlining it would take minutes (a CssError, not a hang)."""
+    count = sum(_selector_count(tinycss2.parse_stylesheet(style.text or "", skip_comments=True,
+                                                          skip_whitespace=True))
+                for style in _stylesheets(root)) if root is not None else 0
+    if count > MAX_SELECTORS:
+        raise CssError(f"the stylesheet has {count} selectors; mailtpl inlines at most {MAX_SELECTORS} "
+                       "(split it, or drop the rules the email does not use)")
+
+
+def _selector_count(rules) -> int:
+    count = 0
+    for rule in rules:
+        if rule.type == "qualified-rule":
+            count += 1 + sum(1 for token in rule.prelude if token.type == "literal" and token.value == ",")
+        elif rule.type == "at-rule" and rule.content is not None:
+            count += _selector_count(tinycss2.parse_rule_list(rule.content, skip_comments=True,
+                                                              skip_whitespace=True))
+    return count
+
+
+def _first_dynamic(inliner, style, index: int, structure: Structure) -> str | None:
+    # premailer's own parse of the block: exactly the rules it will inline
+    rules, _ = inliner._parse_style_rules(style.text, index)
+    for selector in dict.fromkeys(selector for _, selector, _ in rules):
+        reason = _rule_reason(selector, structure)
+        if reason:
+            return f"rule {selector!r} {reason}"
     return None
 
 

@@ -91,6 +91,11 @@ class Document:
             elif not isinstance(stmt, n.Comment):  # pragma: no cover - flatten leaves no partials
                 raise NotRebuilt(f"{type(stmt).__name__} left after flattening")
 
+    def helper_call(self) -> Tag | None:
+        """The first tag that runs a helper other than the pure builtins (a subexpression,
+        ``{{log ...}}``): a second template made of these tags would run it a second time."""
+        return next((tag for tag in self.tags if tag.role in ("value", "open") and _calls_helper(tag.node)), None)
+
     def tokens(self, text: str) -> list[str | int]:
         """``text`` split into literal strings and tag indices."""
         pieces = self.pattern.split(text)
@@ -128,6 +133,16 @@ class Document:
             raise NotRebuilt(f"{self.tags[stack[-1][0]]} is not closed")
         return n.Program(self._flat.program.line, self._flat.program.column, stack[0][1],
                          uses_depths=self._flat.program.uses_depths)
+
+
+_PURE = frozenset({"if", "unless", "each", "with", "lookup"})
+
+
+def _calls_helper(node: n.Mustache | n.Block) -> bool:
+    exprs = [*node.params, *(value for _, value in (node.hash.pairs if node.hash else ()))]
+    if exprs and getattr(node.path, "original", None) not in _PURE:
+        return True
+    return any(isinstance(expr, n.SubExpr) for expr in exprs) or isinstance(node.path, n.SubExpr)
 
 
 def _with_bodies(block: n.Block, program: list, inverse: list) -> n.Block:

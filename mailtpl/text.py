@@ -110,13 +110,14 @@ def _finish(parts: list) -> str:
     out: list[str] = []
     pending, brs = 0, 0
     for part in parts:
-        if isinstance(part, _Break):
+        kind = type(part)
+        if kind is _Break:
             if part > pending:
                 pending = part
         elif part is _BR:
             brs += 1
         else:
-            text = part if type(part) is _Done else _WS.sub(" ", part)
+            text = part if kind is _Done else _spaced(part)
             if pending or brs:
                 if not text.strip():
                     continue
@@ -124,9 +125,16 @@ def _finish(parts: list) -> str:
                     out.append("\n" * (pending if pending > brs else brs))
                 pending = brs = 0
             out.append(text)
-    lines = [line.strip(" \u00a0") for line in "".join(out).split("\n")]
-    text = "\n".join(lines).strip("\n")
+    text = "".join(out)
+    if " \n" in text or "\n " in text or "\u00a0" in text:  # else only the ends have spaces to strip
+        text = "\n".join(line.strip(" \u00a0") for line in text.split("\n"))
+    text = text.strip(" ").strip("\n")
     return text + "\n" if text else ""
+
+
+def _spaced(text: str) -> str:
+    """Each run of whitespace as one space (the check first: most texts have none to change)."""
+    return text if text.isprintable() and "  " not in text else _WS.sub(" ", text)
 
 
 def _links(parts: list, dynamic=None) -> list:
@@ -242,7 +250,10 @@ def compile_text(doc: Document, html: str) -> n.Program:
         return doc.pattern.search(text) is not None
 
     tokens: list = []
-    for part in _reduce(_links(parts, dynamic), dynamic):
+    reduced = _reduce(_links(parts, dynamic), dynamic)
+    while reduced and type(reduced[0]) is str and _WS.fullmatch(reduced[0]):
+        del reduced[0]  # spaces before the first text: the first line is stripped of them anyway
+    for part in reduced:
         if isinstance(part, _Break):
             tokens.append(f"<{int(part)}>")
         elif part is _BR:
@@ -267,37 +278,53 @@ def finish_text(rendered: str) -> str | None:
     """The text from the output of a :func:`compile_text` template; None when a value holds
     what the HTML parser would have changed (derive the text from the HTML then)."""
     pieces = _MARKER.split(rendered)
+    checked = _unchanged_by_parser(rendered)  # then no piece needs the check
+    escaped = "&" in rendered
     parts: list = []
+    append = parts.append
     href: list[str] | None = None  # inside <h>...</a>
     label: str | None = None  # after <L>: the text of the link, known at compile time
+    linked = False  # an <a> or <i> came: links are written out by _links
     for i in range(1, len(pieces), 2):
         mark, piece = pieces[i], pieces[i + 1]
+        if mark == "s":  # compile-time text, joined and spaced
+            if piece:
+                append(_Done(htmllib.unescape(piece) if escaped and "&" in piece else piece))
+            continue
         if mark in _MARKS:
-            parts.append(_MARKS[mark])
+            append(_MARKS[mark])
+            linked = linked or mark == "a"
         elif mark == "h":
             href = []
         elif mark == "/a":
             address = "".join(href or ())
-            parts.append(_LinkEnd(address) if label is None else _suffix(address, label))
+            append(_LinkEnd(address) if label is None else _suffix(address, label))
             href = label = None
         elif mark == "L":
-            label = htmllib.unescape(piece)
+            label = htmllib.unescape(piece) if escaped else piece
             continue
         elif mark == "i":
-            parts.append(_Alt(""))
+            append(_Alt(""))
+            linked = True
         if not piece:
             continue
-        if "&" in piece:
+        if escaped and "&" in piece:
             piece = htmllib.unescape(piece)
-        if mark != "s" and _CHANGED_BY_PARSER.search(piece):  # text from values
+        if not checked and _CHANGED_BY_PARSER.search(piece):  # text from values
             return None
         if href is not None:
             href.append(piece)
         elif mark == "i":
             parts[-1].text = piece
         else:
-            parts.append(_Done(piece) if mark == "s" else piece)
-    return _finish(_links(parts)) if "a" in pieces or "i" in pieces else _finish(parts)
+            append(piece)
+    return _finish(_links(parts) if linked else parts)
+
+
+def _unchanged_by_parser(text: str) -> bool:
+    if text.isascii():  # the quick answer for most emails
+        return "\r" not in text and "\x00" not in text
+    return _CHANGED_BY_PARSER.search(text) is None
 
 
 _MARKS = {"1": _Break(1), "2": _Break(2), "b": _BR, "a": _LINK}
