@@ -31,6 +31,7 @@ ATTACKS = {
     "AUTH with unknown mechanisms only": ({"EHLO": [b"250-mx.test\r\n250 AUTH X-WEIRD \xff GSSAPI\r\n"]},
                                           {"SMTP_USERNAME": "u", "SMTP_PASSWORD": "p"}, SmtpAuthError, 0),
     "421 after the message, then 250": ({".": [b"421 4.3.2 shutting down\r\n", b"250 ok\r\n"]}, {}, None, 1),
+    "421 to DATA itself, then 354": ({"DATA": [b"421 4.3.2 busy\r\n", b"354 go ahead\r\n"]}, {}, None, 1),
     "250 to the message, then drop": ({".": [b"250 ok\r\n"], "QUIT": ["drop"]}, {}, None, 1),
     "drop before the 250 every time": ({".": ["drop"]}, {}, SmtpConnectionLost, 0),
     "5xx after 4xx": ({"RCPT": [b"451 4.2.0 later\r\n", b"550 5.1.1 no such user\r\n"]}, {},
@@ -43,20 +44,21 @@ SAYS = {"AUTH with no mechanism": "mailtpl logs in with", "AUTH with unknown mec
         "invalid UTF-8 in a refusal": "550 5.1.1 \ufffd\ufffd\ufffd no"}  # printable: no lone surrogates
 
 
-def send(kind: str, server: ScriptedSmtp, settings: dict) -> SendResult | BaseException:
+def send(kind: str, server: ScriptedSmtp, settings: dict, sends: int = 1) -> SendResult | BaseException:
+    """Send the verification email ``sends`` times through one mailer; the last send's result or error."""
     from mailtpl.smtp import SmtpConfig
     env = Environment(ROOT / "templates", base_url="https://fb.example.org")
     config = SmtpConfig.from_env(server.env(**settings), dotenv=None)
     if kind == "Mailer":
         with Mailer(env, config, backoff=0.01, attempts=3) as m:
             try:
-                return m.send_verification("ada@example.com", "1")
+                return [m.send_verification("ada@example.com", "1") for _ in range(sends)][-1]
             except Exception as exc:  # noqa: BLE001 - the test checks its type
                 return exc
 
     async def run():
         async with AsyncMailer(env, config, backoff=0.01, attempts=3) as m:
-            return await m.send_verification("ada@example.com", "1")
+            return [await m.send_verification("ada@example.com", "1") for _ in range(sends)][-1]
     try:
         return asyncio.run(run())
     except Exception as exc:  # noqa: BLE001
@@ -80,3 +82,14 @@ def test_hostile_server(kind, attack):
         assert outcome.fix and SAYS.get(attack, "") in str(outcome)
         str(outcome).encode("utf-8")  # a log handler or terminal can write it
     assert server.delivered == held
+
+
+@pytest.mark.parametrize("kind", ["Mailer", "AsyncMailer"])
+def test_a_connection_that_drops_after_a_sent_message_loses_and_repeats_nothing(kind):
+    server = ScriptedSmtp({"MAIL": [b"250 ok\r\n", "drop", b"250 ok\r\n"]})  # the pooled connection dies
+    try:
+        outcome = send(kind, server, {}, sends=2)
+    finally:
+        server.close()
+    assert isinstance(outcome, SendResult) and outcome.attempts == 2, outcome
+    assert server.delivered == 2  # the first once, the second once, on a new connection
