@@ -256,7 +256,7 @@ def scripted_front(script: list[str], backend: Server | None = None, then: str =
         front.stop()
 
 
-class ScriptedSmtp:
+class ScriptedSmtp(ScriptedFront):
     """A raw SMTP server on 127.0.0.1 whose replies a test scripts, to play a hostile or broken server.
 
     ``replies`` maps a command verb (``EHLO``, ``MAIL``, ``RCPT``, ``DATA``, ``.`` for the end of the message,
@@ -270,13 +270,7 @@ class ScriptedSmtp:
         self.replies = {verb: deque(answers) for verb, answers in replies.items()}
         self.greeting = greeting
         self.delivered = 0
-        self.commands: list[str] = []
-        self.stopping = threading.Event()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
+        super().__init__([], then="smtp")  # every connection gets the scripted dialog (``_serve``)
 
     def env(self, **settings: str) -> dict[str, str]:
         return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.port), "SMTP_SENDER": "no-reply@fb.example.org",
@@ -288,15 +282,7 @@ class ScriptedSmtp:
             return {"DATA": b"354 go ahead\r\n", "QUIT": b"221 bye\r\n"}.get(verb, b"250 ok\r\n")
         return answers.popleft() if len(answers) > 1 else answers[0]
 
-    def _accept(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def _serve(self, conn: socket.socket, fault: str) -> None:
         with conn:
             conn.settimeout(5)
             reader = conn.makefile("rb")
@@ -314,7 +300,6 @@ class ScriptedSmtp:
                     else:
                         verb = line.split(b" ", 1)[0].strip().upper().decode("ascii", "replace")
                         verb = verb.split(":", 1)[0]  # MAIL FROM:<...> without a space
-                    self.commands.append(verb)
                     answer = self._answer(verb)
                     if answer == "drop":
                         return
@@ -327,7 +312,3 @@ class ScriptedSmtp:
                         return
             except OSError:
                 return
-
-    def close(self) -> None:
-        self.stopping.set()
-        self.thread.join()

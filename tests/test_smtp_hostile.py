@@ -73,7 +73,7 @@ def test_hostile_server(kind, attack):
     try:
         outcome = send(kind, server, settings)
     finally:
-        server.close()
+        server.stop()
     if expected is None:
         assert isinstance(outcome, SendResult), outcome
         assert outcome.accepted == ["ada@example.com"]
@@ -90,6 +90,6 @@ def test_a_connection_that_drops_after_a_sent_message_loses_and_repeats_nothing(
     try:
         outcome = send(kind, server, {}, sends=2)
     finally:
-        server.close()
+        server.stop()
     assert isinstance(outcome, SendResult) and outcome.attempts == 2, outcome
     assert server.delivered == 2  # the first once, the second once, on a new connection
