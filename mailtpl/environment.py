@@ -30,6 +30,7 @@ from .compiler import Compiler, compile_options, generate, load
 from .errors import DataError, TemplateError, TemplateNotFound, UndefinedError
 from .flatten import NotFlat, flatten
 from .inline import CssError, MarkupError, NotStatic, check_structure, compile_time, inline_css
+from .files import replace_file
 from .message import Composed, build_message, check_header, compose
 from .placeholders import Document, NotRebuilt
 from .rendered import RenderedEmail
@@ -367,7 +368,11 @@ class Environment:
             added = fixture not in fixtures
             fixtures[fixture] = dict(data)
             text = _with_set(path.read_text(encoding="utf-8"), fixtures, fixture) if added and path.exists() else None
-            path.write_text(text or json.dumps(fixtures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            try:
+                replace_file(path, text or json.dumps(fixtures, indent=2, ensure_ascii=False) + "\n")
+            except UnicodeEncodeError:
+                raise DataError("sample data holds text that is not Unicode (a lone surrogate); nothing was "
+                                "written", name=path.name) from None
             self.invalidate([path])
             return path
 

@@ -20,7 +20,6 @@ import html
 import json
 import os
 import re
-import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .environment import Environment
+from .files import replace_file
 from .rendered import RenderedEmail
 
 MANIFEST = ".mailtpl-snapshots"
@@ -200,20 +200,6 @@ def _regular_or_missing(path: Path, out: Path, name: str) -> None:
                             "its snapshot files there (move it away)", name)
 
 
-def _write(path: Path, content: str) -> None:
-    """Replace ``path`` with a new file holding ``content``: never written through a hard link (or a link
-    put there after the checks), and never left half-written."""
-    tmp = path.with_name(f".mailtpl-{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to any new file
-    try:
-        with open(fd, "w", encoding="utf-8") as file:
-            file.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _owned(out: Path) -> set[str]:
     """The files the manifest says mailtpl wrote, each checked to be a plain file name in ``out``."""
     manifest = out / MANIFEST
@@ -266,7 +252,7 @@ def build(files: dict[str, str], out: Path, report: Callable[[str], None] = lamb
     for name, content in sorted(files.items()):
         state = "new" if name in result.missing else "updated" if name in result.changed else "unchanged"
         if state != "unchanged":
-            _write(out / name, content)
+            replace_file(out / name, content)
         report(f"{state:9} {out.name}/{name}")
     if complete:
         for name in result.stale:
@@ -274,5 +260,5 @@ def build(files: dict[str, str], out: Path, report: Callable[[str], None] = lamb
             report(f"removed   {out.name}/{name}")
     else:
         result.stale = []
-    _write(out / MANIFEST, json.dumps(sorted(listed), indent=1) + "\n")
+    replace_file(out / MANIFEST, json.dumps(sorted(listed), indent=1) + "\n")
     return result

@@ -2,6 +2,7 @@
 import re
 import smtplib
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,56 @@ def test_markup_in_subject_and_from_shows_as_text_and_a_text_only_mail_opens_on_
     expect(page.locator("#frame")).to_be_hidden()
     expect(page.locator("button[data-view=html]")).to_be_disabled()
     assert page.locator("#messages img, #messages script, #subject *").count() == 0 and dialogs == []
+
+
+@pytest.fixture
+def tracker():
+    """A web server on 127.0.0.1 standing for the mail's author: it records every path requested."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            seen.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.seen = seen
+    yield server
+    server.shutdown()
+
+
+def test_caught_mail_loads_nothing_remote_until_the_reader_asks(page, inbox, tracker):
+    base = f"http://127.0.0.1:{tracker.server_port}"
+    html = (f'<html><head><link rel=stylesheet href="{base}/sheet.css"><style>@import url({base}/import.css);'
+            f'@font-face{{font-family:t;src:url({base}/font.woff)}} p{{font-family:t}}</style></head>'
+            f'<body style="background:url({base}/background.png)"><p id=p>hello</p>'
+            f'<img id=pixel src="{base}/pixel.png?who=ada"></body></html>')
+    raw = (b"From: x@evil.example\r\nTo: ada@example.com\r\nSubject: Tracked\r\nContent-Type: text/html\r\n\r\n"
+           + html.encode())
+    with smtplib.SMTP(inbox.host, inbox.port, timeout=10) as smtp:
+        smtp.sendmail("x@evil.example", ["ada@example.com"], raw)
+    open_inbox(page, inbox)
+    page.click("tr.message")
+    frame = page.frame_locator("#frame")
+    expect(frame.locator("#p")).to_have_text("hello")
+    expect(page.locator("#remote")).to_have_attribute("aria-pressed", "false")
+    page.wait_for_load_state("networkidle")
+    assert tracker.seen == []  # opened and read: its author learns nothing
+    page.click("#remote")
+    expect(page.locator("#remote")).to_have_attribute("aria-pressed", "true")
+    expect(frame.locator("#p")).to_have_text("hello")
+    page.wait_for_load_state("networkidle")
+    deadline = time.monotonic() + 5
+    while "/pixel.png?who=ada" not in tracker.seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "/pixel.png?who=ada" in tracker.seen
+    page.click("button[data-view=text]")  # opening the message again closes it again
+    page.click("tr.message")
+    expect(page.locator("#remote")).to_have_attribute("aria-pressed", "false")

@@ -146,7 +146,7 @@ def test_render_errors_are_findings_with_the_template_place(tmp_path):
 
 
 def test_rules_have_ids_and_descriptions():
-    rules = {rule for rule, *_ in CASES} | {"gmail-clip", "text-part", "subject-length", "render", "caniemail"}
+    rules = {rule for rule, *_ in CASES} | {"gmail-clip", "text-part", "subject-length", "render", "caniemail", "css-depth"}
     assert rules == set(RULES)
 
 

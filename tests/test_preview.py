@@ -569,7 +569,8 @@ def test_assets_are_served_and_missing_images_listed(page, served):
         "{{/layout}}", '<img src="{{baseUrl}}/assets/mailing/missing.png"><img src="relative.png">\n{{/layout}}'))
     expect(page.locator("#images li.missing")).to_contain_text("/assets/mailing/missing.png", timeout=5000)
     expect(page.locator("#images li.relative")).to_contain_text("relative.png")
-    for path in ("/assets/..%2fverification.hbs", "/assets/../mailtpl.json", "/assets/nope.png"):
+    for path in ("/assets/..%2fverification.hbs", "/assets/../mailtpl.json", "/assets/nope.png", "/assets/%00",
+                 "/assets/logo.png%00.txt", "/assets/" + "a/" * 3000, "/source/%00", "/source/" + "a" * 5000):
         assert _call(served.url + path)[0] == 404
 
 
@@ -902,3 +903,97 @@ def test_generated_data_can_be_saved_as_a_set(page, original):
     page.goto(original.url)
     expect(page.locator("tr[data-name=invitation]")).to_contain_text("shown with generated data")
     expect(page.locator("tr[data-name=verification] a.fixture")).to_have_text(["default"])
+
+
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "PATCH", "PROPFIND"])
+def test_cross_origin_requests_that_change_things_are_refused_whatever_the_method(method):
+    from datetime import UTC, datetime
+
+    from mailtpl.capture import CapturedMessage, Inbox, register
+
+    app = create_app(Environment(ROOT / "templates"), watch=False)
+    box = Inbox()
+    raw = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: kept\r\n\r\nbody\r\n"
+    box.add(CapturedMessage("0123456789abcdef", raw, "a@example.com", ["b@example.com"], datetime.now(UTC)))
+    register(app, box)
+    client = app.test_client()
+    for origin in ("http://evil.example", "null", "http://127.0.0.1:1"):
+        response = client.open("/api/messages", method=method, headers={"Origin": origin})
+        assert response.status_code == 403 and "cross-origin" in response.get_json()["error"]["message"]
+    assert len(box) == 1
+    if method == "DELETE":
+        assert client.delete("/api/messages", headers={"Origin": "http://localhost"}).get_json() == {"deleted": 1}
+
+
+@pytest.mark.parametrize("host", ["evil.example.", "EVIL.EXAMPLE", "evil.example.:80", "127.0.0.1.nip.io",
+                                  "localhost.evil.example", "[::ffff:7f00:1]", "[::ffff:127.0.0.1]", "0x7f000001",
+                                  "2130706433", "127.1", "evil.example@localhost", "localhost@evil.example", " ",
+                                  "localhost:80:80", "[::1", "localhost\\@evil.example"])
+def test_rebinding_host_variants_are_refused(served, host):
+    status, _, body = _call(served.url + "/api/emails", headers={"Host": host})
+    assert status == 400 and b"is not this preview" in body, host
+
+
+@pytest.mark.parametrize("host", ["LOCALHOST", "localhost.", "127.0.0.1.", "[::1]", "[0:0:0:0:0:0:0:1]"])
+def test_loopback_spellings_are_this_server_and_its_pages_can_post(served, host):
+    port = served.server.server_port
+    assert _call(served.url + "/", headers={"Host": f"{host}:{port}"})[0] == 200, host
+    origin = f"http://{host.lower()}:{port}"
+    status = _call(served.url + "/api/render/verification", method="POST", body={"fixture": "default"},
+                   headers={"Host": f"{host}:{port}", "Origin": origin})[0]
+    assert status == 200, origin
+
+
+def test_a_page_or_svg_in_the_assets_folder_runs_nothing_on_the_preview(page, served):
+    """A template linking to {{baseUrl}}/assets/x.html opens it in a new tab on the preview's own origin."""
+    assets = served.folder / "assets"
+    (assets / "x.js").write_text("document.title = 'ran'; fetch('/api/fixtures/verification', {method: 'POST',"
+                                 "headers: {'Content-Type': 'application/json'}, body: '{\"fixture\": \"planted\"}'})")
+    (assets / "x.html").write_text("<title>page</title><p id=p>asset</p><script src=/assets/x.js></script>")
+    (assets / "x.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" onload="document.title=\'ran\'">'
+                                  '<script href="/assets/x.js"/><title>svg</title></svg>')
+    for name in ("x.html", "x.svg"):
+        page.goto(f"{served.url}/assets/{name}")
+        page.wait_for_load_state("networkidle")
+        assert page.title() != "ran", name
+    expect(page.locator("svg")).to_have_count(1)
+    assert "planted" not in (served.folder / "verification.preview.json").read_text()
+    assert _call(f"{served.url}/assets/logo.png")[1]["Content-Security-Policy"].startswith("sandbox;")
+
+
+@pytest.mark.parametrize("value", [b"1e999", b"-1e999", b"NaN", b"Infinity", b"-Infinity", b'"\\ud800"',
+                                   b'"a\\udfffb"'])
+def test_values_standard_json_cannot_hold_are_refused_and_the_sample_file_is_kept(served, value):
+    """Before: NaN/1e999 were saved as NaN/Infinity (a file other tools refuse) and a lone surrogate
+    emptied the sample file (a 500 after the file was opened for writing)."""
+    sample = served.folder / "verification.preview.json"
+    before = sample.read_bytes()
+    for path in ("/api/fixtures/verification", "/api/render/verification"):
+        status, _, out = _call(served.url + path, method="POST", headers={"Content-Type": "application/json"},
+                               body=b'{"fixture": "odd", "data": {"code": ' + value + b"}}")
+        assert status == 400 and json.loads(out)["error"]["message"], (path, out)
+    assert sample.read_bytes() == before
+    json.loads(before)
+
+
+def test_markup_in_error_overlays_variables_and_the_index_shows_as_text_even_without_the_csp(browser, served):
+    payload = "<img src=x onerror=alert(1)>"
+    (served.folder / "broken.hbs").write_text("{{#if}}" + payload + "{{/each}}")
+    (served.folder / "vars.hbs").write_text("{{#each items}}{{[" + payload.replace("]", "") + "]}}{{/each}}"
+                                            "{{missing." + "x" * 3 + "}}")
+    served.app.config["MAILTPL_ENV"].invalidate()
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    try:
+        page.goto(served.url)
+        expect(page.locator("main")).to_contain_text(payload)
+        for name in ("broken", "vars"):
+            open_email(page, served, name)
+            expect(page.locator("body")).to_contain_text(payload)
+            page.wait_for_timeout(300)
+            assert page.locator("main img[src=x], #overlay img, aside img").count() == 0
+    finally:
+        context.close()
+    assert dialogs == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mailtpl import Compiler, Environment, TemplateError, UndefinedError
+from mailtpl import Compiler, DataError, Environment, TemplateError, UndefinedError
 from mailtpl.cli import main
 from mailtpl.environment import FixtureExists
 from mailtpl.variables import analyze, sample_data
@@ -336,6 +336,17 @@ def test_save_fixture_api(bare):
     with pytest.raises(FixtureExists):
         env.save_fixture("invitation", "default", {"link": "https://y.io"})
     assert env.fixtures("invitation") == {"default": {"link": "https://x.io"}}
+
+
+def test_save_fixture_that_cannot_be_written_leaves_the_file_as_it_was(tmp_path):
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    path = tmp_path / "templates" / "verification.preview.json"
+    before = path.read_bytes()
+    env = Environment(tmp_path / "templates")
+    with pytest.raises(DataError, match="not Unicode"):
+        env.save_fixture("verification", "default", {"code": "\ud800"}, overwrite=True)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(".mailtpl-")) == []
 
 
 def test_save_fixture_keeps_the_file_as_written_when_it_adds_a_set(tmp_path):

@@ -1,7 +1,8 @@
 """The inbox over HTTP: the JSON API (``api``) and the page that shows it live (``page``).
 
 Caught mail is untrusted input. Its HTML is only ever served from
-``/api/messages/<id>/html`` under the preview's frame policy (a ``sandbox``
+``/api/messages/<id>/html`` under a closed frame policy (nothing remote loads
+until the reader asks for its images; a ``sandbox``
 Content-Security-Policy: no scripts, no forms, a unique origin even when
 opened directly; links open in a new tab) and shown in an ``<iframe sandbox>``;
 everything else reaches the page as JSON and is put into the DOM as text.
@@ -17,7 +18,8 @@ from collections.abc import Iterator
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, stream_with_context
 
 from ..preview import guard
-from ..preview.frames import FRAME_CSP, frame_html
+from ..preview.frames import CLOSED_FRAME_CSP, FRAME_CSP, frame_html
+from . import lint_views
 from .message import CapturedMessage
 from .store import Inbox
 
@@ -67,11 +69,13 @@ def message_source(message_id: str):
 
 @api.get("/api/messages/<message_id>/html")
 def message_html(message_id: str):
+    """The HTML part; its remote images, styles and fonts load only with ``?remote=1`` (the reader's toggle)."""
     message = _message(message_id)
     if message is None or message.html is None:
         return guard.error(f"no HTML part in message {message_id!r}", 404)
+    policy = FRAME_CSP if request.args.get("remote") == "1" else CLOSED_FRAME_CSP
     return Response(frame_html(message.html), mimetype="text/html",
-                    headers={"Content-Security-Policy": FRAME_CSP, "Cache-Control": "no-store"})
+                    headers={"Content-Security-Policy": policy, "Cache-Control": "no-store"})
 
 
 @api.delete("/api/messages/<message_id>")
@@ -151,6 +155,7 @@ def register(app: Flask, box: Inbox, *, address: tuple[str, int] | None = None, 
     app.config.update(MAILTPL_INBOX=box, MAILTPL_CAPTURE_ADDRESS=address,
                       MAILTPL_INBOX_STREAMS=threading.BoundedSemaphore(MAX_STREAMS))
     app.register_blueprint(api)
+    app.register_blueprint(lint_views.blueprint)  # lint findings of caught mail
     if ui:
         app.register_blueprint(page)
 

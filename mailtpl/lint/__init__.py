@@ -1,8 +1,9 @@
 """``mailtpl lint``: client compatibility (caniemail's data), Gmail clipping, images, links, accessibility.
 
-    from mailtpl.lint import Linter
+    from mailtpl.lint import Linter, lint_email
     report = Linter(env).lint("verification")        # every sample-data set of the email
     report.clean, [f.location for f in report.active]
+    lint_email(RenderedEmail("caught", subject, html, text))   # finished email: places are CSS selectors
 
 Settings in ``mailtpl.json``::
 
@@ -28,13 +29,14 @@ from dataclasses import replace
 
 from ..environment import CONFIG_FILE, Environment
 from ..errors import DataError, TemplateError
+from ..rendered import RenderedEmail
 from . import compat, rules
 from .data import DEFAULT_CLIENTS, Client, features, parse_clients
 from .document import Document
 from .findings import SEVERITIES, Finding, Report, order
-from .trace import trace, traced_environment
+from .trace import finished, trace, traced_environment
 
-__all__ = ["DEFAULT_CLIENTS", "Finding", "Linter", "Report", "RULES", "SEVERITIES"]
+__all__ = ["DEFAULT_CLIENTS", "Finding", "Linter", "Report", "RULES", "SEVERITIES", "lint_email"]
 RULES = {**rules.RULES, "caniemail": "compatibility with the targeted clients, one rule per caniemail feature "
          "(caniemail:<feature>): warning when a client lacks it, info when support is partial",
          "render": "error: the email does not render with its sample data"}
@@ -87,12 +89,19 @@ class Linter:
                 traced = trace(self.env, self._tracer, name, context, fixture=fixture)
         except TemplateError as exc:
             return [Finding("render", "error", exc.message + (f" (sample data {fixture!r})" if fixture else ""),
-                            name, exc.name, exc.lineno, exc.column)]
+                            name, exc.name or f"{name}.hbs", exc.lineno, exc.column)]
         except Exception as exc:  # a failure below the linter is reported for this email, not as a traceback
             return [Finding("render", "error", f"mailtpl could not render this email ({type(exc).__name__}: "
                             f"{exc})", name, f"{name}.hbs")]
         doc = Document(name, traced, self.clients, self.env.preview_base_url, functools.cache(self._source))
-        return [self._switched(finding) for finding in (*rules.check(doc), *compat.check(doc))]
+        return [self._switched(finding) for finding in _check(doc)]
+
+    def lint_email(self, email: RenderedEmail) -> Report:
+        """:func:`lint_email` for this folder's clients, with its ``"*"`` switch-offs (and those for
+        ``email.name``)."""
+        report = lint_email(email, clients=self.clients)
+        report.findings = [self._switched(finding) for finding in report.findings]
+        return report
 
     def _source(self, file: str) -> str:
         return (self.env.root / file).read_text(encoding="utf-8")
@@ -104,6 +113,31 @@ class Linter:
                 if rule in reasons:
                     return replace(finding, ignored=reasons[rule])
         return finding
+
+
+def lint_email(email: RenderedEmail, *, clients: tuple[Client, ...] | None = None, placeholder_url: str = "",
+               ) -> Report:
+    """Findings for a finished email (caught mail, another tool's output), by the same rules and caniemail
+    checks as templates. Without templates behind it, a finding names its element by a CSS selector
+    (:attr:`Finding.selector`, also its ``location``), not a file:line. An ``email.html`` without a tag
+    (no HTML part) is checked for its text part and subject only."""
+    started = time.perf_counter()
+    html = "<" in email.html and len(email.html) <= rules.MAX_HTML  # more characters: more bytes, not read
+    doc = Document(email.name, finished(email, read=html), clients or tuple(parse_clients(DEFAULT_CLIENTS)),
+                   placeholder_url, _no_templates)
+    report = Report(email.name, sorted(_check(doc, html=html), key=order))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _check(doc: Document, *, html: bool = True) -> list[Finding]:
+    """Every rule's findings; the elements are read when there is ``html`` and not more than rules.MAX_HTML."""
+    elements = html and doc.size <= rules.MAX_HTML
+    return [*rules.check(doc, elements=elements), *(compat.check(doc) if elements else ())]
+
+
+def _no_templates(file: str) -> str:
+    raise LookupError(f"a finished email has no template {file!r}")
 
 
 def _ignore_settings(ignore) -> dict[str, dict[str, str]]:

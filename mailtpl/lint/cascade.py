@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import tinycss2
 from lxml.cssselect import CSSSelector, SelectorError
 
-_STYLE_BLOCK = re.compile(r"(<style\b[^>]*>)(.*?)</style>", re.I | re.S)
+from .css import readable
+
+_STYLE_START = re.compile(r"<style\b[^<>]*>", re.I)
+_STYLE_END = re.compile(r"</style\s*>", re.I)
 _START_TAG = re.compile(r"""<[A-Za-z][^\s/>]*(?:\s+[^\s=/>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*\s*/?>""")
 _STYLE_ATTRIBUTE = re.compile(r"""\sstyle\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 
@@ -28,12 +32,25 @@ class Rule:
     properties: frozenset[str]
 
 
+def _style_blocks(source: str) -> Iterator[tuple[int, str]]:
+    """(line, text) of each ``<style>`` block of ``source``, in one pass (no rescan per unclosed tag)."""
+    at, counted, line = 0, 0, 1  # line is the line of offset counted
+    while (start := _STYLE_START.search(source, at)) is not None:
+        end = _STYLE_END.search(source, start.end())
+        if end is None:
+            return
+        line += source.count("\n", counted, start.end())
+        counted, at = start.end(), end.end()
+        yield line, source[start.end():end.start()]
+
+
 def rules_of(file: str, source: str) -> list[Rule]:
     """The style rules of a template's ``<style>`` blocks (top level: what inlining can move)."""
     found = []
-    for block in _STYLE_BLOCK.finditer(source):
-        first_line = source.count("\n", 0, block.start(2)) + 1
-        for rule in tinycss2.parse_stylesheet(block.group(2), skip_whitespace=True, skip_comments=True):
+    for first_line, css in _style_blocks(source):
+        if not readable(css):
+            continue
+        for rule in tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True):
             if rule.type != "qualified-rule":
                 continue
             names = frozenset(d.lower_name for d in tinycss2.parse_blocks_contents(rule.content, skip_whitespace=True,
@@ -50,7 +67,7 @@ def own_properties(source: str, line: int, column: int) -> frozenset[str]:
     offset = sum(len(text) + 1 for text in lines[:line - 1]) + column - 1
     tag = _START_TAG.match(source, offset)
     style = _STYLE_ATTRIBUTE.search(tag.group(0)) if tag else None
-    if not style:
+    if not style or not readable(style.group(1) or style.group(2) or ""):
         return frozenset()
     return frozenset(d.lower_name for d in tinycss2.parse_blocks_contents(style.group(1) or style.group(2) or "",
                                                                          skip_whitespace=True, skip_comments=True)

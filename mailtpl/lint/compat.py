@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import tinycss2
 
-from .css import declaration_hits, stylesheet_hits
+from .css import declaration_hits, readable, stylesheet_hits
 from .data import features
 from .document import Document
 from .findings import Finding
@@ -53,9 +53,9 @@ def hits(doc: Document) -> Iterator[Hit]:
             continue
         for slug, detail in element_hits(element):
             yield slug, detail, element, None
-        if element.get("style"):
+        if element.get("style") and readable(element.get("style")):
             yield from _inline_style(doc, element)
-        if element.tag.lower() == "style" and element.text:
+        if element.tag.lower() == "style" and element.text and readable(element.text):
             yield from _stylesheet(doc, element)
 
 

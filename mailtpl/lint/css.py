@@ -81,6 +81,24 @@ def _property_features() -> tuple[dict[str, str], frozenset[str]]:
     return exact, frozenset(shorthand_only)
 
 
+MAX_DEPTH = 32  # brackets CSS may nest; real CSS nests a few, tinycss2's serializer recurses per level
+_BRACKETS = re.compile(r"[^()[\]{}]+")
+
+
+def depth(css: str) -> int:
+    """How deep ``css`` nests brackets (at least; quoted brackets count too): CSS deeper than :data:`MAX_DEPTH`
+    is not read (rule ``css-depth``)."""
+    deepest = level = 0
+    for bracket in _BRACKETS.sub("", css):
+        level = level + 1 if bracket in "([{" else max(level - 1, 0)
+        deepest = max(deepest, level)
+    return deepest
+
+
+def readable(css: str) -> bool:
+    return depth(css) <= MAX_DEPTH
+
+
 def property_slugs(name: str) -> list[str]:
     exact, shorthand_only = _property_features()
     found = [slug for slug, names in PROPERTY_GROUPS.items() if name in names]

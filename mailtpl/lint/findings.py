@@ -18,19 +18,22 @@ class Finding:
     line: int | None = None
     column: int | None = None
     element: tuple[str, int] | None = None  # (tag, index among the rendered HTML's elements with that tag)
+    selector: str | None = None  # a CSS selector of the element, from <html> down
     clients: tuple[Gap, ...] = ()
     url: str | None = None  # caniemail's page for a compatibility finding
     ignored: str | None = None  # the reason from mailtpl.json when the rule is switched off for this email
 
     @property
     def location(self) -> str:
-        parts = [self.file or f"{self.email}.hbs"] + [str(p) for p in (self.line, self.column) if p]
-        return ":".join(parts)
+        """file:line:column in the templates; for a finished email (no ``file``) the element's selector."""
+        if self.file is None:
+            return self.selector or self.email
+        return ":".join([self.file] + [str(p) for p in (self.line, self.column) if p])
 
     def to_json(self) -> dict:
         return {"rule": self.rule, "severity": self.severity, "message": self.message, "email": self.email,
                 "file": self.file, "line": self.line, "column": self.column,
-                "element": list(self.element) if self.element else None,
+                "element": list(self.element) if self.element else None, "selector": self.selector,
                 "clients": [{"client": g.client, "support": g.support, "versions": list(g.versions),
                              "notes": list(g.notes)} for g in self.clients],
                 "url": self.url, "ignored": self.ignored}

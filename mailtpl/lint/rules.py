@@ -14,10 +14,12 @@ from urllib.parse import urlsplit
 
 from tinycss2.color3 import parse_color
 
+from .css import MAX_DEPTH, depth
 from .document import Document, declarations
 from .findings import Finding
 
 KB = 1024
+MAX_HTML = 1024 * KB  # HTML read element by element; ten times what Gmail shows, a bound for hostile mail
 RULES = {
     "gmail-clip": "error over 102 KB of HTML after inlining (Gmail clips the message), warning over 90 KB",
     "img-alt": "error: an <img> without alt (alt=\"\" marks a decorative image)",
@@ -37,6 +39,7 @@ RULES = {
     "text-part": "warning: the plain-text part is empty",
     "subject-length": "warning: a subject over 78 characters",
     "preheader": "warning: no preheader (hidden preview text before the visible content)",
+    "css-depth": f"warning: CSS nesting brackets over {MAX_DEPTH} deep, not read by the other checks",
 }
 EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
 LOCAL_SUFFIXES = (".localhost", ".local", ".test", ".example", ".invalid", ".internal")
@@ -45,18 +48,31 @@ HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\
                     r"mso-hide\s*:\s*all|font-size\s*:\s*0(px)?\b", re.I)
 
 
-def check(doc: Document) -> Iterator[Finding]:
-    for rule in (_size, _images, _links, _lang, _tables, _title, _headings, _contrast, _text, _subject,
-                 _preheader):
+def check(doc: Document, *, elements: bool = True) -> Iterator[Finding]:
+    """Findings of every rule; without ``elements`` (no HTML, or too much to read) of size, text and subject."""
+    rules = (_size, _css_depth, _images, _links, _lang, _tables, _title, _headings, _contrast, _preheader) \
+        if elements else (_size,)
+    for rule in (*rules, _text, _subject):
         yield from rule(doc)
 
 
 def _size(doc: Document) -> Iterator[Finding]:
-    size = len(doc.html.encode("utf-8"))
+    size = doc.size
     if size > 90 * KB:
         severity = "error" if size > 102 * KB else "warning"
+        unread = f"; mailtpl reads the elements of {MAX_HTML // KB // KB} MB at most: no other HTML check ran" \
+            if size > MAX_HTML else ""
         yield doc.finding("gmail-clip", severity, f"the HTML is {size / KB:.1f} KB after inlining: Gmail clips "
-                          "messages over 102 KB (\"[Message clipped]\")")
+                          f"messages over 102 KB (\"[Message clipped]\"){unread}")
+
+
+def _css_depth(doc: Document) -> Iterator[Finding]:
+    for element in doc.elements:
+        for where, css in (("style attribute", element.get("style")),
+                           ("<style> block", element.text if element.tag.lower() == "style" else None)):
+            if css and depth(css) > MAX_DEPTH:
+                yield doc.finding("css-depth", "warning", f"the {where} nests brackets {depth(css)} deep: mailtpl "
+                                  f"reads CSS {MAX_DEPTH} deep at most: the other checks skipped it", element)
 
 
 def _images(doc: Document) -> Iterator[Finding]:
@@ -227,7 +243,7 @@ def _hex(color) -> str:
 
 
 def _px(value: str) -> float | None:
-    match = re.fullmatch(r"([\d.]+)(px|pt)?", value.strip().lower())
+    match = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)(px|pt)?", value.strip().lower())
     if not match:
         return None
     return float(match.group(1)) * (4 / 3 if match.group(2) == "pt" else 1)
@@ -235,15 +251,17 @@ def _px(value: str) -> float | None:
 
 def _text(doc: Document) -> Iterator[Finding]:
     if not doc.traced.rendered.text.strip():
+        fix = f"add {doc.email}.txt.hbs or text to the HTML" if doc.templated else "send a text/plain part"
         yield doc.finding("text-part", "warning", "the plain-text part is empty (spam filters and text-only "
-                          f"clients need it): add {doc.email}.txt.hbs or text to the HTML")
+                          f"clients need it): {fix}")
 
 
 def _subject(doc: Document) -> Iterator[Finding]:
     subject = doc.traced.rendered.subject
     if len(subject) > 78:
-        yield Finding("subject-length", "warning", f"the subject is {len(subject)} characters (over 78, inboxes "
-                      f"cut it): {subject!r}", doc.email, "mailtpl.json")
+        yield doc.finding("subject-length", "warning", f"the subject is {len(subject)} characters (over 78, "
+                          f"inboxes cut it): {_short(subject, 200)!r}",
+                          place=("mailtpl.json", None) if doc.templated else None)
 
 
 def _preheader(doc: Document) -> Iterator[Finding]:

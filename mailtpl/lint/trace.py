@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import lxml.etree
 import lxml.html
 
 from .. import nodes as n
@@ -76,12 +77,15 @@ class _TracingCompiler(Compiler):
 
 @dataclass
 class Traced:
-    """An email rendered twice: as sent (``rendered``) and with origins (``tree``, elements marked)."""
+    """An email rendered twice: as sent (``rendered``) and with origins (``tree``, elements marked).
+
+    A finished email (``file`` None: caught mail, another tool's output) has no origins: its ``tree`` is
+    its own HTML."""
 
     rendered: RenderedEmail
     tree: lxml.html.HtmlElement
     origins: list[Origin]
-    file: str  # the email's own template
+    file: str | None  # the email's own template
 
     def origin(self, element) -> Origin | None:
         index = element.get(MARKER)  # data can carry a look-alike attribute: only known indexes count
@@ -99,8 +103,25 @@ def traced_environment(env: Environment) -> Environment:
 def trace(env: Environment, tracer: Environment, name: str, context=None, *, fixture: str | None = None) -> Traced:
     rendered = env.render(name, context, fixture=fixture)
     marked = tracer.render(name, context, fixture=fixture).html
-    tree = lxml.html.document_fromstring(marked) if marked.strip() else lxml.html.document_fromstring("<html></html>")
-    return Traced(rendered, tree, tracer._compiler.origins, f"{name}.hbs")
+    return Traced(rendered, parse(marked), tracer._compiler.origins, f"{name}.hbs")
+
+
+def finished(email: RenderedEmail, *, read: bool = True) -> Traced:
+    """A finished email as the rules read it: its own HTML (unless not ``read``: too large), no template places."""
+    return Traced(email, parse(email.html if read else ""), [], None)
+
+
+def parse(html: str) -> lxml.html.HtmlElement:
+    """The ``<html>`` element of an email's HTML (the preview's highlight counts elements in the same tree).
+
+    Any text parses: as UTF-8 bytes (lxml refuses text with an ``<?xml encoding?>`` declaration; a lone
+    surrogate becomes ``?``), and a document without elements is an empty ``<html>``. libxml2 reads
+    elements 256 levels deep at most: deeper ones are not in the tree."""
+    try:
+        return lxml.html.document_fromstring(html.encode("utf-8", "replace"),
+                                             parser=lxml.html.HTMLParser(encoding="utf-8"))
+    except lxml.etree.ParserError:  # "Document is empty": blank, or nothing but comments
+        return lxml.html.document_fromstring("<html></html>")
 
 
 def unmarked(html: str) -> str:

@@ -19,6 +19,10 @@ from ..environment import Environment
 from .guard import error
 
 PREFIX = "/assets/"
+# An asset opened on its own (a link in a template to assets/page.html or an .svg) is someone else's file:
+# it runs nothing and calls nothing on the preview's origin, whatever its type.
+ASSET_CSP = ("sandbox; default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+             "font-src 'self' data:; media-src 'self'")
 _SOURCES = [re.compile(pattern, re.IGNORECASE | re.DOTALL) for pattern in (
     r"""<img\b[^>]*?\bsrc\s*=\s*(["'])(?P<src>.*?)\1""",
     r"""\bbackground\s*=\s*(["'])(?P<src>.*?)\1""",
@@ -36,8 +40,11 @@ def assets_folder(env: Environment, given: str | os.PathLike | None = None) -> P
 
 def asset_path(folder: Path, relpath: str) -> Path | None:
     """The file ``relpath`` names inside ``folder`` (never outside it, also through symlinks), or None."""
-    target = (folder / relpath).resolve()
-    return target if folder in target.parents and target.is_file() else None
+    try:
+        target = (folder / relpath).resolve()
+        return target if folder in target.parents and target.is_file() else None
+    except (OSError, ValueError):  # a NUL byte, a name too long for the system: no such file
+        return None
 
 
 @blueprint.get(PREFIX + "<path:relpath>")
@@ -49,7 +56,9 @@ def asset(relpath: str):
     target = asset_path(folder, relpath)
     if target is None:
         return error(f"{relpath} is not in the assets folder {folder}", 404)
-    return send_file(target, max_age=0)
+    response = send_file(target, max_age=0)
+    response.headers["Content-Security-Policy"] = ASSET_CSP
+    return response
 
 
 def image_report(email_html: str, base_url: str | None, folder: Path | None) -> list[dict]:

@@ -19,6 +19,10 @@ from .guard import error
 
 FRAME_CSP = ("sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; img-src * data:; "
              "style-src * 'unsafe-inline'; font-src * data:; frame-ancestors 'self'")
+# Mail written by someone else (the capture inbox): nothing leaves the machine when it is opened, no
+# tracking pixel, no request to a local service; its remote images only once the reader asks for them.
+CLOSED_FRAME_CSP = ("sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; img-src data:; "
+                    "style-src 'unsafe-inline'; font-src data:; frame-ancestors 'self'")
 LOOKS = ("light", "dark", "invert")
 _HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
 _DARK_QUERY = re.compile(r"prefers-color-scheme\s*:\s*dark", re.IGNORECASE)

@@ -8,6 +8,7 @@ puts that name in the Host header: refused with 400).
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import threading
@@ -22,26 +23,39 @@ logger = logging.getLogger("mailtpl.preview")
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # read only: every other method is checked
 MAX_BODY = 1 << 20          # bytes of a request body
 MAX_JSON_DEPTH = 64         # nesting of a JSON body: deeper data is a mistake or an attack
 PAGE_CSP = ("default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
             "object-src 'none'")
 
 
+def canonical_name(name: str) -> str:
+    """One spelling per host: lower case, no final dot, an IP address in its short form (``[::0:1]`` is ``::1``)."""
+    name = name.strip().strip("[]").lower().rstrip(".")
+    try:
+        return str(ipaddress.ip_address(name))
+    except ValueError:
+        return name
+
+
 def allowed_hosts(host: str) -> frozenset[str]:
     """The names a Host header may carry: loopback, and the address the server was told to listen on."""
-    host = host.strip().strip("[]").lower().rstrip(".")
+    host = canonical_name(host)
     return frozenset(LOOPBACK_NAMES) | ({host} if host not in WILDCARD_HOSTS else set())
 
 
 def _hostname(value: str) -> str | None:
-    """The name in a Host header or an origin's network location (IPv6 without brackets), or None."""
+    """The name in a Host header or an origin's network location (IPv6 without brackets), or None.
+    A user part (``evil.example@localhost``) is no browser's Host header: None."""
     try:
         parts = urlsplit("//" + value)
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError:
         return None
-    return (parts.hostname or "").rstrip(".") or None
+    if "@" in parts.netloc or not parts.hostname:
+        return None
+    return canonical_name(parts.hostname)
 
 
 def init_app(app: Flask, host: str) -> None:
@@ -49,7 +63,7 @@ def init_app(app: Flask, host: str) -> None:
     app.config["MAILTPL_HOSTS"] = allowed_hosts(host)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.before_request(_refuse_untrusted_hosts)
-    app.before_request(_refuse_cross_origin_posts)
+    app.before_request(_refuse_cross_origin_changes)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
@@ -63,7 +77,8 @@ def _same_origin(origin: str) -> bool:
     except ValueError:
         return False
     names = current_app.config["MAILTPL_HOSTS"]
-    return parts.scheme == "http" and parts.hostname in names and str(port) == request.environ.get("SERVER_PORT")
+    hostname = canonical_name(parts.hostname or "")  # http://localhost.:port/ is this server too
+    return parts.scheme == "http" and hostname in names and str(port) == request.environ.get("SERVER_PORT")
 
 
 def _refuse_untrusted_hosts():
@@ -76,14 +91,15 @@ def _refuse_untrusted_hosts():
     return None
 
 
-def _refuse_cross_origin_posts():
-    """POSTs must come from the preview's own pages: same origin, JSON body (no simple cross-site form)."""
-    if request.method != "POST":
+def _refuse_cross_origin_changes():
+    """Requests that change something (POST, PUT, PATCH, DELETE, any unknown method) must come from the
+    preview's own pages: same origin, and a body only as JSON (no simple cross-site form)."""
+    if request.method in SAFE_METHODS:
         return None
     origin = request.headers.get("Origin") or request.headers.get("Referer")
     if origin and not _same_origin(origin):
         return error(f"cross-origin request from {origin} refused", 403)
-    if not request.is_json:
+    if request.method != "DELETE" and not request.is_json:
         return error("expected a JSON body (Content-Type: application/json)", 415)
     return None
 
@@ -122,10 +138,26 @@ def _unexpected_error(exc: Exception):
     return error(unexpected(exc), InternalServerError.code)
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:40]} is too large for JSON")
+    return value
+
+
+def _not_json(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def json_body() -> dict:
-    """The request's JSON object, refused with 400 when it is not one or nested too deeply."""
+    """The request's JSON object, refused with 400 when it is not one, nested too deeply, or holds what
+    standard JSON cannot (NaN, Infinity, 1e999, a lone UTF-16 surrogate): saved to a sample file, such a
+    value made a file other tools refuse, or an empty one."""
     try:
-        body = json.loads(request.get_data(cache=True) or b"{}")
+        body = json.loads(request.get_data(cache=True) or b"{}", parse_float=_finite, parse_constant=_not_json)
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest("the body holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is no character") from None
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"the body is not JSON: {str(exc)[:200]}") from None
     if not isinstance(body, dict):

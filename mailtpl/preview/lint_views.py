@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest, NotFound
 
 from ..lint import Linter
+from ..lint.trace import parse
 from .rendering import error_details, preview_env, render_data
 from .frames import FRAME_CSP, LOOKS, frame_html, frames
 from .guard import error, json_body
@@ -39,14 +40,23 @@ def highlight(token: str):
     found = frames().get(token)
     if found is None:
         return error("this render is no longer kept: render the email again", 404)
+    return outlined(found.html)
+
+
+def outlined(html: str, csp: str = FRAME_CSP) -> Response:
+    """The email's frame (sandboxed under ``csp``, as /frame/<token> serves it) in the request's ``look``, with
+    the element named by its ``tag`` and ``index`` (a finding's ``element``, counted in the tree lint read)
+    outlined."""
     tag, look = request.args.get("tag", ""), request.args.get("look", "light")
+    if look not in LOOKS:
+        raise BadRequest(f"look must be one of {', '.join(LOOKS)}")
     try:
         index = int(request.args.get("index", ""))
     except ValueError:
         raise BadRequest("index must be a number") from None
-    if look not in LOOKS or not tag.isalnum():
-        raise BadRequest(f"tag must be an element name and look one of {', '.join(LOOKS)}")
-    document = lxml.html.document_fromstring(found.html)
+    if not tag.isalnum():
+        raise BadRequest("tag must be an element name")
+    document = parse(html)
     elements = [el for el in document.iter() if isinstance(el.tag, str) and el.tag.lower() == tag.lower()]
     if not 0 <= index < len(elements):
         raise NotFound(f"the email has no <{tag}> number {index + 1}")
@@ -56,4 +66,4 @@ def highlight(token: str):
     head = framed.lower().find("</head>")
     framed = framed[:head] + HIT_STYLE + framed[head:] if head != -1 else HIT_STYLE + framed
     return Response(framed, mimetype="text/html",
-                    headers={"Content-Security-Policy": FRAME_CSP, "Cache-Control": "no-store"})
+                    headers={"Content-Security-Policy": csp, "Cache-Control": "no-store"})

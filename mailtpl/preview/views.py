@@ -48,7 +48,10 @@ def source(relpath: str):
     """A template file's source, only for files of the templates folder (anything else is a 404)."""
     env = preview_env()
     root = env.root.resolve()
-    target = (root / relpath).resolve()
+    try:
+        target = (root / relpath).resolve()
+    except (OSError, ValueError):  # a NUL byte, a name too long for the system: no such file
+        abort(404)
     if root not in target.parents or target not in {p.resolve() for p in env.files()}:
         abort(404)
     return Response(target.read_text(encoding="utf-8", errors="replace"), mimetype="text/plain")

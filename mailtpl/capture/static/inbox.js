@@ -2,7 +2,7 @@
 // Everything from a caught message is put into the page as text; its HTML only runs in the sandboxed iframe.
 (() => {
   const $ = (id) => document.getElementById(id);
-  const state = { selected: new URLSearchParams(location.hash.slice(1)).get("id"), view: "html", query: "", html: true };
+  const state = { selected: new URLSearchParams(location.hash.slice(1)).get("id"), view: "html", query: "", html: true, remote: false };
   let loads = 0, loading = null, again = false;
 
   function cell(text, title) {
@@ -67,7 +67,8 @@
     $("received").textContent = `${new Date(message.received).toLocaleString()} · ${size(message.size)}` +
       (message.login ? ` · AUTH as ${message.login}` : "") + (message.tls ? " · STARTTLS" : "");
     state.html = message.html !== null;  // a text-only mail opens on its text, not on an empty frame
-    $("frame").src = state.html ? `/api/messages/${encodeURIComponent(id)}/html` : "about:blank";
+    state.remote = false;  // every message opens closed: remote images would tell its sender it was read
+    showFrame();
     showView();
     $("text").textContent = message.text === null ? "(no text part)" : message.text;
     $("headers").textContent = message.headers.map(([name, value]) => `${name}: ${value}`).join("\n");
@@ -84,6 +85,15 @@
     document.body.dataset.shown = id;
   }
 
+  function showFrame() {
+    const url = `/api/messages/${encodeURIComponent(state.selected)}/html${state.remote ? "?remote=1" : ""}`;
+    $("frame").src = state.html ? url : "about:blank";
+    $("remote").setAttribute("aria-pressed", String(state.remote));
+    $("remote").classList.toggle("on", state.remote);
+    $("remote").textContent = state.remote ? "Remote images loaded" : "Load remote images";
+    $("remote").disabled = !state.html || state.remote;
+  }
+
   function showView() {
     const view = state.view === "html" && !state.html ? "text" : state.view;
     for (const button of $("views").children) {
@@ -91,7 +101,7 @@
       if (button.dataset.view === "html") button.disabled = !state.html;
     }
     $("frame").hidden = view !== "html";
-    for (const id of ["text", "source", "headers", "links"]) $(id).hidden = view !== id;
+    for (const id of ["text", "source", "headers", "links", "lint"]) $(id).hidden = view !== id;
   }
 
   $("views").addEventListener("click", (event) => {
@@ -105,6 +115,7 @@
     for (const button of $("widths").children) button.classList.toggle("on", button.dataset.width === width);
     $("frame").classList.toggle("mobile", width === "mobile");
   });
+  $("remote").addEventListener("click", () => { state.remote = true; showFrame(); });
   $("search").addEventListener("input", () => { state.query = $("search").value; load(); });
   $("delete").addEventListener("click", async () => {
     await request(`/api/messages/${encodeURIComponent(state.selected)}`, { method: "DELETE" });

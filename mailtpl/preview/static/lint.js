@@ -1,9 +1,10 @@
-// The lint panel: findings of the open email with the page's data; a click outlines the element in the frame.
+// The lint panel: findings beside an email; a click outlines the element in the frame. It serves two pages:
+// a template's page (findings with the page's data, placed at file:line) and the inbox (findings of the caught
+// message shown, placed by CSS selector).
 (() => {
   const $ = (id) => document.getElementById(id);
   const panel = $("lint-panel");
   if (!panel) return;
-  const name = document.querySelector("main.email").dataset.name;
   const list = $("lint-list"), status = $("lint-status"), notes = $("lint-notes"), off = $("lint-off");
   const UNSEEN = ["html", "head", "style", "meta", "title", "link", "base"];  // nothing to outline
   let findings = [], lints = 0, asked = 0;
@@ -13,14 +14,37 @@
     catch { return null; }
   }
 
+  const template = {  // the email page: /api/lint/<name> with the sample data or edited JSON of the page
+    watch: "data-renders",
+    async ask() {
+      const body = { fixture: $("fixture").value || null };
+      const edited = data();
+      if (edited) body.data = edited;
+      const name = document.querySelector("main.email").dataset.name;
+      return fetch(`/api/lint/${encodeURIComponent(name)}`, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    },
+    outline(tag, index) {  // the kept render of the frame, outlined
+      const current = new URL($("frame").src, location.href);
+      const token = current.pathname.match(/^\/frame\/([^/]+?)(\/highlight)?$/);
+      if (!token) return null;
+      const params = new URLSearchParams({ tag, index, look: current.searchParams.get("look") || "light" });
+      return `/frame/${token[1]}/highlight?${params}`;
+    },
+  };
+  const inbox = {  // the inbox: the message the reader shows
+    watch: "data-shown",
+    ask: () => fetch(`/api/messages/${encodeURIComponent(document.body.dataset.shown)}/lint`),
+    outline: (tag, index) => `/api/messages/${encodeURIComponent(document.body.dataset.shown)}/lint/highlight?` +
+      new URLSearchParams({ tag, index }),
+  };
+  const page = panel.dataset.page === "inbox" ? inbox : template;
+
   async function refresh() {
-    const ask = ++asked;  // renders can overtake each other: only the latest answer is shown
-    const body = { fixture: $("fixture").value || null };
-    const edited = data();
-    if (edited) body.data = edited;
-    const response = await fetch(`/api/lint/${encodeURIComponent(name)}`, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-    const result = await response.json();
+    const ask = ++asked;  // answers can overtake each other: only the latest is shown
+    let result;
+    try { result = await (await page.ask()).json(); }
+    catch (failure) { result = { error: { message: `lint failed: ${failure.message}` } }; }
     if (ask !== asked) return;
     if (result.error) { findings = []; status.textContent = result.error.message; status.classList.add("bad"); }
     else { findings = result.findings; status.classList.remove("bad"); }
@@ -36,7 +60,8 @@
       const visible = finding.element && !UNSEEN.includes(finding.element[0]);
       item.className = finding.severity + (finding.ignored ? " off" : "") + (visible ? " located" : "");
       item.dataset.rule = finding.rule;
-      const where = [finding.file, finding.line, finding.column].filter((x) => x).join(":");
+      const where = finding.file ? [finding.file, finding.line, finding.column].filter((x) => x).join(":")
+        : finding.selector || "";
       for (const [cls, text] of [["severity", finding.ignored ? "off" : finding.severity], ["message", finding.message],
                                  ["where", ` ${where} `], ["rule", `[${finding.rule}]`]]) {
         const span = document.createElement("span");
@@ -65,18 +90,15 @@
   }
 
   function highlight(item, [tag, index]) {
-    const frame = $("frame");
-    const current = new URL(frame.src, location.href);
-    const token = current.pathname.match(/^\/frame\/([^/]+?)(\/highlight)?$/);
-    if (!token) return;
-    const params = new URLSearchParams({ tag, index, look: current.searchParams.get("look") || "light" });
+    const url = page.outline(tag, index);
+    if (!url) return;
     for (const other of list.children) other.classList.toggle("on", other === item);
     document.querySelector('#views [data-view="html"]')?.click();
-    frame.src = `/frame/${token[1]}/highlight?${params}#mailtpl-lint-hit`;
+    $("frame").src = `${url}#mailtpl-lint-hit`;
   }
 
   notes.addEventListener("change", show);
   off.addEventListener("change", show);
-  new MutationObserver(refresh).observe(document.body, { attributes: true, attributeFilter: ["data-renders"] });
-  if (document.body.dataset.renders) refresh();
+  new MutationObserver(refresh).observe(document.body, { attributes: true, attributeFilter: [page.watch] });
+  if (document.body.getAttribute(page.watch)) refresh();
 })();
