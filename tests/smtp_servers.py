@@ -254,3 +254,61 @@ def scripted_front(script: list[str], backend: Server | None = None, then: str =
         yield front
     finally:
         front.stop()
+
+
+class ScriptedSmtp(ScriptedFront):
+    """A raw SMTP server on 127.0.0.1 whose replies a test scripts, to play a hostile or broken server.
+
+    ``replies`` maps a command verb (``EHLO``, ``MAIL``, ``RCPT``, ``DATA``, ``.`` for the end of the message,
+    ``STARTTLS``, ``AUTH``, ``RSET``, ``QUIT``) to a list of replies, one used per time the verb comes (the last
+    one again when the list runs out): bytes to send as they are, or ``"drop"`` to close the connection.
+    Verbs not scripted get a plain 250 (354 for DATA, 221 for QUIT). ``delivered`` counts messages the server
+    answered with a 2xx after their final dot.
+    """
+
+    def __init__(self, replies: dict[str, list[bytes | str]], greeting: bytes = b"220 mx.test ESMTP\r\n") -> None:
+        self.replies = {verb: deque(answers) for verb, answers in replies.items()}
+        self.greeting = greeting
+        self.delivered = 0
+        super().__init__([], then="smtp")  # every connection gets the scripted dialog (``_serve``)
+
+    def env(self, **settings: str) -> dict[str, str]:
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.port), "SMTP_SENDER": "no-reply@fb.example.org",
+                "SMTP_TIMEOUT": "5", **settings}
+
+    def _answer(self, verb: str) -> bytes | str:
+        answers = self.replies.get(verb)
+        if not answers:
+            return {"DATA": b"354 go ahead\r\n", "QUIT": b"221 bye\r\n"}.get(verb, b"250 ok\r\n")
+        return answers.popleft() if len(answers) > 1 else answers[0]
+
+    def _serve(self, conn: socket.socket, fault: str) -> None:
+        with conn:
+            conn.settimeout(5)
+            reader = conn.makefile("rb")
+            try:
+                conn.sendall(self.greeting)
+                in_data = False
+                for _ in range(10_000):  # bounded: a client never needs this many lines
+                    line = reader.readline(1 << 16)
+                    if not line:
+                        return
+                    if in_data:
+                        if line != b".\r\n":
+                            continue
+                        in_data, verb = False, "."
+                    else:
+                        verb = line.split(b" ", 1)[0].strip().upper().decode("ascii", "replace")
+                        verb = verb.split(":", 1)[0]  # MAIL FROM:<...> without a space
+                    answer = self._answer(verb)
+                    if answer == "drop":
+                        return
+                    conn.sendall(answer)
+                    if verb == "DATA" and answer.startswith(b"354"):
+                        in_data = True
+                    elif verb == "." and answer[:1] == b"2":
+                        self.delivered += 1
+                    elif verb == "QUIT":
+                        return
+            except OSError:
+                return

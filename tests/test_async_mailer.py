@@ -258,14 +258,21 @@ def test_many_tasks_share_a_pool_of_four(tmp_path, env):
     assert len({r.message_id for r in results}) == 200 and sum(r.attempts for r in results) == 202
 
 
-def test_debug_log_shows_the_transaction(tmp_path, env, caplog):
+def test_debug_log_shows_the_conversation_as_mailer_does_with_auth_redacted(tmp_path, env, caplog):
     caplog.set_level(logging.DEBUG, logger="mailtpl")
-    with smtp_server(tmp_path) as server:
-        m = mailer(env, server.env())
+    with smtp_server(tmp_path, tls="starttls", users={"apikey": "pa55word"}) as server:
+        m = mailer(env, server.env(), SMTP_USERNAME="apikey", SMTP_PASSWORD="pa55word")
         send(m, lambda: m.send_verification("ada@example.com", "1"))
-    log = [r.getMessage().split(" ", 1)[1] for r in caplog.records if r.levelno == logging.DEBUG]
-    assert log[:2] == [f">> MAIL FROM:<{SENDER}>", "<< 250 OK"] and log[2] == ">> RCPT TO:<ada@example.com>"
-    assert log[4].startswith(">> DATA (") and log[5].startswith("<< 250 2.0.0 Ok")
+    where = f"127.0.0.1:{server.port}"
+    log = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert all(line.startswith(f"{where} ") for line in log)
+    log = [line.split(" ", 1)[1] for line in log]
+    assert log[0].startswith("<< 220 ") and log[1].upper().startswith(">> EHLO ")  # the greeting, then EHLO
+    assert ">> STARTTLS" in log and ">> AUTH ***" in log and "<< 235 ***" in log
+    mail = log.index(f">> MAIL FROM:<{SENDER}>")
+    assert log[mail + 1] == "<< 250 OK" and log[mail + 2] == ">> RCPT TO:<ada@example.com>"
+    assert log[mail + 4].startswith(">> DATA (") and log[mail + 5].startswith("<< 250 2.0.0 Ok")
+    assert not any("pa55word" in line or "cGE1NXdvcmQ" in line for line in log)  # nor its base64
 
 
 def test_send_message_sends_bcc_without_showing_it(tmp_path, env):

@@ -131,3 +131,21 @@ def test_doctor_cli_shows_records_with_dns_flag(tmp_path, key, monkeypatch):
     assert "✓ SPF: fb.example.org: v=spf1 -all" in result.output
     assert "✓ DKIM: mailtpl does not sign (DKIM_* unset)" in result.output
     assert "✓ DMARC: _dmarc.fb.example.org: v=DMARC1; p=reject" in result.output
+
+
+@pytest.mark.parametrize("settings, name, says", [
+    ({"SMTP_RATE_LIMIT": "1e-300"}, "SMTP_RATE_LIMIT", "SMTP_DAILY_LIMIT"),  # a 1e300 s sleep overflows
+    ({"DKIM_PRIVATE_KEY_FILE": "/dev/zero"}, "DKIM_PRIVATE_KEY_FILE", "not a private key"),  # endless: read bounded
+    ({"DKIM_PRIVATE_KEY_FILE": "{tmp}/missing.pem"}, "DKIM_PRIVATE_KEY_FILE", "No such file"),
+    ({"DKIM_PRIVATE_KEY_FILE": "{tmp}"}, "DKIM_PRIVATE_KEY_FILE", "Is a directory"),
+    ({"DKIM_PRIVATE_KEY_FILE": "{tmp}/binary.pem"}, "DKIM_PRIVATE_KEY_FILE", "not an RSA private key"),
+])
+def test_hostile_limit_and_key_file_settings_are_one_typed_problem(tmp_path, settings, name, says):
+    (tmp_path / "binary.pem").write_bytes(b"\xff\xfe\x00\x80 not utf-8 " * 10)
+    base = {"SMTP_HOST": "h.io", "SMTP_PORT": "25", "SMTP_SENDER": "a@b.io"}
+    if "DKIM_PRIVATE_KEY_FILE" in settings:
+        base.update(DKIM_DOMAIN="b.io", DKIM_SELECTOR="s1")
+    settings = {k: v.format(tmp=tmp_path) for k, v in settings.items()}
+    with pytest.raises(ConfigError) as info:
+        SmtpConfig.from_env({**base, **settings}, dotenv=None)
+    assert set(info.value.problems) == {name} and says in info.value.problems[name]

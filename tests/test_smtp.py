@@ -41,6 +41,17 @@ def test_config_reports_every_problem_at_once_without_the_password():
     assert "1 to 65535" in problems["SMTP_PORT"] and "hunter2" not in str(info.value)
 
 
+@pytest.mark.parametrize("settings", [
+    {"SMTP_PORT": "0"}, {"SMTP_PORT": "70000"}, {"SMTP_PORT": "²"}, {"SMTP_PORT": "٣"},  # str.isdigit() says yes
+    {"SMTP_HOST": "a b"}, {"SMTP_HOST": "mail\x00.example.org"}, {"SMTP_HOST": "mail\u200b.example.org\x7f"},
+])
+def test_odd_host_and_port_are_one_config_error(settings):
+    base = {"SMTP_HOST": "mail.example.org", "SMTP_PORT": "587", "SMTP_SENDER": "a@example.org"}
+    with pytest.raises(ConfigError) as info:
+        SmtpConfig.from_env({**base, **settings}, dotenv=None)
+    assert set(info.value.problems) == set(settings)
+
+
 def test_config_reads_dotenv_and_the_environment_wins(tmp_path):
     dotenv = tmp_path / ".env"
     dotenv.write_text("SMTP_HOST=smtp.sendgrid.net\nSMTP_PORT=587\nSMTP_SENDER=a@b.io\n"

@@ -32,11 +32,46 @@ from ..environment import Environment
 from .config import SmtpConfig
 from .delivery import Attempts, BaseMailer, Outgoing, Reply, Retry, SendResult, lost, transaction
 from .errors import (SmtpAuthError, SmtpConnectError, SmtpError, SmtpGreetingError, SmtpInsecureAuthError,
-                     SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError)
+                     SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError, text_of)
 from .pool import needs_reset
-from .transport import is_loopback, plaintext_warning, speaks_tls, tls_context
+from .transport import (address, is_loopback, log_command, log_reply, login_failed, plaintext_warning, speaks_tls,
+                        tls_context)
 
 logger = logging.getLogger("mailtpl")
+
+
+class _LoggedSMTP(aiosmtplib.SMTP):
+    """aiosmtplib.SMTP with ``Mailer``'s DEBUG log of every command and reply (AUTH redacted).
+
+    ``execute_command`` is what aiosmtplib's EHLO, AUTH, MAIL, RCPT, RSET and
+    QUIT go through; STARTTLS is logged here too; the greeting and DATA are
+    logged where they are read and sent (``_greeted``, ``_run``).
+    """
+
+    redact = False
+
+    def __init__(self, config: SmtpConfig, **kwargs) -> None:
+        super().__init__(hostname=config.host, port=config.port, **kwargs)
+        self.where = address(config)
+
+    async def execute_command(self, *args: bytes, **kwargs) -> aiosmtplib.SMTPResponse:
+        log_command(self.where, b" ".join(args).decode("ascii", "replace"), redact=self.redact)
+        response = await super().execute_command(*args, **kwargs)
+        log_reply(self.where, response.code, response.message, redact=self.redact)
+        return response
+
+    async def starttls(self, *args, **kwargs) -> aiosmtplib.SMTPResponse:
+        log_command(self.where, "STARTTLS")
+        response = await super().starttls(*args, **kwargs)
+        log_reply(self.where, response.code, response.message)
+        return response
+
+    async def login(self, *args, **kwargs) -> aiosmtplib.SMTPResponse:
+        self.redact = True
+        try:
+            return await super().login(*args, **kwargs)
+        finally:
+            self.redact = False
 
 
 class AsyncConnection:
@@ -58,11 +93,11 @@ class AsyncConnection:
 
 async def open_connection(config: SmtpConfig, *, starttls: bool = True) -> AsyncConnection:
     """Connect, EHLO, STARTTLS (when SMTP_TLS=false and offered), AUTH (when configured)."""
-    where = f"{config.host}:{config.port}"
-    smtp = aiosmtplib.SMTP(hostname=config.host, port=config.port, use_tls=config.tls, start_tls=False,
-                           tls_context=tls_context(config) if config.tls else None, timeout=config.timeout)
+    smtp = _LoggedSMTP(config, use_tls=config.tls, start_tls=False,
+                       tls_context=tls_context(config) if config.tls else None, timeout=config.timeout)
+    where = smtp.where
     try:
-        await _greeted(smtp, config, where)
+        await _greeted(smtp, config)
         async with asyncio.timeout(config.timeout):
             await smtp.ehlo()
         encrypted = config.tls
@@ -88,18 +123,24 @@ async def open_connection(config: SmtpConfig, *, starttls: bool = True) -> Async
         smtp.close()
         raise Retry(SmtpGreetingError(f"{where} closed or stalled the session before it was ready "
                                       f"({str(exc) or 'SMTP_TIMEOUT'})"), reconnect=True) from None
+    except aiosmtplib.SMTPResponseException as exc:  # no reply to read: over aiosmtplib's bound, malformed
+        smtp.close()
+        raise Retry(SmtpGreetingError(f"{where} sent an unreadable reply before the session was ready "
+                                      f"({exc.message})"), reconnect=True) from None
     except BaseException:
         smtp.close()
         raise
     return AsyncConnection(smtp, encrypted)
 
 
-async def _greeted(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str) -> None:
+async def _greeted(smtp: _LoggedSMTP, config: SmtpConfig) -> None:
     """TCP (and TLS when SMTP_TLS=true) up and a 220 greeting read, or the failure said as what it is."""
+    where = smtp.where
     try:
         try:
             async with asyncio.timeout(config.timeout):  # as a whole: a trickled greeting cannot hold a send
-                await smtp.connect()
+                greeting = await smtp.connect()
+            log_reply(where, greeting.code, greeting.message)
         except TimeoutError:
             raise aiosmtplib.SMTPConnectTimeoutError("Timed out waiting for server ready message") from None
     except aiosmtplib.SMTPConnectResponseError as exc:  # a greeting other than 220
@@ -154,8 +195,8 @@ async def _login(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str, encrypte
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise SmtpAuthError(f"{where} refused the login of {config.username!r}", code=exc.code,
                             reply=exc.message) from None
-    except aiosmtplib.SMTPException as exc:
-        raise SmtpAuthError(f"login to {where} failed: {exc}") from None
+    except aiosmtplib.SMTPException as exc:  # no AUTH offered, no mechanism in common
+        raise login_failed(config, smtp.esmtp_extensions.get("auth"), exc) from None
 
 
 class AsyncPool:
@@ -272,29 +313,28 @@ class AsyncMailer(BaseMailer):
             raise lost(TimeoutError(f"no reply within SMTP_TIMEOUT={self.config.timeout:g}s")) from None
 
 
-async def _run(smtp: aiosmtplib.SMTP, steps) -> SendResult:
+async def _run(smtp: _LoggedSMTP, steps) -> SendResult:
     """Drive :func:`transaction` over an aiosmtplib connection (no per-read timeout: the caller bounds it all)."""
     try:
         verb, arg = next(steps)
         while True:
-            word = {"MAIL": "FROM", "RCPT": "TO"}.get(verb)
-            line = f"{verb} {word}:<{arg}>" if word else f"DATA ({len(arg)} bytes)"
-            if debug := logger.isEnabledFor(logging.DEBUG):
-                logger.debug("%s:%s >> %s", smtp.hostname, smtp.port, line)
             try:
-                if verb == "DATA":
+                if verb == "DATA":  # aiosmtplib sends DATA and the message past execute_command: logged here
+                    log_command(smtp.where, f"DATA ({len(arg)} bytes)")
                     try:
                         response = await smtp.data(arg, timeout=None)
                     except aiosmtplib.SMTPDataError as exc:
                         response = exc
-                    reply = Reply(response.code, response.message, "the message")
+                    log_reply(smtp.where, response.code, response.message)
+                    reply = Reply(response.code, text_of(response.message), "the message")
                 else:
-                    response = await smtp.execute_command(*line.encode().split(b" ", 1), timeout=None)
-                    reply = Reply(response.code, response.message)
+                    word = "FROM" if verb == "MAIL" else "TO"
+                    response = await smtp.execute_command(verb.encode(), f"{word}:<{arg}>".encode(), timeout=None)
+                    reply = Reply(response.code, text_of(response.message))
             except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
                 raise lost(exc) from None
-            if debug:
-                logger.debug("%s:%s << %s %s", smtp.hostname, smtp.port, reply.code, reply.text.replace("\n", " | "))
+            except aiosmtplib.SMTPResponseException as exc:  # no reply to read: over aiosmtplib's bound, malformed
+                raise lost(aiosmtplib.SMTPServerDisconnected(f"unreadable reply ({exc.message})")) from None
             verb, arg = steps.send(reply)
     except StopIteration as done:
         return done.value

@@ -117,13 +117,13 @@ class SmtpConfig:
         host = get("SMTP_HOST")
         if host is None:
             problems["SMTP_HOST"] = "required: " + SETTINGS["SMTP_HOST"]
-        elif any(ch.isspace() for ch in host) or "/" in host:
+        elif any(ch.isspace() or not ch.isprintable() for ch in host) or "/" in host:
             problems["SMTP_HOST"] = f"{host!r} is not a host name"
         port = 0
         raw_port = get("SMTP_PORT")
         if raw_port is None:
             problems["SMTP_PORT"] = "required: " + SETTINGS["SMTP_PORT"]
-        elif not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+        elif not (raw_port.isascii() and raw_port.isdigit()) or not 1 <= int(raw_port) <= 65535:
             problems["SMTP_PORT"] = f"must be a number from 1 to 65535, not {raw_port!r}"
         else:
             port = int(raw_port)
@@ -160,6 +160,10 @@ class SmtpConfig:
             if not _timeout_ok(timeout):
                 problems["SMTP_TIMEOUT"] = _timeout_problem(raw_timeout)
         rate_limit = _number(get("SMTP_RATE_LIMIT"), "SMTP_RATE_LIMIT", float, problems)
+        if rate_limit is not None and rate_limit < MIN_RATE_LIMIT:
+            problems["SMTP_RATE_LIMIT"] = (f"must be at least {MIN_RATE_LIMIT:.7f} (one a day), not {rate_limit:g}: "
+                                           f"for a cap per day use SMTP_DAILY_LIMIT")
+            rate_limit = None
         daily_limit = _number(get("SMTP_DAILY_LIMIT"), "SMTP_DAILY_LIMIT", int, problems)
         dkim = {name: get(name) for name in ("DKIM_DOMAIN", "DKIM_SELECTOR", "DKIM_PRIVATE_KEY_FILE")}
         problems.update(check_dkim_settings(**dkim))
@@ -171,6 +175,9 @@ class SmtpConfig:
                    rate_limit=rate_limit,
                    daily_limit=daily_limit, dkim_domain=dkim["DKIM_DOMAIN"], dkim_selector=dkim["DKIM_SELECTOR"],
                    dkim_private_key_file=dkim["DKIM_PRIVATE_KEY_FILE"])
+
+
+MIN_RATE_LIMIT = 1 / 86400  # messages per second; slower spacing is a daily cap (and overflows sleep())
 
 
 def _number(value: str | None, name: str, kind: type, problems: dict) -> float | int | None:

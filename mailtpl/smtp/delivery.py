@@ -58,10 +58,6 @@ class Reply:
 Command = tuple[str, str | bytes]  # ("MAIL", sender) | ("RCPT", address) | ("DATA", message bytes)
 
 
-def text_of(reply: bytes | str) -> str:
-    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-
-
 def transaction(sender: str, recipients: list[str], data: bytes,
                 message_id: str) -> Generator[Command, Reply, SendResult]:
     """MAIL, RCPT for each recipient, DATA when one was accepted; raises :class:`Retry` or a typed :class:`SmtpError`.

@@ -39,6 +39,18 @@ def _private_key(pem: bytes) -> dict:
         raise ValueError(f"not an RSA private key in PEM ({exc})") from None
 
 
+MAX_KEY_FILE = 64 * 1024  # bytes; an RSA-4096 key in PEM is about 3.3 KB
+
+
+def read_key_file(path: str | Path) -> bytes:
+    """DKIM_PRIVATE_KEY_FILE's bytes, read no further than MAX_KEY_FILE (it could be /dev/zero or a log)."""
+    with open(path, "rb") as file:
+        pem = file.read(MAX_KEY_FILE + 1)
+    if len(pem) > MAX_KEY_FILE:
+        raise ValueError(f"more than {MAX_KEY_FILE} bytes: not a private key")
+    return pem
+
+
 def check_dkim_settings(DKIM_DOMAIN: str | None, DKIM_SELECTOR: str | None,  # noqa: N803 - the settings' names
                         DKIM_PRIVATE_KEY_FILE: str | None) -> dict[str, str]:
     """Problems with the DKIM_* settings, by name: all three or none, and a key file that holds a key."""
@@ -54,7 +66,7 @@ def check_dkim_settings(DKIM_DOMAIN: str | None, DKIM_SELECTOR: str | None,  # n
     if DKIM_PRIVATE_KEY_FILE:
         path = Path(DKIM_PRIVATE_KEY_FILE)
         try:
-            _private_key(path.read_bytes())
+            _private_key(read_key_file(path))
         except OSError as exc:
             problems["DKIM_PRIVATE_KEY_FILE"] = f"cannot read {path}: {exc.strerror or exc}"
         except (ValueError, ImportError) as exc:
@@ -72,7 +84,7 @@ class DkimSigner:
     def from_config(cls, config: SmtpConfig) -> DkimSigner | None:
         if not config.dkim_domain:
             return None
-        return cls(config.dkim_domain, config.dkim_selector, Path(config.dkim_private_key_file).read_bytes())
+        return cls(config.dkim_domain, config.dkim_selector, read_key_file(config.dkim_private_key_file))
 
     def sign(self, message: bytes) -> bytes:
         """``message`` with a DKIM-Signature header in front."""
@@ -162,7 +174,7 @@ def _dkim_check(config: SmtpConfig, lookup: Callable[[str, str], list[str] | Non
         return ("DKIM", False, f"no DKIM key published at {name}",
                 f"publish a TXT record at {name}: v=DKIM1; k=rsa; p=<base64 public key>")
     published = _tags(records[0]).get("p", "")
-    ours = _private_key(Path(config.dkim_private_key_file).read_bytes())
+    ours = _private_key(read_key_file(config.dkim_private_key_file))
     try:
         theirs = _dkim().crypto.parse_public_key(base64.b64decode(published))
     except Exception:  # noqa: BLE001 - any malformed record is the same finding

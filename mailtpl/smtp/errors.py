@@ -2,6 +2,14 @@
 from __future__ import annotations
 
 
+def text_of(reply: bytes | str) -> str:
+    """A server's words as text that can be printed and logged: bytes that are not UTF-8 (and the lone
+    surrogates aiosmtplib decodes them to) become U+FFFD."""
+    if isinstance(reply, str):
+        reply = reply.encode("utf-8", "surrogateescape")
+    return reply.decode("utf-8", "replace")
+
+
 class SmtpError(Exception):
     """An SMTP failure. ``fix`` says which setting to change; ``code``/``reply`` are the server's words.
 
@@ -14,9 +22,9 @@ class SmtpError(Exception):
 
     def __init__(self, message: str, *, code: int | None = None, reply: str | None = None,
                  fix: str | None = None) -> None:
-        self.message = message
+        self.message = text_of(message)  # it may quote the server
         self.code = code
-        self.reply = reply
+        self.reply = None if reply is None else text_of(reply)
         if fix is not None:
             self.fix = fix
         super().__init__(str(self))

@@ -14,8 +14,8 @@ from email.message import EmailMessage
 
 from ..environment import Environment
 from .config import SmtpConfig
-from .delivery import Attempts, BaseMailer, Outgoing, Reply, Retry, SendResult, lost, text_of, transaction
-from .errors import SmtpError
+from .delivery import Attempts, BaseMailer, Outgoing, Reply, Retry, SendResult, lost, transaction
+from .errors import SmtpError, text_of
 from .pool import SmtpPool
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from .config import SmtpConfig
 from .errors import (SmtpAuthError, SmtpConnectError, SmtpError, SmtpGreetingError, SmtpInsecureAuthError,
-                     SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError)
+                     SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError, text_of)
 
 logger = logging.getLogger("mailtpl")
 
@@ -49,6 +49,10 @@ class ExchangeTimeout(smtplib.SMTPServerDisconnected):
 
 class ReplyTooLong(smtplib.SMTPServerDisconnected):
     """A reply longer than MAX_REPLY bytes (smtplib bounds a line, not the lines of a reply)."""
+
+
+class MalformedReply(smtplib.SMTPServerDisconnected):
+    """A line with no reply code where a reply was due (smtplib would report it as reply code -1)."""
 
 
 MAX_REPLY = 1 << 20  # bytes a server may send in one exchange; EHLO replies are a few hundred
@@ -81,13 +85,13 @@ class _Bounded:
 
     def recv_into(self, buffer, nbytes=0, flags=0):
         self._left()
-        if self.received > MAX_REPLY:
-            raise _Flooded("reply too long")
         try:
             count = super().recv_into(buffer, nbytes, flags)
         except TimeoutError as exc:
             raise _Expired("timed out") from exc
         self.received += count
+        if self.received > MAX_REPLY:  # after the read: a reply over the bound fails however it was chunked
+            raise _Flooded("reply too long")
         return count
 
     def sendall(self, data, flags=0):
@@ -156,14 +160,12 @@ class _SMTP(smtplib.SMTP):
             return super().send(s)
         except smtplib.SMTPServerDisconnected as exc:
             if isinstance(exc.__context__, _Expired):
-                raise ExchangeTimeout(f"{_where(self.config)} did not take what was sent within "
+                raise ExchangeTimeout(f"{address(self.config)} did not take what was sent within "
                                       f"{_seconds(self.config)}") from None
             raise
 
     def putcmd(self, cmd, args=""):
-        if logger.isEnabledFor(logging.DEBUG):
-            line = "AUTH ***" if self.redact or cmd.upper() == "AUTH" else f"{cmd} {args}".strip()
-            logger.debug("%s >> %s", _where(self.config), line)
+        log_command(address(self.config), f"{cmd} {args}".strip(), redact=self.redact)
         super().putcmd(cmd, args)
 
     def getreply(self):
@@ -171,14 +173,15 @@ class _SMTP(smtplib.SMTP):
             code, message = super().getreply()
         except smtplib.SMTPServerDisconnected as exc:
             if isinstance(exc.__context__, _Expired):
-                raise ExchangeTimeout(f"no complete reply from {_where(self.config)} within "
+                raise ExchangeTimeout(f"no complete reply from {address(self.config)} within "
                                       f"{_seconds(self.config)}") from None
             if isinstance(exc.__context__, _Flooded):
-                raise ReplyTooLong(f"{_where(self.config)} sent a reply of more than {MAX_REPLY} bytes") from None
+                raise ReplyTooLong(f"{address(self.config)} sent a reply of more than {MAX_REPLY} bytes") from None
             raise
-        if logger.isEnabledFor(logging.DEBUG):
-            text = message.decode("utf-8", "replace").replace("\n", " | ")
-            logger.debug("%s << %s %s", _where(self.config), code, "***" if self.redact else text)
+        log_reply(address(self.config), code, message, redact=self.redact)
+        if code == -1:  # smtplib's mark for a line with no reply code: nothing after it can be trusted
+            self.close()
+            raise MalformedReply(f"{address(self.config)} sent a line that is not an SMTP reply: {message[:80]!r}")
         return code, message
 
     def login(self, user, password, **kwargs):
@@ -187,6 +190,39 @@ class _SMTP(smtplib.SMTP):
             return super().login(user, password, **kwargs)
         finally:
             self.redact = False
+
+
+def log_command(where: str, line: str, *, redact: bool = False) -> None:
+    """The DEBUG line of a command sent; AUTH, and what is sent during a login, as ``AUTH ***``."""
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("%s >> %s", where, "AUTH ***" if redact or line[:4].upper() == "AUTH" else line)
+
+
+def log_reply(where: str, code: int, text: bytes | str, *, redact: bool = False) -> None:
+    """The DEBUG line of a reply received, its lines joined by `` | `` (replies during a login as ``***``)."""
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("%s << %s %s", where, code, "***" if redact else text_of(text).replace("\n", " | "))
+
+
+LOGIN_MECHANISMS = ("PLAIN", "LOGIN", "CRAM-MD5")  # what smtplib and aiosmtplib both speak
+
+
+def login_failed(config: SmtpConfig, advertised: str | None, exc: Exception) -> SmtpAuthError:
+    """A login that failed before the server judged the credentials: AUTH not offered, or no mechanism in common.
+
+    ``advertised``: the EHLO reply's AUTH parameters (None when there is no AUTH line).
+    """
+    if advertised is None:
+        return SmtpAuthError(f"{address(config)} offers no AUTH on this connection",
+                             fix="servers often offer AUTH only after STARTTLS or on 465 with SMTP_TLS=true; "
+                                 "or unset SMTP_USERNAME/SMTP_PASSWORD for a relay that needs no login")
+    if not set(advertised.upper().split()) & set(LOGIN_MECHANISMS):
+        return SmtpAuthError(f"{address(config)} offers AUTH {advertised.strip() or 'with no mechanism'}; "
+                             f"mailtpl logs in with {', '.join(LOGIN_MECHANISMS)}",
+                             fix="use the server's submission port (587 with STARTTLS, or 465 with SMTP_TLS=true), "
+                                 "where providers offer PLAIN or LOGIN; or unset SMTP_USERNAME/SMTP_PASSWORD for a "
+                                 "relay that needs no login")
+    return SmtpAuthError(f"login to {address(config)} failed: {exc}")
 
 
 def tls_context(config: SmtpConfig) -> ssl.SSLContext:
@@ -221,7 +257,7 @@ def plaintext_warning(config: SmtpConfig, *, starttls_failed: bool = False,
     if is_loopback(config.host) if loopback is None else loopback:
         return None
     how = "STARTTLS failed and SMTP_OPPORTUNISTIC_TLS=true" if starttls_failed else "the server offers no STARTTLS"
-    return (f"mail to {_where(config)} goes unencrypted ({how}, SMTP_TLS=false): anyone on the path can read it; "
+    return (f"mail to {address(config)} goes unencrypted ({how}, SMTP_TLS=false): anyone on the path can read it; "
             f"use port 465 with SMTP_TLS=true or a server that offers STARTTLS, keep SMTP_OPPORTUNISTIC_TLS=false, "
             f"or set SMTP_REQUIRE_TLS=true to refuse to send unencrypted")
 
@@ -247,7 +283,7 @@ class Connection:
             self.smtp.close()
 
 
-def _where(config: SmtpConfig) -> str:
+def address(config: SmtpConfig) -> str:
     return f"{config.host}:{config.port}"
 
 
@@ -270,7 +306,7 @@ def speaks_tls(config: SmtpConfig) -> bool:
 
 
 def _connect(config: SmtpConfig, report: Report) -> smtplib.SMTP:
-    where = _where(config)
+    where = address(config)
     try:
         smtp = _SMTP(config, tls_context(config) if config.tls else None)
     except socket.gaierror as exc:
@@ -323,7 +359,7 @@ def open_connection(config: SmtpConfig, report: Report = _quiet) -> Connection:
         if not config.opportunistic_tls:
             raise
         logger.warning("STARTTLS with %s failed; SMTP_OPPORTUNISTIC_TLS=true: continuing unencrypted",
-                       _where(config))
+                       address(config))
         smtp = _connect(config, report)
         try:
             return _session(smtp, config, report, skip_starttls=True)
@@ -339,10 +375,10 @@ def _session(smtp: smtplib.SMTP, config: SmtpConfig, report: Report, skip_startt
     try:
         code, reply = smtp.ehlo()
     except (smtplib.SMTPException, OSError) as exc:
-        raise SmtpGreetingError(f"EHLO to {_where(config)} failed: {exc}") from None
+        raise SmtpGreetingError(f"EHLO to {address(config)} failed: {exc}") from None
     if code != 250:
         error = SmtpGreetingError if 400 <= code < 500 else SmtpConnectError
-        raise error(f"{_where(config)} refused EHLO", code=code, reply=reply.decode(errors="replace"))
+        raise error(f"{address(config)} refused EHLO", code=code, reply=reply.decode(errors="replace"))
     report("EHLO", True, smtp.ehlo_resp.decode(errors="replace").splitlines()[0] if smtp.ehlo_resp else "")
     encrypted = config.tls
     if not config.tls and not skip_starttls:
@@ -352,11 +388,11 @@ def _session(smtp: smtplib.SMTP, config: SmtpConfig, report: Report, skip_startt
                 smtp.ehlo()
             except smtplib.SMTPResponseException as exc:
                 report("STARTTLS", False, f"{exc.smtp_code} {exc.smtp_error!r}")
-                raise SmtpStartTlsError(f"STARTTLS refused by {_where(config)}", code=exc.smtp_code,
+                raise SmtpStartTlsError(f"STARTTLS refused by {address(config)}", code=exc.smtp_code,
                                         reply=exc.smtp_error.decode(errors="replace")) from None
             except (ssl.SSLError, smtplib.SMTPException, OSError) as exc:
                 report("STARTTLS", False, str(exc))
-                raise SmtpStartTlsError(f"STARTTLS with {_where(config)} failed ({exc})") from None
+                raise SmtpStartTlsError(f"STARTTLS with {address(config)} failed ({exc})") from None
             encrypted = True
             report("STARTTLS", True, smtp.sock.version())
         else:
@@ -365,7 +401,7 @@ def _session(smtp: smtplib.SMTP, config: SmtpConfig, report: Report, skip_startt
     if not encrypted:
         if config.require_tls:
             report("SMTP_REQUIRE_TLS", False, "the session is not encrypted")
-            raise SmtpTlsRequiredError(f"{_where(config)} offers no encryption on this connection "
+            raise SmtpTlsRequiredError(f"{address(config)} offers no encryption on this connection "
                                        f"and SMTP_REQUIRE_TLS=true")
         warning = plaintext_warning(config, starttls_failed=skip_starttls)
     if config.auth:
@@ -376,15 +412,11 @@ def _session(smtp: smtplib.SMTP, config: SmtpConfig, report: Report, skip_startt
             smtp.login(config.username, config.password)
         except smtplib.SMTPAuthenticationError as exc:
             report("AUTH", False, f"{exc.smtp_code}")
-            raise SmtpAuthError(f"{_where(config)} refused the login of {config.username!r}", code=exc.smtp_code,
+            raise SmtpAuthError(f"{address(config)} refused the login of {config.username!r}", code=exc.smtp_code,
                                 reply=exc.smtp_error.decode(errors="replace")) from None
-        except smtplib.SMTPNotSupportedError:
-            report("AUTH", False, "not offered")
-            raise SmtpAuthError(f"{_where(config)} offers no AUTH on this connection",
-                                fix="servers often offer AUTH only after STARTTLS or on 465 with SMTP_TLS=true; "
-                                    "or unset SMTP_USERNAME/SMTP_PASSWORD for a relay that needs no login") from None
-        except smtplib.SMTPException as exc:
-            raise SmtpAuthError(f"login to {_where(config)} failed: {exc}") from None
+        except smtplib.SMTPException as exc:  # SMTPNotSupportedError too: no AUTH offered
+            report("AUTH", False, str(exc))
+            raise login_failed(config, smtp.esmtp_features.get("auth"), exc) from None
         report("AUTH", True, f"logged in as {config.username}")
     return Connection(smtp, encrypted, config, warning)
 
