@@ -9,7 +9,9 @@ The task renders email ``name`` for ``to`` with ``data`` and sends it.
 Transient failures (4xx, a connection lost before the server's 250 to DATA, a
 server that cannot be reached) are retried with Celery's exponential backoff
 and jitter; permanent ones (5xx, bad settings, template errors) fail the task
-at once. Every send has an idempotency key (given, or derived from name,
+at once. Recipients the server deferred (4xx) while others accepted the
+message get a task of their own, retried the same way (its id is the result's
+``follow_up``). Every send has an idempotency key (given, or derived from name,
 recipients and data): the key is recorded in the broker's Redis once the
 server answered 250 to DATA, and a lock on it is held while sending, so a
 retried, redelivered or duplicated task never sends twice. The Message-ID is
@@ -97,6 +99,12 @@ def register(app: Celery, *, retry_backoff: int = 2, retry_backoff_max: int = 60
             except SmtpDailyLimitError as exc:
                 raise self.retry(exc=exc, countdown=exc.retry_after, max_retries=None) from None
             record = {**asdict(result), "key": key}
+            deferred = sorted(address for address, (code, _) in result.refused.items() if 400 <= code < 500)
+            if deferred:  # the others have it; these get a task of their own, retried like any (queued first,
+                # so a worker lost before the record below sends nothing twice: that task's key is fixed)
+                record["follow_up"] = self.apply_async(
+                    (name, deferred, data), {"key": f"{key}:deferred:{idempotency_key(name, deferred, data)}",
+                                             "reply_to": reply_to}, countdown=retry_backoff).id
             state.redis.set(sent_key, json.dumps(record), ex=SENT_TTL)  # after the server's 250 to DATA
             return {**record, "duplicate": False}
         finally:

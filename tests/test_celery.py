@@ -159,3 +159,32 @@ def test_rate_and_daily_limits_hold_across_worker_processes(tmp_path, redis_url)
     # 5 per second for all workers together: the six start 0.2 s apart (arrivals vary by each transaction's
     # own duration, a new connection's included; without the limit, four workers deliver six within ~50 ms).
     assert max(handler.arrivals) - min(handler.arrivals) >= 5 * 0.2 - 0.2
+
+
+class DefersOne:
+    """Accepts every recipient but defers later@ (451) the first three times it is named."""
+
+    def __init__(self) -> None:
+        self.deferrals = 0
+        self.delivered: collections.Counter = collections.Counter()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("later") and self.deferrals < 3:
+            self.deferrals += 1
+            return "451 4.2.1 mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.delivered.update(envelope.rcpt_tos)
+        return "250 2.0.0 Ok: queued"
+
+
+def test_a_recipient_deferred_while_others_accept_gets_the_mail_once_later(tmp_path, redis_url):
+    with running_worker(tmp_path, redis_url, DefersOne()) as handler:
+        result = send.delay("verification", ["now@example.com", "later@example.com"], {"code": "1"}).get(timeout=60)
+        assert result["accepted"] == ["now@example.com"] and "later@example.com" in result["refused"]
+        follow_up = app.AsyncResult(result["follow_up"]).get(timeout=60)
+        assert follow_up["accepted"] == ["later@example.com"] and follow_up["refused"] == {}
+        assert handler.delivered == {"now@example.com": 1, "later@example.com": 1}  # each once, none lost
+        assert handler.deferrals == 3
