@@ -365,9 +365,8 @@ class Environment:
                 raise FixtureExists(f"the sample-data set {fixture!r} is already there (sets: "
                                     f"{', '.join(fixtures)}); choose another name or overwrite it",
                                     name=f"{name}.preview.json")
-            added = fixture not in fixtures
             fixtures[fixture] = dict(data)
-            text = _with_set(path.read_text(encoding="utf-8"), fixtures, fixture) if added and path.exists() else None
+            text = _with_set(path.read_text(encoding="utf-8"), fixtures, fixture) if path.exists() else None
             try:
                 replace_file(path, text or json.dumps(fixtures, indent=2, ensure_ascii=False) + "\n")
             except UnicodeEncodeError:
@@ -462,16 +461,44 @@ class FixtureExists(DataError):
     """The sample-data set is already in NAME.preview.json (pass ``overwrite=True`` to replace it)."""
 
 
-def _with_set(text: str, fixtures: dict, added: str) -> str | None:
-    """``text`` (a NAME.preview.json) with the set ``added`` written before its closing brace, the rest as
-    it was; None when the result would not read back as ``fixtures``."""
-    end = text.rfind("}")
-    entry = f"  {json.dumps(added, ensure_ascii=False)}: {json.dumps(fixtures[added], ensure_ascii=False)}"
-    new = f"{text[:end].rstrip()}{',' if len(fixtures) > 1 else ''}\n{entry}\n{text[end:]}"
+def _with_set(text: str, fixtures: dict, name: str) -> str | None:
+    """``text`` (a NAME.preview.json) with the set ``name`` replaced where it stands, or added before the
+    closing brace, the rest as it was; None when the result would not read back as ``fixtures``."""
+    value = json.dumps(fixtures[name], ensure_ascii=False)
     try:
+        span = _set_span(text, name)
+        if span:
+            new = text[:span[0]] + value + text[span[1]:]
+        else:
+            end = text.rfind("}")
+            entry = f"  {json.dumps(name, ensure_ascii=False)}: {value}"
+            new = f"{text[:end].rstrip()}{',' if len(fixtures) > 1 else ''}\n{entry}\n{text[end:]}"
         return new if json.loads(new) == fixtures else None
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, ValueError, IndexError):
         return None
+
+
+def _set_span(text: str, name: str) -> tuple[int, int] | None:
+    """Where the value of the top-level key ``name`` stands in the JSON object ``text`` (the last one, as
+    json.loads keeps the last of duplicate keys), or None."""
+    decoder, found = json.JSONDecoder(), None
+    i = _skip_space(text, text.index("{") + 1)
+    while text[i] != "}":
+        key, i = json.decoder.scanstring(text, i + 1)  # text[i] is the key's opening quote
+        i = _skip_space(text, i)
+        start = _skip_space(text, i + 1)  # past the colon
+        _, i = decoder.raw_decode(text, start)
+        if key == name:
+            found = (start, i)
+        i = _skip_space(text, i)
+        i = _skip_space(text, i + 1) if text[i] == "," else i
+    return found
+
+
+def _skip_space(text: str, i: int) -> int:
+    while text[i] in " \t\r\n":
+        i += 1
+    return i
 
 
 def _email_of(path: Path) -> str:

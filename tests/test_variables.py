@@ -358,9 +358,25 @@ def test_save_fixture_keeps_the_file_as_written_when_it_adds_a_set(tmp_path):
     after = path.read_text()
     assert after.startswith(before.rstrip()[:-1].rstrip() + ",\n")  # the sets already there, byte for byte
     assert json.loads(after) == {**json.loads(before), "zoë": {"code": "7"}}
-    env.save_fixture("verification", "zoë", {"code": "8"}, overwrite=True)  # replacing: written afresh
-    assert json.loads(path.read_text())["zoë"] == {"code": "8"}
+    env.save_fixture("verification", "zoë", {"code": "8"}, overwrite=True)  # replacing: only that set's value
+    assert path.read_text() == after.replace('{"code": "7"}', '{"code": "8"}')
     assert list(json.loads(path.read_text())) == ["default", "leading-zeros", "zoë"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('{\n  "default": {"code": "1"},\n  "b": {"x": [1, "}"]},\n  "c": {"code": "\\"default\\": {"}\n}\n',
+     '{\n  "default": {"code": "9"},\n  "b": {"x": [1, "}"]},\n  "c": {"code": "\\"default\\": {"}\n}\n'),
+    ('{"default":{"code":"1"},"c":{}}', '{"default":{"code": "9"},"c":{}}'),
+    ('{ "a" : {} ,\n\t"default" :\n   {"code": "1"} }', '{ "a" : {} ,\n\t"default" :\n   {"code": "9"} }'),
+    ('{"default": {"code": "1"}, "default": {"code": "2"}}',  # json.loads keeps the last of duplicate keys
+     '{"default": {"code": "1"}, "default": {"code": "9"}}'),
+])
+def test_replacing_a_set_keeps_every_other_byte_of_the_file(tmp_path, text, expected):
+    (tmp_path / "e.hbs").write_text("<p>{{code}}</p>")
+    path = tmp_path / "e.preview.json"
+    path.write_text(text, encoding="utf-8")
+    Environment(tmp_path).save_fixture("e", "default", {"code": "9"}, overwrite=True)
+    assert path.read_text(encoding="utf-8") == expected
 
 
 # -- review: hostile paths --------------------------------------------------------------------------------
