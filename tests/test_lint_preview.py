@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from mailtpl import Environment
+from mailtpl.lint import Linter
 from mailtpl.preview import create_app
 from tests.test_preview import browser, page, wait_until  # noqa: F401 - chromium as the preview tests drive it
 
@@ -98,3 +99,23 @@ def test_lint_api_answers_json_errors(served):
     status, body = answer
     assert status == 422 and "give the reason" in body["error"]["message"]
     assert get("/frame/unknown/highlight?tag=img&index=0")[0] == 404
+
+
+
+def test_the_preview_serving_assets_is_not_a_local_or_http_address_to_lint(tmp_path, monkeypatch):
+    monkeypatch.delenv("ADMIN_WEB_URL", raising=False)
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")  # has assets/: {{baseUrl}} is the preview
+    app = create_app(Environment(tmp_path / "templates"), watch=False)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/api/lint/verification?fixture=default"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            findings = json.load(response)["findings"]
+    finally:
+        server.shutdown()
+    local = {"img-local", "link-local", "img-http", "link-http"}
+    assert not {f["rule"] for f in findings if not f.get("ignored")} & local
+    # the same render with {{baseUrl}} on 127.0.0.1, linted as if it were the real address, is flagged
+    env = Environment(tmp_path / "templates", base_url=url.split("/api")[0])
+    assert local <= {f.rule for f in Linter(env).lint("verification", fixture="default").findings}

@@ -45,8 +45,12 @@ RULES = {**rules.RULES, "caniemail": "compatibility with the targeted clients, o
 class Linter:
     """Lints the emails of an environment; ``clients`` (selectors) override mailtpl.json's ``lint.clients``."""
 
-    def __init__(self, env: Environment, clients: list[str] | tuple[str, ...] | None = None) -> None:
+    def __init__(self, env: Environment, clients: list[str] | tuple[str, ...] | None = None, *,
+                 base_url: str | None = None) -> None:
+        """``base_url``: what ``{{baseUrl}}`` is in the renders linted (default the folder's preview_base_url);
+        addresses under it stand for the email's real base URL and are not flagged as local or http."""
         self.env = env
+        self.base_url = base_url or env.preview_base_url
         settings = env.setting("lint") or {}
         if not isinstance(settings, Mapping):
             raise DataError('"lint" must be an object', name=CONFIG_FILE)
@@ -93,7 +97,7 @@ class Linter:
         except Exception as exc:  # a failure below the linter is reported for this email, not as a traceback
             return [Finding("render", "error", f"mailtpl could not render this email ({type(exc).__name__}: "
                             f"{exc})", name, f"{name}.hbs")]
-        doc = Document(name, traced, self.clients, self.env.preview_base_url, functools.cache(self._source))
+        doc = Document(name, traced, self.clients, self.base_url, functools.cache(self._source))
         return [self._switched(finding) for finding in _check(doc)]
 
     def lint_email(self, email: RenderedEmail) -> Report:

@@ -81,7 +81,7 @@ def _images(doc: Document) -> Iterator[Finding]:
         if img.get("alt") is None:
             yield doc.finding("img-alt", "error", f"<img src=\"{_short(src)}\"> has no alt text (alt=\"\" if it "
                               "is decorative)", img)
-        if src.lower().startswith("http:"):
+        if src.lower().startswith("http:") and not _stands_for_base_url(src, doc.placeholder_url):
             yield doc.finding("img-http", "warning", f"image over http: {_short(src)} (use https:)", img)
         missing = [name for name in ("width", "height") if not re.fullmatch(r"\d+", (img.get(name) or "").strip())]
         if missing:
@@ -109,7 +109,7 @@ def _links(doc: Document) -> Iterator[Finding]:
         elif href.lower().startswith("javascript:"):
             yield doc.finding("link-javascript", "error", f"link \"{label}\" is a javascript: link (email "
                               "clients do not run it)", a)
-        elif href.lower().startswith("http:"):
+        elif href.lower().startswith("http:") and not _stands_for_base_url(href, doc.placeholder_url):
             yield doc.finding("link-http", "warning", f"link \"{label}\" uses http: {_short(href)}", a)
         if href and _local(href, doc.placeholder_url):
             yield doc.finding("link-local", "error", f"link \"{label}\" points at "
@@ -121,9 +121,15 @@ def _url(value: str) -> str:
     return re.sub(r"[\t\n\r]", "", value).strip(_C0_AND_SPACE)
 
 
+def _stands_for_base_url(url: str, placeholder: str) -> bool:
+    """An address under the base URL the email was rendered with for lint: the real one (ADMIN_WEB_URL) has
+    its own host and scheme."""
+    return bool(placeholder) and (url == placeholder or url.startswith(placeholder.rstrip("/") + "/"))
+
+
 def _local(url: str, placeholder: str) -> str | None:
     """What makes ``url`` unreachable for a recipient (localhost, a private address, an example domain)."""
-    if placeholder and (url == placeholder or url.startswith(placeholder.rstrip("/") + "/")):
+    if _stands_for_base_url(url, placeholder):
         return None
     try:
         parts = urlsplit(url)

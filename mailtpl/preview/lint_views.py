@@ -8,7 +8,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from ..lint import Linter
 from ..lint.trace import parse
-from .rendering import error_details, preview_env, render_data
+from .rendering import base_url, error_details, preview_env, render_data
 from .frames import FRAME_CSP, LOOKS, frame_html, frames
 from .guard import error, json_body
 
@@ -27,7 +27,8 @@ def lint(name: str):
     body = json_body() if request.method == "POST" else {"fixture": request.args.get("fixture")}
     try:
         context, _ = render_data(env, name, body)
-        report = Linter(env).lint(name, context=context)  # a new linter sees saved files
+        # a new linter sees saved files; the preview's own address stands for {{baseUrl}} when it serves assets
+        report = Linter(env, base_url=base_url()).lint(name, context=context)
     except Exception as exc:  # the boundary, as for /api/render: the panel shows the error
         return jsonify(error=error_details(exc)), 422
     return jsonify(findings=[f.to_json() for f in report.findings], clean=report.clean,
