@@ -116,6 +116,7 @@ def test_doctor_checks_the_published_key_and_shows_spf_and_dmarc(tmp_path, key):
             raise LookupError("SERVFAIL")
         steps = diagnose(environ, dotenv=None, resolve=broken)
         assert not steps[1].ok and "cannot look up fb.example.org: SERVFAIL" in steps[1].detail
+        assert [(s.name, s.ok) for s in steps[1:4]] == [("SPF", False), ("DKIM", False), ("DMARC", False)]
         assert steps[-1].name == "MAIL FROM" and steps[-1].ok  # the SMTP checks still run
 
 

@@ -137,16 +137,17 @@ def domain_records(config: SmtpConfig, resolve: Resolver = dns_txt) -> list[Chec
     domain = config.sender.rsplit("@", 1)[1]
     checks: list[Check] = []
 
-    def lookup(name: str, prefix: str) -> list[str] | None:
+    def lookup(name: str, prefix: str, step: str) -> list[str] | Check:
+        """The records of ``name`` starting with ``prefix``, or the failed ``step`` when DNS fails."""
         try:
             return [r for r in resolve(name) if r.lower().startswith(prefix)]
         except LookupError as exc:
-            checks.append((prefix.split("=")[1].upper(), False, f"cannot look up {name}: {exc}",
-                           "check this machine's DNS resolver"))
-            return None
+            return (step, False, f"cannot look up {name}: {exc}", "check this machine's DNS resolver")
 
-    spf = lookup(domain, "v=spf1")
-    if spf is not None:
+    spf = lookup(domain, "v=spf1", "SPF")
+    if isinstance(spf, tuple):
+        checks.append(spf)
+    else:
         checks.append(("SPF", bool(spf), f"{domain}: {spf[0]}" if spf else f"no SPF record at {domain}",
                        "" if spf else f"publish a TXT record at {domain} naming your SMTP provider, "
                                       "e.g. v=spf1 include:<provider> ~all"))
@@ -154,22 +155,24 @@ def domain_records(config: SmtpConfig, resolve: Resolver = dns_txt) -> list[Chec
         checks.append(_dkim_check(config, lookup))
     else:
         checks.append(("DKIM", True, "mailtpl does not sign (DKIM_* unset): the SMTP provider must", ""))
-    dmarc = lookup(f"_dmarc.{domain}", "v=dmarc1")
-    if dmarc is not None:
+    dmarc = lookup(f"_dmarc.{domain}", "v=dmarc1", "DMARC")
+    if isinstance(dmarc, tuple):
+        checks.append(dmarc)
+    else:
         checks.append(("DMARC", bool(dmarc), f"_dmarc.{domain}: {dmarc[0]}" if dmarc else "no DMARC record",
                        "" if dmarc else f"publish a TXT record at _dmarc.{domain}, e.g. v=DMARC1; p=none"))
     return checks
 
 
-def _dkim_check(config: SmtpConfig, lookup: Callable[[str, str], list[str] | None]) -> Check:
+def _dkim_check(config: SmtpConfig, lookup: Callable[[str, str, str], list[str] | Check]) -> Check:
     name = f"{config.dkim_selector}._domainkey.{config.dkim_domain}"
     sender_domain = config.sender.rsplit("@", 1)[1]
     if not _aligned(config.dkim_domain, sender_domain):
         return ("DKIM", False, f"DKIM_DOMAIN {config.dkim_domain} is not the sender's domain {sender_domain}",
                 "DMARC needs d= aligned with From: set DKIM_DOMAIN to the SMTP_SENDER domain")
-    records = lookup(name, "v=dkim1")
-    if records is None:
-        return ("DKIM", False, f"cannot look up {name}", "check this machine's DNS resolver")
+    records = lookup(name, "v=dkim1", "DKIM")
+    if isinstance(records, tuple):
+        return records
     if not records:
         return ("DKIM", False, f"no DKIM key published at {name}",
                 f"publish a TXT record at {name}: v=DKIM1; k=rsa; p=<base64 public key>")
