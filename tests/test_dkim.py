@@ -1,6 +1,7 @@
 """Issue 16: DKIM signing of the sent bytes (verified by dkimpy against a stub DNS), settings, doctor's records."""
 import asyncio
 import base64
+import sys
 from pathlib import Path
 
 import dkim
@@ -118,6 +119,15 @@ def test_doctor_checks_the_published_key_and_shows_spf_and_dmarc(tmp_path, key):
         assert not steps[1].ok and "cannot look up fb.example.org: SERVFAIL" in steps[1].detail
         assert [(s.name, s.ok) for s in steps[1:4]] == [("SPF", False), ("DKIM", False), ("DMARC", False)]
         assert steps[-1].name == "MAIL FROM" and steps[-1].ok  # the SMTP checks still run
+
+
+def test_doctor_without_dnspython_says_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "dns.resolver", None)  # as when the dkim extra is not installed
+    with smtp_server(tmp_path) as server:
+        steps = diagnose(server.env(), dotenv=None, records=True)
+    looked_up = [s for s in steps if s.name in ("SPF", "DMARC")]
+    assert [(s.name, s.ok) for s in looked_up] == [("SPF", False), ("DMARC", False)]
+    assert all("needs dnspython" in s.detail and s.fix == "pip install 'mailtpl[dkim]'" for s in looked_up)
 
 
 def test_doctor_cli_shows_records_with_dns_flag(tmp_path, key, monkeypatch):

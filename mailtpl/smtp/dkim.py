@@ -96,6 +96,11 @@ class DkimSigner:
 
 # -- the sender domain's records, for `mailtpl doctor` ------------------------------------------------
 Resolver = Callable[[str], list[str]]  # the TXT strings of a name ([] when none); LookupError when DNS fails
+DNS_EXTRA = "pip install 'mailtpl[dkim]'"
+
+
+class DnsUnavailable(LookupError):
+    """dnspython is not installed: nothing was looked up, so the resolver is not the thing to check."""
 
 
 def dns_txt(name: str) -> list[str]:
@@ -104,7 +109,7 @@ def dns_txt(name: str) -> list[str]:
         import dns.exception
         import dns.resolver
     except ImportError:
-        raise LookupError("looking up DNS records needs dnspython: pip install 'mailtpl[dkim]'") from None
+        raise DnsUnavailable(f"looking up DNS records needs dnspython: {DNS_EXTRA}") from None
     try:
         answer = dns.resolver.resolve(name, "TXT", lifetime=5)
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
@@ -142,7 +147,8 @@ def domain_records(config: SmtpConfig, resolve: Resolver = dns_txt) -> list[Chec
         try:
             return [r for r in resolve(name) if r.lower().startswith(prefix)]
         except LookupError as exc:
-            return (step, False, f"cannot look up {name}: {exc}", "check this machine's DNS resolver")
+            fix = DNS_EXTRA if isinstance(exc, DnsUnavailable) else "check this machine's DNS resolver"
+            return (step, False, f"cannot look up {name}: {exc}", fix)
 
     spf = lookup(domain, "v=spf1", "SPF")
     if isinstance(spf, tuple):
