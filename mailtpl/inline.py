@@ -23,6 +23,7 @@ in ``<style>`` as written, whatever the data.
 from __future__ import annotations
 
 import copy as _copy
+import functools
 import logging
 import re
 from collections.abc import Iterable
@@ -335,12 +336,17 @@ def dynamic_rule(doc: Document, structure: Structure) -> str | None:
 
 def check_selector_count(root) -> None:
     """Refuse a stylesheet so large that inlining it would take minutes (a CssError, not a hang)."""
-    count = sum(_selector_count(tinycss2.parse_stylesheet(style.text or "", skip_comments=True,
-                                                          skip_whitespace=True))
-                for style in _stylesheets(root)) if root is not None else 0
+    count = sum(_stylesheet_selectors(style.text or "") for style in _stylesheets(root)) if root is not None else 0
     if count > MAX_SELECTORS:
         raise CssError(f"the stylesheet has {count} selectors; mailtpl inlines at most {MAX_SELECTORS} "
                        "(split it, or drop the rules the email does not use)")
+
+
+@functools.lru_cache(maxsize=256)
+def _stylesheet_selectors(css: str) -> int:
+    """How many selectors a stylesheet has; cached, as every render of an email inlined per render
+    brings the same stylesheet again."""
+    return _selector_count(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
 
 
 def _selector_count(rules) -> int:
