@@ -22,6 +22,7 @@ in ``<style>`` as written, whatever the data.
 """
 from __future__ import annotations
 
+import contextlib
 import copy as _copy
 import functools
 import logging
@@ -81,16 +82,23 @@ def inline_css(html: str) -> str:
     stripped = into_body(html).strip()
     root = parse_html(stripped)
     check_selector_count(root)
-    try:
+    with _premailer_errors("the stylesheet"):
         premailer.Premailer(**PREMAILER_OPTIONS).transform(root)
-    except (cssselect.SelectorError, cssselect.xpath.ExpressionError) as exc:
-        raise CssError(f"premailer cannot apply the stylesheet: {exc}") from None
-    except RecursionError:  # cssselect and cssutils recurse once per compound of a selector
-        raise CssError(_TOO_LONG) from None
     tree = root.getroottree()
     # as premailer does with a string: the doctype only when the document starts with it
     top = tree if tree.docinfo.doctype and stripped.startswith(tree.docinfo.doctype) else root
     return etree.tostring(top, method="html", pretty_print=True, encoding="unicode")
+
+
+@contextlib.contextmanager
+def _premailer_errors(what: str):
+    """A selector premailer cannot apply, or one too long for it, as a CssError."""
+    try:
+        yield
+    except (cssselect.SelectorError, cssselect.xpath.ExpressionError) as exc:
+        raise CssError(f"premailer cannot apply {what}: {exc}") from None
+    except RecursionError:  # cssselect and cssutils recurse once per compound of a selector
+        raise CssError(_TOO_LONG) from None
 
 
 def parse_html(html: str):
@@ -325,10 +333,8 @@ def dynamic_rule(doc: Document, structure: Structure) -> str | None:
         found = doc.pattern.search((style.text or "") + " ".join(style.attrib.values()))
         if found or owner:
             raise NotStatic(f"the <style> block depends on {owner or doc.tags[int(found.group(1))]}")
-        try:
+        with _premailer_errors("the stylesheet"):
             reason = _first_dynamic(inliner, style, index, structure)
-        except RecursionError:  # cssselect and cssutils recurse once per compound of a selector
-            raise CssError(_TOO_LONG) from None
         if reason:
             return reason
     return None
@@ -377,11 +383,9 @@ def _stylesheets(root) -> list:
 
 
 def _rule_reason(selector: str, structure: Structure) -> str | None:
-    try:
+    with _premailer_errors(f"the selector {selector!r}"):
         parsed = cssselect.parse(selector)
         matches = set(premailer.premailer._create_cssselector(selector)(structure.root))
-    except (cssselect.SelectorError, cssselect.xpath.ExpressionError) as exc:
-        raise CssError(f"premailer cannot apply the selector {selector!r}: {exc}") from None
     for element, tag in structure.styled.items():
         if element in matches:
             return f"is merged with the style attribute that {tag} writes"
