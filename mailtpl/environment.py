@@ -23,7 +23,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from types import MappingProxyType
 
 from . import nodes as n
 from .compiler import Compiler, compile_options, generate, load
@@ -151,11 +150,6 @@ class Environment:
                  *self._partial_files.values()]
         config = self.root / CONFIG_FILE
         return paths + ([config] if config.exists() else [])
-
-    @property
-    def config(self) -> Mapping:
-        """The folder's mailtpl.json as read (read-only)."""
-        return MappingProxyType(self._config)
 
     @property
     def sender_name(self) -> str:
