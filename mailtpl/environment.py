@@ -23,7 +23,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from types import MappingProxyType
 
 from . import nodes as n
 from .compiler import Compiler, compile_options, generate, load
@@ -151,11 +150,6 @@ class Environment:
                  *self._partial_files.values()]
         config = self.root / CONFIG_FILE
         return paths + ([config] if config.exists() else [])
-
-    @property
-    def config(self) -> Mapping:
-        """The folder's mailtpl.json as read (read-only)."""
-        return MappingProxyType(self._config)
 
     @property
     def sender_name(self) -> str:
@@ -335,10 +329,10 @@ class Environment:
         self._check_name(name)
         with self._lock:
             paths = [self._email_files[name], self._text_files.get(name)]
-            programs = [(self._compiler.parse(self._read(path), name=self._rel(path)), self._rel(path))
+            programs = [(self._parse(self._read(path), name=self._rel(path)), self._rel(path))
                         for path in paths if path is not None]
             subject_name = f"{CONFIG_FILE}: subject of {name}"
-            programs.append((self._compiler.parse(self.subject_source(name), name=subject_name), subject_name))
+            programs.append((self._parse(self.subject_source(name), name=subject_name), subject_name))
             return analyze(programs, self._partial_ast, helpers=self.helpers)
 
     def _partial_ast(self, name: str) -> tuple[n.Program, str] | None:
