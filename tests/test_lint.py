@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from mailtpl import Environment
 from mailtpl.cli import main
 from mailtpl.errors import DataError
 from mailtpl.lint import RULES, Linter
@@ -214,6 +215,21 @@ def test_traced_html_without_markers_is_the_rendered_html():
                 assert "data-mtpl-src" in marked
                 assert unmarked(marked) == env.render(name, fixture=fixture).html
                 assert trace(env, tracer, name, fixture=fixture).rendered.html == unmarked(marked)
+
+
+def test_the_traced_render_has_the_environments_compile_and_access_options(tmp_path):
+    (tmp_path / "e.hbs").write_text("<html><body><p>{{#with a}}{{top}}{{/with}} {{user.name}}</p></body></html>")
+
+    class User:
+        @property
+        def name(self):
+            return "Ada"
+
+    data = {"a": {}, "top": "X", "user": User()}
+    env = Environment(tmp_path, strict=False, compat=True, allow_proto_properties_by_default=True)
+    rendered = env.render("e", data).html
+    assert "X Ada" in rendered  # what the options change
+    assert unmarked(traced_environment(env).render("e", data).html) == rendered
 
 
 def test_clients_option_narrows_the_findings(tmp_path):
