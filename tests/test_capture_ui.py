@@ -51,6 +51,19 @@ def open_inbox(page, inbox):
     expect(page.locator("body")).to_have_attribute("data-loads", re.compile(r"^[1-9]"))  # no eval: the CSP forbids it
 
 
+def send_raw(inbox, raw: bytes) -> None:
+    """``raw`` sent as it is, from x@evil.example to ada@example.com."""
+    with smtplib.SMTP(inbox.host, inbox.port, timeout=10) as smtp:
+        smtp.sendmail("x@evil.example", ["ada@example.com"], raw)
+
+
+def open_only_message(page, inbox):
+    """The inbox opened on its one message; the frame its HTML is shown in."""
+    open_inbox(page, inbox)
+    page.click("tr.message")
+    return page.frame_locator("#frame")
+
+
 def send_verification(inbox, to="ada@example.com", code="482913"):
     config = SmtpConfig.from_env({**inbox.env(), "SMTP_SENDER": SENDER}, dotenv=None)
     with Mailer(Environment(ROOT / "templates", base_url="https://fb.example.org"), config) as mailer:
@@ -87,11 +100,8 @@ def test_caught_mail_appears_live_and_reads_in_every_view(page, inbox):
 
 
 def test_scripts_and_forms_in_caught_html_do_not_run(page, inbox):
-    with smtplib.SMTP(inbox.host, inbox.port, timeout=10) as smtp:
-        smtp.sendmail("x@evil.example", ["ada@example.com"], HOSTILE)
-    open_inbox(page, inbox)
-    page.click("tr.message")
-    frame = page.frame_locator("#frame")
+    send_raw(inbox, HOSTILE)
+    frame = open_only_message(page, inbox)
     expect(frame.locator("#p")).to_have_text("hostile")
     frame.locator("#b").click()  # forms are blocked by the sandbox: no request, nothing deleted
     assert page.evaluate("document.body.dataset.pwned") is None
@@ -136,8 +146,7 @@ def test_search_delete_and_release_from_the_page(page, inbox, tmp_path, monkeypa
 def test_markup_in_subject_and_from_shows_as_text_and_a_text_only_mail_opens_on_its_text(page, inbox):
     marked = (b'From: "<img src=x onerror=alert(1)>" <x@evil.example>\r\nTo: ada@example.com\r\n'
               b"Subject: <b>bold</b><script>alert(2)</script>\r\n\r\nplain text only")
-    with smtplib.SMTP(inbox.host, inbox.port, timeout=10) as smtp:
-        smtp.sendmail("x@evil.example", ["ada@example.com"], marked)
+    send_raw(inbox, marked)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     open_inbox(page, inbox)
@@ -184,11 +193,8 @@ def test_caught_mail_loads_nothing_remote_until_the_reader_asks(page, inbox, tra
             f'<img id=pixel src="{base}/pixel.png?who=ada"></body></html>')
     raw = (b"From: x@evil.example\r\nTo: ada@example.com\r\nSubject: Tracked\r\nContent-Type: text/html\r\n\r\n"
            + html.encode())
-    with smtplib.SMTP(inbox.host, inbox.port, timeout=10) as smtp:
-        smtp.sendmail("x@evil.example", ["ada@example.com"], raw)
-    open_inbox(page, inbox)
-    page.click("tr.message")
-    frame = page.frame_locator("#frame")
+    send_raw(inbox, raw)
+    frame = open_only_message(page, inbox)
     expect(frame.locator("#p")).to_have_text("hello")
     expect(page.locator("#remote")).to_have_attribute("aria-pressed", "false")
     page.wait_for_load_state("networkidle")

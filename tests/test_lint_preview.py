@@ -1,36 +1,25 @@
 """Issue 14: the lint panel of the preview, driven in Debian's chromium by Playwright."""
 import json
 import shutil
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from mailtpl import Environment
 from mailtpl.lint import Linter
-from mailtpl.preview import create_app
-from tests.test_preview import browser, page, wait_until  # noqa: F401 - chromium as the preview tests drive it
+from tests.test_preview import Served, browser, copy_templates, page, wait_until  # noqa: F401 - chromium as the preview tests drive it
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def served(tmp_path, monkeypatch):
-    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_SENDER", "ADMIN_WEB_URL"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.chdir(tmp_path)
-    shutil.copytree(ROOT / "tests" / "fixtures" / "lint_bootstrap", tmp_path / "templates")
-    app = create_app(Environment(tmp_path / "templates"))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", tmp_path / "templates"
-    server.shutdown()
-    app.config["MAILTPL_WATCHER"].stop()
+    served = Served(copy_templates(tmp_path, monkeypatch, ROOT / "tests" / "fixtures" / "lint_bootstrap"))
+    yield served.url, served.folder
+    served.stop()
 
 
 def test_panel_lists_findings_and_a_click_outlines_the_element(page, served):
@@ -105,15 +94,13 @@ def test_lint_api_answers_json_errors(served):
 def test_the_preview_serving_assets_is_not_a_local_or_http_address_to_lint(tmp_path, monkeypatch):
     monkeypatch.delenv("ADMIN_WEB_URL", raising=False)
     shutil.copytree(ROOT / "templates", tmp_path / "templates")  # has assets/: {{baseUrl}} is the preview
-    app = create_app(Environment(tmp_path / "templates"), watch=False)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    served = Served(tmp_path / "templates", watch=False)
     try:
-        url = f"http://127.0.0.1:{server.server_port}/api/lint/verification?fixture=default"
+        url = f"{served.url}/api/lint/verification?fixture=default"
         with urllib.request.urlopen(url, timeout=30) as response:
             findings = json.load(response)["findings"]
     finally:
-        server.shutdown()
+        served.stop()
     local = {"img-local", "link-local", "img-http", "link-http"}
     assert not {f["rule"] for f in findings if not f.get("ignored")} & local
     # the same render with {{baseUrl}} on 127.0.0.1, linted as if it were the real address, is flagged

@@ -45,16 +45,22 @@ class Served:
 
     def stop(self) -> None:
         self.server.shutdown()
-        self.app.config["MAILTPL_WATCHER"].stop()
+        if watcher := self.app.config.get("MAILTPL_WATCHER"):
+            watcher.stop()
+
+
+def copy_templates(tmp_path, monkeypatch, source: Path) -> Path:
+    """A copy of `source` as tmp_path/templates, run from tmp_path with no SMTP/admin settings from outside."""
+    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_SENDER", "ADMIN_WEB_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    shutil.copytree(source, tmp_path / "templates")
+    return tmp_path / "templates"
 
 
 @pytest.fixture
 def served(tmp_path, monkeypatch):
-    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_SENDER", "ADMIN_WEB_URL"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    shutil.copytree(ROOT / "templates", tmp_path / "templates")
-    served = Served(tmp_path / "templates")
+    served = Served(copy_templates(tmp_path, monkeypatch, ROOT / "templates"))
     yield served
     served.stop()
 
@@ -842,10 +848,7 @@ def test_readable_from_800_to_1600_px(browser, served, width):
 @pytest.fixture
 def original(tmp_path, monkeypatch):
     """ABC User Feedback's own three templates: no sample data, images under {{baseUrl}}/assets/images/."""
-    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_SENDER", "ADMIN_WEB_URL"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.chdir(tmp_path)
-    shutil.copytree(ROOT / "tests" / "fixtures" / "original", tmp_path / "templates")
+    copy_templates(tmp_path, monkeypatch, ROOT / "tests" / "fixtures" / "original")
     (tmp_path / "web" / "assets" / "images").mkdir(parents=True)
     shutil.copy(ROOT / "templates" / "assets" / "logo.png", tmp_path / "web" / "assets" / "images" / "logo.png")
     served = Served(tmp_path / "templates", assets_dir=tmp_path / "web" / "assets")

@@ -222,9 +222,9 @@ class CapturedMessage:
         """The From header as written (``"User feedback" <no-reply@...>``)."""
         return self.headers.get("From", "") or ""
 
-    @property
+    @cached_property
     def to(self) -> list[str]:
-        """The addresses of the To and Cc headers."""
+        """The addresses of the To and Cc headers (read once: every listing of the inbox shows them)."""
         fields = self.headers.get_all("To") + self.headers.get_all("Cc")
         try:
             return [address for _, address in getaddresses(fields) if address]
