@@ -108,6 +108,7 @@ class Environment:
         self._partials: dict[str, Template] = {}
         self._asts: dict[str, n.Program] = {}
         self._fixtures: dict[str, dict[str, dict]] = {}
+        self._variables: dict[str, tuple[Variable, ...]] = {}
         self._scan()
 
     # -- the folder ----------------------------------------------------------------------------
@@ -200,6 +201,7 @@ class Environment:
                 self._partials.clear()
                 self._asts.clear()
                 self._fixtures.clear()
+                self._variables.clear()
                 return set(self.names())
             affected: set[str] = set()
             partial_by_path = {p.resolve(): name for name, p in self._partial_files.items()}
@@ -210,11 +212,13 @@ class Environment:
                     self._asts.pop(partial, None)
                     affected |= {name for name, email in self._emails.items() if partial in email.partials}
                     affected |= {name for name in self.names() if name not in self._emails}
+                    self._variables.clear()  # the analysis follows partials no render may have compiled yet
                 else:
                     affected.add(_email_of(path))
             for name in affected:
                 self._emails.pop(name, None)
                 self._fixtures.pop(name, None)
+                self._variables.pop(name, None)
             return affected & set(self.names())
 
     def _check_name(self, name: str) -> None:
@@ -328,12 +332,14 @@ class Environment:
         each with the shape the template implies; see :mod:`mailtpl.variables`."""
         self._check_name(name)
         with self._lock:
-            paths = [self._email_files[name], self._text_files.get(name)]
-            programs = [(self._parse(self._read(path), name=self._rel(path)), self._rel(path))
-                        for path in paths if path is not None]
-            subject_name = f"{CONFIG_FILE}: subject of {name}"
-            programs.append((self._parse(self.subject_source(name), name=subject_name), subject_name))
-            return analyze(programs, self._partial_ast, helpers=self.helpers)
+            if name not in self._variables:  # kept until invalidate() says a file it reads changed
+                paths = [self._email_files[name], self._text_files.get(name)]
+                programs = [(self._parse(self._read(path), name=self._rel(path)), self._rel(path))
+                            for path in paths if path is not None]
+                subject_name = f"{CONFIG_FILE}: subject of {name}"
+                programs.append((self._parse(self.subject_source(name), name=subject_name), subject_name))
+                self._variables[name] = analyze(programs, self._partial_ast, helpers=self.helpers)
+            return self._variables[name]
 
     def _partial_ast(self, name: str) -> tuple[n.Program, str] | None:
         path = self._partial_files.get(name)

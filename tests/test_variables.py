@@ -453,3 +453,18 @@ def test_generated_data_that_renders_an_empty_email_is_not_a_crash(tmp_path, sou
     env = Environment(bare)
     html = env.render("t", env.context("t", env.sample_data("t"), preview=True)).html
     assert html.strip() in ("", "<html>\n<head></head>\n<body></body>\n</html>")
+
+
+def test_variables_are_kept_until_a_file_they_read_changes(tmp_path):
+    (tmp_path / "partials").mkdir()
+    (tmp_path / "e.hbs").write_text("{{a}} {{> p}}")
+    (tmp_path / "partials" / "p.hbs").write_text("{{b}}")
+    env = Environment(tmp_path)
+    first = env.variables("e")
+    assert env.variables("e") is first  # analysed once
+    (tmp_path / "partials" / "p.hbs").write_text("{{c}}")
+    env.invalidate([tmp_path / "partials" / "p.hbs"])
+    assert {v.name for v in env.variables("e")} == {"a", "c"}
+    (tmp_path / "e.hbs").write_text("{{d}} {{> p}}")
+    env.invalidate([tmp_path / "e.hbs"])
+    assert {v.name for v in env.variables("e")} == {"c", "d"}
