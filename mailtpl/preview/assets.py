@@ -33,7 +33,7 @@ blueprint = Blueprint("assets", __name__)
 
 def assets_folder(env: Environment, given: str | os.PathLike | None = None) -> Path | None:
     """The assets folder to serve, or None when there is none."""
-    configured = env.config.get("assets")
+    configured = env.setting("assets")
     path = Path(given) if given else env.root / configured if isinstance(configured, str) else env.root / "assets"
     return path.resolve() if path.is_dir() else None
 

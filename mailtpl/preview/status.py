@@ -50,7 +50,7 @@ def orphans(env: Environment) -> list[str]:
             email = path.name[:-len(suffix)]
             if email not in names:
                 notes.append(f"{path.name} belongs to no email: {email}.hbs is not in the folder (renamed?)")
-    for email in (env.config.get("subjects") or {}):
+    for email in (env.setting("subjects") or {}):
         if email not in names:
             notes.append(f'{CONFIG_FILE} has a subject for "{email}", which is not an email here (renamed?)')
     return notes
