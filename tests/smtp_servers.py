@@ -12,9 +12,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from mailtpl import Environment
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = "https://fb.example.org"
+SENDER = "no-reply@fb.example.org"
+
+
+@pytest.fixture
+def env():
+    """The project's templates, with links to BASE (import it into a test module to use it)."""
+    return Environment(ROOT / "templates", base_url=BASE)
+
 
 CA = trustme.CA()
 CERT = CA.issue_cert("127.0.0.1", "localhost", socket.gethostname())

@@ -3,23 +3,12 @@ import asyncio
 import logging
 import threading
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
-from mailtpl import Environment
 from mailtpl.smtp import (AsyncMailer, SmtpAuthError, SmtpConfig, SmtpConnectError, SmtpRecipientsRefused,
                           SmtpSenderRejected, SmtpStartTlsError, SmtpTlsError, SmtpTransientError)
-from tests.smtp_servers import free_port, smtp_server
-
-ROOT = Path(__file__).resolve().parents[1]
-BASE = "https://fb.example.org"
-SENDER = "no-reply@fb.example.org"
-
-
-@pytest.fixture
-def env():
-    return Environment(ROOT / "templates", base_url=BASE)
+from tests.smtp_servers import SENDER, env, free_port, smtp_server  # noqa: F401 - env is a fixture
 
 
 def mailer(env, server_env: dict, **settings) -> AsyncMailer:

@@ -1,29 +1,19 @@
 """Issues 4 and 9: SMTP settings, transport, pool, retries and diagnoses, against real servers on 127.0.0.1."""
 import logging
 import socket
-from pathlib import Path
 
 import lxml.html
 import pytest
 from click.testing import CliRunner
 
-from mailtpl import Environment, reset_password_link
+from mailtpl import reset_password_link
 from mailtpl.cli import main
 from mailtpl.smtp import (ConfigError, Mailer, SmtpAuthError, SmtpConfig, SmtpConnectError, SmtpConnectionLost,
                           SmtpGreetingError, SmtpInsecureAuthError, SmtpRecipientsRefused, SmtpSenderRejected,
                           SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError, SmtpTransientError)
 from mailtpl.smtp.transport import plaintext_warning
-from tests.smtp_servers import free_port, scripted_front, smtp_server
+from tests.smtp_servers import BASE, ROOT, SENDER, env, free_port, scripted_front, smtp_server  # noqa: F401
 from tests.threads import run_in_threads
-
-ROOT = Path(__file__).resolve().parents[1]
-BASE = "https://fb.example.org"
-SENDER = "no-reply@fb.example.org"
-
-
-@pytest.fixture
-def env():
-    return Environment(ROOT / "templates", base_url=BASE)
 
 
 def mailer(env, server, **settings) -> Mailer:

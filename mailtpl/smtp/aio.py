@@ -275,13 +275,10 @@ class AsyncMailer(BaseMailer):
         attempts = Attempts(self.retry, out.name, out.recipients)
         while True:
             try:
-                result = await self._attempt(out, attempts.pending)
-            except Retry as retry:
-                delay = attempts.retry_after(retry.error)
-            except SmtpError as exc:
-                delay = attempts.retry_after(exc)
-            else:
-                delay = attempts.took(result)
+                outcome = await self._attempt(out, attempts.pending)
+            except (Retry, SmtpError) as exc:
+                outcome = exc
+            delay = attempts.after(outcome)
             if delay is None:
                 return attempts.sent()
             await asyncio.sleep(delay)

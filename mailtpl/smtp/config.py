@@ -5,7 +5,7 @@ import math
 import os
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -82,14 +82,10 @@ class SmtpConfig:
     dkim_private_key_file: str | None = None
 
     def __repr__(self) -> str:
-        password = "'***'" if self.password else "None"
-        return (f"SmtpConfig(host={self.host!r}, port={self.port}, sender={self.sender!r}, "
-                f"username={self.username!r}, password={password}, tls={self.tls}, "
-                f"cipher_spec={self.cipher_spec!r}, opportunistic_tls={self.opportunistic_tls}, "
-                f"ca_file={self.ca_file!r}, timeout={self.timeout}, require_tls={self.require_tls}, "
-                f"rate_limit={self.rate_limit}, "
-                f"daily_limit={self.daily_limit}, dkim_domain={self.dkim_domain!r}, "
-                f"dkim_selector={self.dkim_selector!r}, dkim_private_key_file={self.dkim_private_key_file!r})")
+        """Every field, the password as '***' when set."""
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        shown["password"] = "***" if self.password else None
+        return "SmtpConfig(" + ", ".join(f"{name}={value!r}" for name, value in shown.items()) + ")"
 
     __str__ = __repr__
 

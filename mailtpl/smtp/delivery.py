@@ -129,6 +129,15 @@ class Attempts:
         self.delay = policy.backoff
         self.started = time.perf_counter()
 
+    def after(self, outcome: SendResult | Retry | SmtpError) -> float | None:
+        """What to do after one transaction (its result, or what it raised; a failed greeting is transient
+        too): seconds to wait before the next, or None when done (see :meth:`took`, :meth:`retry_after`)."""
+        if isinstance(outcome, Retry):
+            return self.retry_after(outcome.error)
+        if isinstance(outcome, SmtpError):
+            return self.retry_after(outcome)
+        return self.took(outcome)
+
     def took(self, result: SendResult) -> float | None:
         """Count one transaction: seconds to wait before one for the deferred recipients, or None when done."""
         self.last = result

@@ -49,13 +49,10 @@ class Mailer(BaseMailer):
         attempts = Attempts(self.retry, out.name, out.recipients)
         while True:
             try:
-                result = self._attempt(out, attempts.pending)
-            except Retry as retry:
-                delay = attempts.retry_after(retry.error)
-            except SmtpError as exc:  # a failed greeting is transient too
-                delay = attempts.retry_after(exc)
-            else:
-                delay = attempts.took(result)
+                outcome = self._attempt(out, attempts.pending)
+            except (Retry, SmtpError) as exc:
+                outcome = exc
+            delay = attempts.after(outcome)
             if delay is None:
                 return attempts.sent()
             time.sleep(delay)
