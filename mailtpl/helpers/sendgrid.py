@@ -19,7 +19,7 @@ from collections.abc import Callable
 from types import MappingProxyType
 
 from ..errors import HelperError
-from .standard import and_, arity, as_number, aware, length, or_, order, predicate, strict_equal, when
+from .standard import and_, as_number, aware, comparison, length, or_, ordering, strict_equal, when
 
 # SendGrid's tokens (moment.js's) and the CLDR pattern letters Babel formats them with.
 _TOKENS = {"YYYY": "yyyy", "YY": "yy", "MMMM": "MMMM", "MMM": "MMM", "MM": "MM", "M": "M", "DD": "dd", "D": "d",
@@ -37,28 +37,10 @@ def loose_equal(a, b) -> bool:
     return x is not None and y is not None and (isinstance(a, str) or isinstance(b, str)) and x == y
 
 
-@predicate
-def equals(*args, **hash) -> bool:
-    arity("equals", args, 2)
-    return loose_equal(*args)
-
-
-@predicate
-def not_equals(*args, **hash) -> bool:
-    arity("notEquals", args, 2)
-    return not loose_equal(*args)
-
-
-@predicate
-def greater_than(*args, **hash) -> bool:
-    arity("greaterThan", args, 2)
-    return order("greaterThan", *args) > 0
-
-
-@predicate
-def less_than(*args, **hash) -> bool:
-    arity("lessThan", args, 2)
-    return order("lessThan", *args) < 0
+equals = comparison("equals", loose_equal)
+not_equals = comparison("notEquals", lambda a, b: not loose_equal(a, b))
+greater_than = ordering("greaterThan", lambda o: o > 0)
+less_than = ordering("lessThan", lambda o: o < 0)
 
 
 def cldr_pattern(tokens: str) -> str:

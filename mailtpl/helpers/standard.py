@@ -24,6 +24,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
+from typing import Any
 from urllib.parse import quote
 
 from ..errors import HelperError
@@ -133,24 +134,22 @@ def aware(moment: dt.datetime) -> dt.datetime:
 
 
 # -- the standard pack -------------------------------------------------------------------------------
-def _comparison(name: str, test: Callable[[int], bool]) -> Callable:
+def comparison(name: str, test: Callable[[Any, Any], bool]) -> Callable:
+    """A two-argument predicate helper called ``name`` (the sendgrid pack builds its own on this)."""
     def compare(*args, **hash) -> bool:
         arity(name, args, 2)
-        return test(order(name, *args))
+        return test(*args)
     compare.__name__ = name
     return predicate(compare)
 
 
-@predicate
-def eq(*args, **hash) -> bool:
-    arity("eq", args, 2)
-    return strict_equal(*args)
+def ordering(name: str, test: Callable[[int], bool]) -> Callable:
+    """A comparison on :func:`order`'s sign (-1, 0, 1)."""
+    return comparison(name, lambda a, b: test(order(name, a, b)))
 
 
-@predicate
-def ne(*args, **hash) -> bool:
-    arity("ne", args, 2)
-    return not strict_equal(*args)
+eq = comparison("eq", strict_equal)
+ne = comparison("ne", lambda a, b: not strict_equal(a, b))
 
 
 @predicate
@@ -281,8 +280,8 @@ def urlencode(this, *args, **hash) -> str:
 def helpers(locale: str = DEFAULT_LOCALE, timezone: str = DEFAULT_TIMEZONE) -> dict[str, Callable]:
     """The pack, with the locale and time zone ``date`` and ``number`` use when a template names none."""
     return {
-        "eq": eq, "ne": ne, "gt": _comparison("gt", lambda o: o > 0), "gte": _comparison("gte", lambda o: o >= 0),
-        "lt": _comparison("lt", lambda o: o < 0), "lte": _comparison("lte", lambda o: o <= 0),
+        "eq": eq, "ne": ne, "gt": ordering("gt", lambda o: o > 0), "gte": ordering("gte", lambda o: o >= 0),
+        "lt": ordering("lt", lambda o: o < 0), "lte": ordering("lte", lambda o: o <= 0),
         "and": and_, "or": or_, "not": not_, "default": default, "length": length, "upper": upper, "lower": lower,
         "date": make_date(locale, timezone), "number": make_number(locale), "json": json, "urlencode": urlencode,
     }

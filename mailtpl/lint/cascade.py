@@ -44,8 +44,10 @@ def _style_blocks(source: str) -> Iterator[tuple[int, str]]:
         yield line, source[start.end():end.start()]
 
 
-def rules_of(file: str, source: str) -> list[Rule]:
-    """The style rules of a template's ``<style>`` blocks (top level: what inlining can move)."""
+@functools.lru_cache(maxsize=64)
+def rules_of(file: str, source: str) -> tuple[Rule, ...]:
+    """The style rules of a template's ``<style>`` blocks (top level: what inlining can move); kept per
+    (file, text), so a layout is parsed once, not again for every email and sample-data set that uses it."""
     found = []
     for first_line, css in _style_blocks(source):
         if not readable(css):
@@ -58,7 +60,7 @@ def rules_of(file: str, source: str) -> list[Rule]:
                               if d.type == "declaration")
             found.append(Rule(file, first_line + rule.source_line - 1, tinycss2.serialize(rule.prelude).strip(),
                               names))
-    return found
+    return tuple(found)
 
 
 def own_properties(source: str, line: int, column: int) -> frozenset[str]:
