@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .errors import PybarsError
+from .errors import TemplateError
 
 
 def _friendly(fn):
@@ -20,7 +20,7 @@ def _friendly(fn):
         except BrokenPipeError:  # the reader left (`mailtpl lint | head`): stop quietly, as cat does
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
             sys.exit(1)
-        except (PybarsError, ValueError, OSError) as exc:
+        except (TemplateError, ValueError, OSError) as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(1)
     return wrapper

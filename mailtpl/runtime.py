@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from pybars import Scope, strlist
+from .pybars_compat import Scope, strlist
 
 from .access import OPTION_NAMES as ACCESS_OPTIONS, AccessPolicy, current as current_policy, denial
 from .errors import HelperError, TemplateError, TemplateRuntimeError, UndefinedError
@@ -313,7 +313,7 @@ class Options(Mapping):
         if program is None:
             return ""
         frame = self.data if data is None else data
-        if isinstance(this, Scope):
+        if type(this) is not dict and isinstance(this, Scope):
             this, frame = _unscope(this, frame)
         return program(this, frame, tuple(block_params) if block_params else (), self.partials)
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
 from ..environment import FixtureExists
-from ..errors import PybarsError
+from ..errors import TemplateError
 from ..message import compose
 from ..snapshots import SnapshotError, snapshot_stem
 from .assets import image_report
@@ -102,7 +102,7 @@ def send_test(name: str):
         context, _ = render_data(env, name, body)
         with Mailer(env, SmtpConfig.from_env(), attempts=2) as mailer:
             result = mailer.send(name, to, context)
-    except (PybarsError, ValueError, SmtpError) as exc:
+    except (TemplateError, ValueError, SmtpError) as exc:
         return jsonify(error=error_details(exc)), 422
     return jsonify(message_id=result.message_id, accepted=result.accepted, reply=result.reply)
 
@@ -136,7 +136,7 @@ def save_fixture(name: str):
         path = env.save_fixture(name, fixture, data, overwrite=body.get("replace") is True)
     except FixtureExists:
         raise Conflict(f'{name}.preview.json already has a set named "{fixture}": replace it?') from None
-    except PybarsError as exc:
+    except TemplateError as exc:
         return jsonify(error=error_details(exc)), 422
     return jsonify(saved=fixture, file=path.name, fixtures=env.fixtures(name))
 
