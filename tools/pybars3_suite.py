@@ -155,7 +155,9 @@ def recorded(name: str) -> str:
     known = KNOWN[name]
     if not known.case:
         return known.handlebars
-    case = next(c for c in json.loads(EXTRA.read_text()) if c["name"] == known.case)
+    case = next((c for c in json.loads(EXTRA.read_text()) if c["name"] == known.case), None)
+    if case is None:
+        return f"(no case {known.case} in {EXTRA})"
     return case["expected"] if "expected" in case else f"(error) {case['error']}"
 
 
