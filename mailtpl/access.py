@@ -2,11 +2,12 @@
 
 A template reads an object's *own data*: its instance ``__dict__`` and
 ``__slots__`` values (which covers dataclasses, attrs and pydantic models), a
-pydantic model's extra fields and a namedtuple's fields. Everything the object gets from its class (methods,
-properties, class attributes, names served by ``__getattr__``) is denied unless
-the render allows it, with handlebars.js's runtime options in Python spelling:
-``allow_proto_properties_by_default``, ``allow_proto_methods_by_default``,
-``allowed_proto_properties`` and ``allowed_proto_methods`` (name -> bool).
+pydantic model's extra fields and a namedtuple's fields. Everything the object
+gets from its class (methods, properties, class attributes, names served by
+``__getattr__``) is denied unless the render allows it, with handlebars.js's
+runtime options in Python spelling: ``allow_proto_properties_by_default``,
+``allow_proto_methods_by_default``, ``allowed_proto_properties`` and
+``allowed_proto_methods`` (name -> bool).
 Names starting with ``_``, and any name of a module, class, frame, code object,
 generator, coroutine, traceback or function, are never read, whatever is allowed.
 

@@ -299,7 +299,8 @@ def get(obj, key):
 
 
 def object_keys(obj) -> list | None:
-    """Keys ``each`` iterates over: a mapping's keys, an object's own data (fields, slots, pydantic extras), else None."""
+    """Keys ``each`` iterates over: a mapping's keys, an object's own data (fields, slots, pydantic extras),
+    else None."""
     if isinstance(obj, Mapping):
         return js_key_order(list(obj.keys()))
     if isinstance(obj, NEVER_TRAVERSED):

@@ -117,7 +117,8 @@ def _a(why: str, case: str = "", handlebars: str = "", test: str = "") -> Known:
     return Known("a", why, case, handlebars, test)
 
 
-RAW = "a raw block whose helper does not exist renders nothing (blockHelperMissing over undefined); pybars3 prints its body"
+RAW = ("a raw block whose helper does not exist renders nothing (blockHelperMissing over undefined); "
+       "pybars3 prints its body")
 PROTO = "handlebars.js 4.6+ reads only own properties; pybars3 reads {what}"
 MESSAGE = ("the test compares the exact text of pybars3's error message; mailtpl's message is a TemplateError (a "
            "PybarsError) that names file:line:column, shows the line and contains {wording}")
@@ -153,8 +154,10 @@ KNOWN: dict[str, Known] = {
     "test_compile_with_path": Known(
         "c", "the test looks for the module pybars3 registers per compiled template "
              "(sys.modules['pybars._templates._project_widgets_templates']); mailtpl registers none "
-             "(tests/test_compiler_api.py::test_compile_registers_no_modules); compile(source, path=...) itself passes"),
-    "test_failing_dynamic_partials": Known("c", MESSAGE.format(wording="pybars3's 'The partial missing could not be found'")),
+             "(tests/test_compiler_api.py::test_compile_registers_no_modules); "
+             "compile(source, path=...) itself passes"),
+    "test_failing_dynamic_partials": Known(
+        "c", MESSAGE.format(wording="pybars3's 'The partial missing could not be found'")),
     "test_invalid_closing_tags": Known("c", MESSAGE.format(wording="handlebars.js's 'Parse error on line 1'")),
     "test_missing_bracket": Known("c", MESSAGE.format(wording="handlebars.js's 'Parse error on line 1'")),
 }
