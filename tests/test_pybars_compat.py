@@ -119,6 +119,11 @@ def test_builtin_helper_replaced_by_a_value_is_an_error():
     assert render("{{world}}", {"world": "context"}, helpers={"world": "helper value"}) == "helper value"
 
 
+def test_one_letter_hash_keys_reach_the_helper():
+    """pybars3 0.9.7 refuses {{h x=1}} as a syntax error (two letters work); handlebars.js takes any name."""
+    assert render("{{h x=1 y='b'}}", {}, helpers={"h": lambda this, **hash: f"{hash['y']}{hash['x']}"}) == "b1"
+
+
 # -- tools/pybars3_suite.py's classification points at proofs that exist ----------------------------
 def _suite_tool():
     spec = importlib.util.spec_from_file_location("pybars3_suite", ROOT / "tools" / "pybars3_suite.py")

@@ -171,6 +171,7 @@ case("pybars3/hash-key-not-python-identifier", "[{{f 0x=\"y\"}}][{{f a-b=1}}]", 
 case("pybars3/raw-block-without-helper", "[{{{{raw}}}}{{x}} <b>{{{{/raw}}}}]", {"x": 1})
 case("pybars3/nested-raw-blocks-without-helper", "[{{{{a}}}} {{{{b}}}} {{{{/b}}}} {{{{/a}}}}]", {})
 case("pybars3/raw-block-without-helper-in-sections", "{{#ok}}[{{{{raw}}}}{{x}}{{{{/raw}}}}]{{/ok}}{{^no}}[{{{{raw}}}}{{x}}{{{{/raw}}}}]{{/no}}", {"ok": True, "no": False})
+case("pybars3/dotdot-first-in-with", "{{#with a}}{{../b}}{{/with}}|{{#with a}}{{x}}{{../b}}{{/with}}", {"a": {"x": 1}, "b": "B"})
 case("pybars3/raw-block-over-a-true-value", "[{{{{raw}}}} {{ .x }} {{{{/raw}}}}]", {"raw": True})
 # syntax errors
 for name, t in [("open-sexpr", "{{foo (bar}}"), ("bad-hash", "{{foo a=}}"), ("unclosed-comment", "{{!-- x"),
