@@ -171,10 +171,15 @@ def extra_fields(obj) -> dict:
 
 
 def is_model(obj) -> bool:
-    """A pydantic model: an object with fields, though it iterates as (name, value) pairs (v2, v1, pydantic.v1)."""
+    """A pydantic model: an object with fields, though it iterates as (name, value) pairs."""
+    return is_model_class(type(obj))
+
+
+def is_model_class(cls: type) -> bool:
+    """A pydantic model class (v2, v1, or v2's pydantic.v1), without importing pydantic."""
     for module in ("pydantic", "pydantic.v1"):
         base = getattr(sys.modules.get(module), "BaseModel", None)
-        if base is not None and isinstance(obj, base):
+        if isinstance(base, type) and issubclass(cls, base):
             return True
     return False
 
@@ -187,7 +192,8 @@ def kind_of(cls: type, key: str) -> str | None:
         if attr is not _NOT_OWN:
             callable_ = isinstance(attr, _METHODS) or (callable(attr) and not isinstance(attr, (type, property)))
             return "method" if callable_ else "property"
-    return "property" if hasattr(cls, "__getattr__") else None
+    # pydantic's __getattr__ serves only private attributes ("_name", never read): other names are just missing
+    return "property" if hasattr(cls, "__getattr__") and not is_model_class(cls) else None
 
 
 def read_attribute(obj, key, missing):

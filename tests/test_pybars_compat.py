@@ -56,6 +56,15 @@ def test_model_api_stays_denied_with_extra_fields():
         render("{{m.model_extra}}", {"m": model}, strict=True)
 
 
+def test_a_name_a_model_does_not_have_is_missing_not_denied(caplog):
+    """BaseModel's __getattr__ serves private attributes only: a typo is a missing name, not a denied property."""
+    assert render("[{{m.nmae}}]", {"m": Extra()}) == "[]"
+    assert not caplog.records
+    with pytest.raises(UndefinedError) as info:
+        render("{{m.nmae}}", {"m": Extra()}, strict=True)
+    assert "denied" not in str(info.value) and '"m.nmae" is not defined' in str(info.value)
+
+
 def test_model_without_extra_fields_and_pydantic_v1_models():
     from pydantic import v1
 
