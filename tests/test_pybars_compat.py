@@ -150,4 +150,5 @@ def test_every_class_a_failure_has_its_proof_here():
         if known.kind == "a" and known.case:
             assert known.case in cases, f"{name}: no oracle case {known.case} in extra.json"
         elif known.kind == "a":
+            assert known.js, f"{name}: no JavaScript twin to render in handlebars.js"
             assert callable(globals().get(known.test)), f"{name}: no test {known.test} in this module"
