@@ -30,9 +30,13 @@ T = TemplateInfo(NAME, SOURCE, OPTIONS, no_data={no_data!r}, compile_partial=com
 
 
 class CodeGenerator:
-    def __init__(self, name: str | None, source: str, options: dict) -> None:
+    def __init__(self, name: str | None, sources: Mapping[str | None, str], options: dict) -> None:
+        """``name``: the template's; ``sources``: the text of each file its nodes come from (a flattened
+        email's partials too), shown under errors."""
         self.name = name
-        self.source = source
+        self.sources = sources
+        self.source = sources.get(name, "")
+        self.files: list[str] = []  # files other than ``name`` that nodes come from: T1, T2, ... in the module
         self.options = options
         self.strict = bool(options.get("strict"))
         self.checked = self.strict or bool(options.get("assume_objects"))
@@ -66,11 +70,13 @@ class CodeGenerator:
             fn.lines[1:1] = hoisted
         # data=false: handlebars.js makes no @data frame for a template that reads none (its partials see none)
         no_data = self.options.get("data") is False and not program.uses_data
-        statements = [[_HEADER.format(name=self.name, options=self.options, source=self.source, no_data=no_data)],
-                      ["W = []"]]
+        statements = [[_HEADER.format(name=self.name, options=self.options, source=self.source, no_data=no_data)]]
+        statements.extend([f"T{i} = TemplateInfo({file!r}, {self.sources.get(file, '')!r}, OPTIONS, no_data={no_data!r})"]
+                          for i, file in enumerate(self.files, 1))
+        statements.append(["W = []"])
         for i in range(0, len(self.sites), _SITES_PER_STATEMENT):
             statements.append([f"W += ({''.join(site + ', ' for site in self.sites[i:i + _SITES_PER_STATEMENT])})"])
-        statements.append(["W = tuple((T, *site) for site in W)"])
+        statements.append(["W = tuple(W)"])
         if self.ambiguous_names:
             statements.append([f"AMBIGUOUS = frozenset({sorted(self.ambiguous_names)!r})"])
         statements.extend([static] for static in self.statics)
@@ -80,7 +86,22 @@ class CodeGenerator:
         return _assemble(statements)
 
     def error(self, message: str, node: n.Node) -> TemplateSyntaxError:
-        return TemplateSyntaxError(message, name=self.name, lineno=node.line, column=node.column, source=self.source)
+        name = self.name if node.file is None else node.file
+        return TemplateSyntaxError(message, name=name, lineno=node.line, column=node.column,
+                                   source=self.sources.get(name, ""))
+
+    def file_index(self, node: n.Node) -> int:
+        """Which file ``node`` comes from: 0 for the template's own, else i for module variable ``Ti``."""
+        if node.file is None or node.file == self.name:
+            return 0
+        if node.file not in self.files:
+            self.files.append(node.file)
+        return self.files.index(node.file) + 1
+
+    def position(self, node: n.Node) -> str:
+        """``line:column`` of a node, with ``:i`` after it when it comes from file ``Ti``."""
+        index = self.file_index(node)
+        return f"{node.line}:{node.column}" + (f":{index}" if index else "")
 
     def fresh(self, prefix: str) -> str:
         self.counter += 1
@@ -93,8 +114,9 @@ class CodeGenerator:
         return self.hoisted[code]
 
     def site(self, node: n.Node, path: str) -> str:
-        """A call site for error messages: ``W[i]`` is (template, line, column, path)."""
-        self.sites.append(f"({node.line}, {node.column}, {path!r})")
+        """A call site for error messages: ``W[i]`` is (template info of the node's file, line, column, path)."""
+        index = self.file_index(node)
+        self.sites.append(f"({f'T{index}' if index else 'T'}, {node.line}, {node.column}, {path!r})")
         return f"W[{len(self.sites) - 1}]"
 
     # -- programs --------------------------------------------------------------
@@ -126,8 +148,8 @@ class CodeGenerator:
                 key = stmt.params[0]
                 if not isinstance(key, n.Literal) or not isinstance(key.value, str):
                     raise self.error("{{#*inline}} takes the partial's name as a quoted string", stmt)
-                inline = self.function(self.fresh("_p"), stmt.program or n.Program(stmt.line, stmt.column, []),
-                                       inline_level, scopes, top_inline=is_main)
+                body = stmt.program or n.Program(line=stmt.line, column=stmt.column, file=stmt.file, body=[])
+                inline = self.function(self.fresh("_p"), body, inline_level, scopes, top_inline=is_main)
                 inline_target.extend(inline.before)
                 inline_target.extend(inline.lines)
                 entries.append(f"{key.value!r}: InlinePartial({inline.name})")
@@ -203,10 +225,10 @@ class CodeGenerator:
         elif isinstance(stmt, n.Comment):
             pass
         elif isinstance(stmt, n.Mustache):
-            pieces.append(_Code(self.mustache(stmt, level, scopes), stmt))
+            pieces.append(_Code(self.mustache(stmt, level, scopes), self.position(stmt)))
         elif isinstance(stmt, n.Block):
             if not stmt.decorator:
-                pieces.append(_Code(self.block(stmt, level, scopes, setup), stmt))
+                pieces.append(_Code(self.block(stmt, level, scopes, setup), self.position(stmt)))
         elif isinstance(stmt, (n.Partial, n.PartialBlock)):
             self.partial(stmt, level, scopes, pieces, setup)
         else:  # pragma: no cover - the parser produces nothing else
@@ -278,18 +300,18 @@ class CodeGenerator:
         context = self.expr(stmt.params[0], level, scopes) if stmt.params else \
             "None" if self.explicit_partial_context else "c"
         kw = _kw(self.hash_exprs(stmt.hash, level, scopes)) if stmt.hash else "None"
-        indent = getattr(stmt, "indent", "")
+        indent = stmt.indent if isinstance(stmt, n.Partial) else ""
         if indent and self.prevent_indent:
             _text(pieces, indent)
             indent = ""
-        where = self.site(stmt, getattr(stmt.name, "original", "(dynamic)"))
+        where = self.site(stmt, "(dynamic)" if isinstance(stmt.name, n.SubExpr) else stmt.name.original)
         call = f"partial(H, {name}, {context}, {kw}, d, P, {indent!r}, {where}"
         if isinstance(stmt, n.PartialBlock):
             fn, inline = self.child(stmt.program, level, scopes, setup)
             call += f", {fn}, {inline}"
         if self.compat:
             call += f", D=D{level}"
-        pieces.append(_Code(call + ")", stmt))
+        pieces.append(_Code(call + ")", self.position(stmt)))
 
     # -- expressions -----------------------------------------------------------
     def classify(self, node, path: n.PathExpr, scopes: list) -> str:
@@ -426,14 +448,15 @@ class _Code(str):
 
     where = ""
 
-    def __new__(cls, code: str, node: n.Node | None) -> _Code:
+    def __new__(cls, code: str, position: str | None) -> _Code:
+        """``position``: what :meth:`CodeGenerator.position` says of the node rendered, if any."""
         self = super().__new__(cls, code)
-        if node is not None:
-            self.where = f"{_LINE_MARK}{node.line}:{node.column}"
+        if position is not None:
+            self.where = f"{_LINE_MARK}{position}"
         return self
 
 
-_POSITION = re.compile(r"[0-9]+:[0-9]+")
+_POSITION = re.compile(r"[0-9]+:[0-9]+(?::[0-9]+)?")
 _LINE_MARK = "  # @"  # ends a generated line that renders the template position after it
 _SITES_PER_STATEMENT = 1000
 _STATEMENTS_PER_SEGMENT = 400
@@ -458,7 +481,8 @@ def _comma(line: str) -> str:
 
 def _assemble(statements: list[list[str]]) -> str:
     """The module: top-level statements (each a list of lines) with a segment break whenever about
-    _SEGMENT_CHARS have passed, and ``LINES``, generated line -> template line:column for runtime errors."""
+    _SEGMENT_CHARS have passed, and ``LINES``, generated line -> template line:column (then :i for a node
+    of file ``Ti``) for runtime errors."""
     out: list[str] = []
     positions: list[str] = []
     size = 0
@@ -506,7 +530,8 @@ def _as_path(node) -> n.PathExpr:
     if isinstance(node, n.PathExpr):
         return node
     original = node.original if not isinstance(node.value, bool) else ("true" if node.value else "false")
-    return n.PathExpr(node.line, node.column, False, 0, [original], original, False)
+    return n.PathExpr(line=node.line, column=node.column, file=node.file, data=False, depth=0, parts=[original],
+                      original=original, scoped=False)
 
 
 def _simple_id(path: n.PathExpr) -> bool:

@@ -218,8 +218,9 @@ def _find_helper(H: dict, name: str, c, W, simple: bool, value=MISSING):
     h = _helper(H, name, W) if simple else None
     if h is not None:
         if not callable(h):
-            raise TemplateRuntimeError(f"the helper {name!r} is a {type(h).__name__}, not a function: it cannot "
-                                       "take arguments or a block", **_where(W))
+            raise TemplateRuntimeError(f"the helper {name!r} is a {type(h).__name__}, not a function, and this tag "
+                                       "calls it (it has arguments or a block, or the name is a builtin or known "
+                                       "helper)", **_where(W))
         return h
     if value is MISSING:
         value = sget(c, name, W) if W[0].strict else get(c, name)
@@ -584,18 +585,19 @@ def _located(message: str, exc: BaseException) -> TemplateRuntimeError:
         tb = tb.tb_next
     if frame is None:
         return TemplateRuntimeError(message)
-    info = frame.f_globals.get("T")
-    where = _position(frame.f_globals.get("LINES", ""), lineno)
-    return TemplateRuntimeError(message, name=info.name, lineno=where[0], column=where[1], source=info.source)
+    line, column, file = _position(frame.f_globals.get("LINES", ""), lineno)
+    info = frame.f_globals.get(f"T{file}" if file else "T")
+    return TemplateRuntimeError(message, name=info.name, lineno=line, column=column, source=info.source)
 
 
-def _position(lines: str, lineno: int) -> tuple[int | None, int | None]:
-    """Template line and column of a generated line, from a module's LINES map ("gen:line:col ...")."""
+def _position(lines: str, lineno: int) -> tuple[int | None, int | None, int]:
+    """Template line, column and file of a generated line, from a module's LINES map ("gen:line:col ...", with
+    ":i" after the column for a node of file ``Ti`` of the module, else of its own ``T``)."""
     for entry in lines.split():
-        gen, line, column = entry.split(":")
+        gen, line, column, *file = entry.split(":")
         if int(gen) == lineno:
-            return int(line), int(column)
-    return None, None
+            return int(line), int(column), int(file[0]) if file else 0
+    return None, None, 0
 
 
 def _merge_helpers(helpers: Mapping | None) -> dict:
