@@ -3,7 +3,10 @@
 Generated code (see :mod:`mailtpl.codegen`) stays small by calling into the
 functions here for anything beyond appending text: helper calls, blocks,
 partials and strict lookups. Nothing here holds state between renders, so a
-template can be rendered from many threads at once.
+template can be rendered from many threads at once. Generated code reaches
+these through :mod:`mailtpl.runtime_api`, whose names are the stable part; this
+module imports nothing above it (no compiler: a partial given as source text is
+compiled by the function the template's module hands its ``TemplateInfo``).
 
 Names used by generated code:
 ``H`` the helpers of this render, ``c`` the context, ``d`` the @data frame,
