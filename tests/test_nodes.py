@@ -59,6 +59,21 @@ def test_walk_reaches_every_node_in_source_order():
     assert lines == sorted(lines)
 
 
+def test_a_node_visitor_dispatches_by_type_and_descends_by_default():
+    class Paths(n.NodeVisitor):
+        def __init__(self):
+            self.seen = []
+
+        def visit_PathExpr(self, node, prefix):
+            self.seen.append(prefix + node.original)
+
+    program = Compiler().parse(EVERYTHING)
+    visitor = Paths()
+    visitor.visit(program, "> ")
+    assert visitor.seen == ["> " + node.original for node in n.walk(program) if isinstance(node, n.PathExpr)]
+    assert "> item.name" in visitor.seen and "> x" in visitor.seen  # in a block's body, in a subexpression
+
+
 def test_every_node_carries_its_file_line_and_column():
     program = Compiler().parse(EVERYTHING, name="all.hbs")
     lines = EVERYTHING.splitlines()
