@@ -71,7 +71,8 @@ class CodeGenerator:
         # data=false: handlebars.js makes no @data frame for a template that reads none (its partials see none)
         no_data = self.options.get("data") is False and not program.uses_data
         statements = [[_HEADER.format(name=self.name, options=self.options, source=self.source, no_data=no_data)]]
-        statements.extend([f"T{i} = TemplateInfo({file!r}, {self.sources.get(file, '')!r}, OPTIONS, no_data={no_data!r})"]
+        statements.extend([f"T{i} = TemplateInfo({file!r}, {self.sources.get(file, '')!r}, OPTIONS, "  # T's, but file
+                           "no_data=T.no_data, compile_partial=T.compile_partial)"]
                           for i, file in enumerate(self.files, 1))
         statements.append(["W = []"])
         for i in range(0, len(self.sites), _SITES_PER_STATEMENT):
