@@ -29,7 +29,7 @@ T = TemplateInfo(NAME, SOURCE, OPTIONS, no_data={no_data!r}, compile_partial=com
 '''
 
 
-class CodeGenerator:
+class CodeGenerator(n.NodeVisitor):
     def __init__(self, name: str | None, sources: Mapping[str | None, str], options: dict) -> None:
         """``name``: the template's; ``sources``: the text of each file its nodes come from (a flattened
         email's partials too), shown under errors."""
@@ -172,7 +172,7 @@ class CodeGenerator:
                 pieces.append(_Code(f"{segment.name}({args})", None))
         else:
             for stmt in program.body:
-                self.statement(stmt, level, inner_scopes, pieces, setup)
+                self.visit(stmt, level, inner_scopes, pieces, setup)
 
         self.stack.pop()
         self.finish(fn, ("c, d, P, H, D=None" if self.compat else "c, d, P, H") if is_main else "c, d, bp, P",
@@ -186,7 +186,7 @@ class CodeGenerator:
         pieces: list[str] = []
         setup: list[str] = []
         for stmt in body:
-            self.statement(stmt, level, scopes, pieces, setup)
+            self.visit(stmt, level, scopes, pieces, setup)
         self.stack.pop()
         self.finish(fn, args, setup, pieces)
         self.segments.append(fn)
@@ -219,21 +219,22 @@ class CodeGenerator:
         return fn.name, fn.inline or "None"
 
     # -- statements ------------------------------------------------------------
-    def statement(self, stmt, level: int, scopes: list, pieces: list[str], setup: list[str]) -> None:
-        if isinstance(stmt, n.Content):
-            if stmt.value:
-                _text(pieces, stmt.value)
-        elif isinstance(stmt, n.Comment):
-            pass
-        elif isinstance(stmt, n.Mustache):
-            pieces.append(_Code(self.mustache(stmt, level, scopes), self.position(stmt)))
-        elif isinstance(stmt, n.Block):
-            if not stmt.decorator:
-                pieces.append(_Code(self.block(stmt, level, scopes, setup), self.position(stmt)))
-        elif isinstance(stmt, (n.Partial, n.PartialBlock)):
-            self.partial(stmt, level, scopes, pieces, setup)
-        else:  # pragma: no cover - the parser produces nothing else
-            raise TypeError(stmt)
+    # visit_*(stmt, level, scopes, pieces, setup): a statement's output appended to ``pieces`` (code it needs
+    # defined first goes to ``setup``)
+    def visit_Content(self, stmt: n.Content, level: int, scopes: list, pieces: list[str], setup: list[str]) -> None:
+        if stmt.value:
+            _text(pieces, stmt.value)
+
+    def visit_Comment(self, stmt: n.Comment, level: int, scopes: list, pieces: list[str], setup: list[str]) -> None:
+        pass
+
+    def visit_Mustache(self, stmt: n.Mustache, level: int, scopes: list, pieces: list[str],
+                       setup: list[str]) -> None:
+        pieces.append(_Code(self.mustache(stmt, level, scopes), self.position(stmt)))
+
+    def visit_Block(self, stmt: n.Block, level: int, scopes: list, pieces: list[str], setup: list[str]) -> None:
+        if not stmt.decorator:  # inline partials are defined by the program they are in
+            pieces.append(_Code(self.block(stmt, level, scopes, setup), self.position(stmt)))
 
     def mustache(self, stmt: n.Mustache, level: int, scopes: list) -> str:
         """``{{value}}``; a string value (the common case) takes a short path to the output."""
@@ -313,6 +314,8 @@ class CodeGenerator:
         if self.compat:
             call += f", D=D{level}"
         pieces.append(_Code(call + ")", self.position(stmt)))
+
+    visit_Partial = visit_PartialBlock = partial
 
     # -- expressions -----------------------------------------------------------
     def classify(self, node, path: n.PathExpr, scopes: list) -> str:
