@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from . import nodes as n
 from .errors import TemplateSyntaxError
+from .options import CompileOptions
 
 KNOWN_HELPERS = frozenset({"helperMissing", "blockHelperMissing", "each", "if", "unless", "with", "log", "lookup"})
 
@@ -30,26 +31,27 @@ T = TemplateInfo(NAME, SOURCE, OPTIONS, no_data={no_data!r}, compile_partial=com
 
 
 class CodeGenerator(n.NodeVisitor):
-    def __init__(self, name: str | None, sources: Mapping[str | None, str], options: dict) -> None:
+    def __init__(self, name: str | None, sources: Mapping[str | None, str], options: CompileOptions) -> None:
         """``name``: the template's; ``sources``: the text of each file its nodes come from (a flattened
         email's partials too), shown under errors."""
         self.name = name
         self.sources = sources
         self.source = sources.get(name, "")
         self.files: list[str] = []  # files other than ``name`` that nodes come from: T1, T2, ... in the module
-        self.options = options
-        self.strict = bool(options.get("strict"))
-        self.checked = self.strict or bool(options.get("assume_objects"))
-        self.no_escape = bool(options.get("no_escape"))
-        self.known_only = bool(options.get("known_helpers_only"))
-        table = options.get("known_helpers") or {}
+        self.options = options.as_dict()  # written into the module
+        self.strict = options.strict
+        self.checked = options.strict or options.assume_objects
+        self.no_escape = options.no_escape
+        self.known_only = options.known_helpers_only
+        table = options.known_helpers or {}
         if not isinstance(table, Mapping):  # pybars3 callers pass a set of names
             table = dict.fromkeys(table, True)
         self.known_helpers = KNOWN_HELPERS.union(k for k, v in table.items() if v).difference(
             k for k, v in table.items() if not v)
-        self.compat = bool(options.get("compat"))  # names not found in the context are looked up the ../ stack
-        self.explicit_partial_context = bool(options.get("explicit_partial_context"))
-        self.prevent_indent = bool(options.get("prevent_indent"))
+        self.compat = options.compat  # names not found in the context are looked up the ../ stack
+        self.explicit_partial_context = options.explicit_partial_context
+        self.prevent_indent = options.prevent_indent
+        self.data = options.data
         self.sites: list[str] = []
         self.counter = 0
         self.uses_depths = False
@@ -69,7 +71,7 @@ class CodeGenerator(n.NodeVisitor):
         for fn in (*self.segments, main):
             fn.lines[1:1] = hoisted
         # data=false: handlebars.js makes no @data frame for a template that reads none (its partials see none)
-        no_data = self.options.get("data") is False and not program.uses_data
+        no_data = self.data is False and not program.uses_data
         statements = [[_HEADER.format(name=self.name, options=self.options, source=self.source, no_data=no_data)]]
         statements.extend([f"T{i} = TemplateInfo({file!r}, {self.sources.get(file, '')!r}, OPTIONS, "  # T's, but file
                            "no_data=T.no_data, compile_partial=T.compile_partial)"]
