@@ -218,8 +218,9 @@ def _find_helper(H: dict, name: str, c, W, simple: bool, value=MISSING):
     h = _helper(H, name, W) if simple else None
     if h is not None:
         if not callable(h):
-            raise TemplateRuntimeError(f"the helper {name!r} is a {type(h).__name__}, not a function: it cannot "
-                                       "take arguments or a block", **_where(W))
+            raise TemplateRuntimeError(f"the helper {name!r} is a {type(h).__name__}, not a function, and this tag "
+                                       "calls it (it has arguments or a block, or the name is a builtin or known "
+                                       "helper)", **_where(W))
         return h
     if value is MISSING:
         value = sget(c, name, W) if W[0].strict else get(c, name)
