@@ -25,12 +25,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from . import nodes as n
-from .compiler import CompileOptions, Compiler
+from .compiler import Compiler
 from .errors import DataError, TemplateError, TemplateNotFound, UndefinedError
 from .flatten import NotFlat, flatten
 from .inline import CssError, MarkupError, NotStatic, check_structure, compile_time, inline_css
 from .files import replace_file
 from .message import Composed, build_message, check_header, compose
+from .options import CompileOptions
 from .placeholders import Document, NotRebuilt
 from .rendered import RenderedEmail
 from .runtime import Template
