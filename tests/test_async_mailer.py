@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from mailtpl.message import build_message
 from mailtpl.smtp import (AsyncMailer, SmtpAuthError, SmtpConfig, SmtpConnectError, SmtpRecipientsRefused,
                           SmtpSenderRejected, SmtpStartTlsError, SmtpTlsError, SmtpTransientError)
 from tests.smtp_servers import SENDER, env, free_port, smtp_server  # noqa: F401 - env is a fixture
@@ -265,7 +266,7 @@ def test_debug_log_shows_the_conversation_as_mailer_does_with_auth_redacted(tmp_
 
 
 def test_send_message_sends_bcc_without_showing_it(tmp_path, env):
-    msg = env.message("verification", {"code": "1"}, to="ada@example.com", sender=SENDER)
+    msg = build_message(env.render("verification", {"code": "1"}), to="ada@example.com", sender=SENDER)
     msg["Bcc"] = "audit@example.com"
     with smtp_server(tmp_path) as server:
         m = mailer(env, server.env())

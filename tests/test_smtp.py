@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from mailtpl import reset_password_link
 from mailtpl.cli import main
+from mailtpl.message import build_message
 from mailtpl.smtp import (ConfigError, Mailer, SmtpAuthError, SmtpConfig, SmtpConnectError, SmtpConnectionLost,
                           SmtpGreetingError, SmtpInsecureAuthError, SmtpRecipientsRefused, SmtpSenderRejected,
                           SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError, SmtpTransientError)
@@ -146,7 +147,7 @@ def test_refused_recipients_are_reported(tmp_path, env):
 
 
 def test_send_message_sends_bcc_without_showing_it(tmp_path, env):
-    msg = env.message("verification", {"code": "1"}, to="ada@example.com", sender=SENDER)
+    msg = build_message(env.render("verification", {"code": "1"}), to="ada@example.com", sender=SENDER)
     msg["Bcc"] = "audit@example.com"
     with smtp_server(tmp_path) as server, mailer(env, server) as m:
         m.send_message(msg)
