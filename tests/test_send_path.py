@@ -179,3 +179,21 @@ def test_smtp_sender_is_read_in_one_module():
             if any(isinstance(arg, ast.Constant) and arg.value == "SMTP_SENDER" for arg in looked_up):
                 readers.append(path.relative_to(ROOT).as_posix())
     assert set(readers) == {"mailtpl/smtp/config.py"}
+
+
+def test_the_preview_sends_the_email_it_shows_through_the_mailer(tmp_path, folder, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with smtp_server(tmp_path) as server:
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        client = create_app(with_sender_name(folder, "Feedback Team"), watch=False).test_client()
+        body = {"data": {"code": "424242"}}
+        shown = client.post("/api/render/verification", json=body).json
+        sent = client.post("/api/send/verification", json={**body, "to": "designer@example.com"})
+    assert sent.status_code == 200, sent.json
+    message = server.recorder.messages[0]
+    assert sent.json["message_id"] == message["Message-ID"]
+    html = message.get_body("html").get_content().replace("\r\n", "\n")  # CRLF on the wire
+    assert (message["Subject"], html.rstrip("\n")) == (shown["subject"], shown["html"].rstrip("\n"))
+    assert "424242" in html and "http://localhost/assets/logo.png" in html  # the preview's assets, as shown
+    assert message["From"].addresses[0].display_name == "Feedback Team"

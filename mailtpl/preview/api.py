@@ -13,7 +13,7 @@ from ..snapshots import SnapshotError, snapshot_stem
 from .assets import image_report
 from .frames import Frame, frames
 from .guard import RateLimit, error, json_body
-from .rendering import base_url, error_details, preview_env, render, render_data
+from .rendering import base_url, error_details, preview_env, render
 from .status import folder_status
 
 blueprint = Blueprint("api", __name__)
@@ -102,9 +102,9 @@ def send_test(name: str):
         return error(f"too many test sends: at most {limit.count} per {limit.period:.0f} s; try again in "
                      f"{wait:.0f} s", 429)
     try:
-        context, _ = render_data(env, name, body)
+        rendered, _ = render(env, name, body)  # what the page shows, composed and sent by the Mailer
         with Mailer(env, SmtpConfig.from_env(), attempts=2) as mailer:
-            result = mailer.send(name, to, context)
+            result = mailer.send_rendered(rendered, to)
     except (PybarsError, ValueError, SmtpError) as exc:
         return jsonify(error=error_details(exc)), 422
     return jsonify(message_id=result.message_id, accepted=result.accepted, reply=result.reply)
