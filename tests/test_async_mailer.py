@@ -43,12 +43,8 @@ def test_tls_and_starttls_with_login(tmp_path, env, tls, settings):
     with smtp_server(tmp_path, tls=tls, users={"apikey": "s3cret"}) as server:
         m = mailer(env, server.env(SMTP_USERNAME="apikey", SMTP_PASSWORD="s3cret", **settings))
 
-        async def main():
-            async with m:
-                await m.send_verification("ada@example.com", "482913")
-                return m.pool._idle[0].encrypted
-        assert asyncio.run(main())
-    assert len(server.recorder.messages) == 1
+        send(m, lambda: m.send_verification("ada@example.com", "482913"))
+    assert server.recorder.encrypted == [True]
 
 
 def test_wrong_password_is_an_auth_error(tmp_path, env):

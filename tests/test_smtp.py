@@ -79,7 +79,7 @@ def test_tls_and_starttls_with_login(tmp_path, env, tls, settings):
     with smtp_server(tmp_path, tls=tls, users={"apikey": "s3cret"}) as server, \
             mailer(env, server, SMTP_USERNAME="apikey", SMTP_PASSWORD="s3cret", **settings) as m:
         m.send_verification("ada@example.com", "482913")
-        assert m.pool._idle[0].encrypted
+    assert server.recorder.encrypted == [True]
     (msg,) = server.recorder.messages
     assert msg["Subject"] == "User feedback Email Verification" and "482913" in msg.get_body("plain").get_content()
 
@@ -207,8 +207,7 @@ def test_failed_starttls_stops_unless_opportunistic(tmp_path, env, caplog):
         caplog.set_level(logging.WARNING, logger="mailtpl")
         with mailer(env, server, SMTP_OPPORTUNISTIC_TLS="true", **untrusted) as m:
             m.send_verification("ada@example.com", "1")
-            assert not m.pool._idle[0].encrypted
-    assert len(server.recorder.messages) == 1
+    assert server.recorder.encrypted == [False]
     assert any("continuing unencrypted" in r.getMessage() for r in caplog.records)
 
 
