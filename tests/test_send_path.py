@@ -4,6 +4,7 @@ import ast
 import asyncio
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dkim
@@ -197,3 +198,29 @@ def test_the_preview_sends_the_email_it_shows_through_the_mailer(tmp_path, folde
     assert (message["Subject"], html.rstrip("\n")) == (shown["subject"], shown["html"].rstrip("\n"))
     assert "424242" in html and "http://localhost/assets/logo.png" in html  # the preview's assets, as shown
     assert message["From"].addresses[0].display_name == "Feedback Team"
+
+
+# -- the capture's release: the same transport and transaction, once, unsigned ---------------------------
+@pytest.mark.parametrize("script, says", [
+    ({}, None),
+    ({"MAIL": ["550 5.7.1 sender not verified"]}, "SMTP_SENDER is not a sender this server accepts"),
+    ({"RCPT:me@example.net": ["550 5.1.1 no such user"]}, "refused the recipient me@example.net"),
+    ({"DATA": ["451 4.3.0 try later"]}, "release it again later"),
+])
+def test_release_goes_through_the_mailers_transaction(tmp_path, script, says):
+    from mailtpl.capture.message import CapturedMessage
+    from mailtpl.capture.release import release
+    from mailtpl.smtp import SmtpError
+
+    raw = b"From: app@example.org\r\nTo: ada@example.com\r\nSubject: caught\r\n\r\nhello\r\n"
+    caught = CapturedMessage("0123456789abcdef", raw, "app@example.org", ["ada@example.com"], datetime.now(UTC))
+    key_file, _ = rsa_key(tmp_path / "dkim.pem")  # DKIM configured: a release still goes out as caught
+    with smtp_server(tmp_path, script=script) as server:
+        config = SmtpConfig.from_env(dkim_env(server, key_file), dotenv=None)
+        if says is None:
+            assert release(caught, "me@example.net", config).startswith("250 2.0.0")
+        else:
+            with pytest.raises(SmtpError, match=says):
+                release(caught, "me@example.net", config)
+    assert server.recorder.raw == ([raw] if says is None else [])
+    assert server.recorder.envelopes == ([(SENDER, ["me@example.net"])] if says is None else [])

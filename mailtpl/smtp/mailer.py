@@ -64,7 +64,7 @@ class Mailer(BaseMailer):
         :class:`SmtpTransientError`) when the server does not take it. The connection is reset before its next use."""
         try:  # not through the limiter: no message goes out
             with self.pool.connection() as conn:
-                _run(conn.smtp, self._transaction(conn, Outgoing(b"", [], "", "sender check"), []))
+                drive(conn.smtp, self._transaction(conn, Outgoing(b"", [], "", "sender check"), []))
         except Retry as retry:
             raise retry.error from None
 
@@ -84,10 +84,10 @@ class Mailer(BaseMailer):
         with self.pool.connection() as conn:
             if self.limiter is not None:  # on an open connection: the limit spaces what the server sees
                 time.sleep(self.limiter.reserve())
-            return _run(conn.smtp, self._transaction(conn, out, recipients))
+            return drive(conn.smtp, self._transaction(conn, out, recipients))
 
 
-def _run(smtp: smtplib.SMTP, steps) -> SendResult:
+def drive(smtp: smtplib.SMTP, steps) -> SendResult:
     """Drive a :func:`~mailtpl.smtp.delivery.transaction` over an smtplib connection."""
     try:
         verb, arg = next(steps)
