@@ -114,7 +114,7 @@ def test_doctor_test_message_is_dkim_signed_as_the_mailer_signs(tmp_path):
 
 @pytest.mark.parametrize("script, step, says", [
     ({"MAIL": ["550 5.7.1 sender not verified"]}, "SmtpSenderRejected", "SMTP_SENDER is not a sender this server"),
-    ({"MAIL": ["451 4.3.0 later"]}, "SmtpTransientError", "MAIL FROM deferred"),
+    ({"MAIL": ["451 4.3.0 later"]}, "SmtpTransientError", "did not take MAIL FROM this time"),
     ({"RCPT:ops@example.com": ["550 5.1.1 no such user"]}, "SmtpRecipientsRefused", "no such user"),
     ({"RCPT:ops@example.com": ["450 4.2.1 mailbox busy"]}, "SmtpTransientError", "every recipient was deferred"),
 ])

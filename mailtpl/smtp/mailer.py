@@ -65,7 +65,8 @@ class Mailer(BaseMailer):
         try:  # not through the limiter: no message goes out
             with self.pool.connection() as conn:
                 drive(conn.smtp, self._transaction(conn, Outgoing(b"", [], "", "sender check"), []))
-        except Retry as retry:
+        except Retry as retry:  # not retried: say so (the error's own fix speaks of retries)
+            retry.error.fix = "the server did not take MAIL FROM this time (4xx, or the connection ended): try again"
             raise retry.error from None
 
     def _deliver(self, out: Outgoing) -> SendResult:
