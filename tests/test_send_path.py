@@ -4,6 +4,7 @@ import ast
 import asyncio
 import json
 import shutil
+import smtplib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -95,7 +96,10 @@ def test_an_email_rendered_elsewhere_is_sent_by_a_mailer_without_templates(tmp_p
 def test_doctor_checks_the_sender_then_sends_through_the_mailer(tmp_path):
     with smtp_server(tmp_path, tls="starttls") as server:
         steps = diagnose(server.env(), dotenv=None, to="ops@example.com")
+        with smtplib.SMTP("127.0.0.1", server.port, timeout=5) as smtp:
+            greeting = smtp.ehlo()[1].decode().splitlines()[0]
     assert [s.name for s in steps][-2:] == ["MAIL FROM", "test message"] and all(s.ok for s in steps)
+    assert {s.name: s.detail for s in steps}["EHLO"] == greeting  # the server's first EHLO line
     assert server.recorder.commands == ["MAIL", "RSET", "MAIL", "DATA"]  # the check leaves no transaction open
     assert server.recorder.envelopes == [(SENDER, ["ops@example.com"])]
     assert server.recorder.messages[0]["From"].addresses[0].display_name == "mailtpl doctor"
