@@ -133,10 +133,10 @@ def data_up(d: dict, n: int):
 
 
 def btxt(value) -> str:
-    """Output of a block helper: never escaped; a list (pybars3 style) is joined, flattened."""
+    """Output of a block helper: never escaped; a list or tuple (pybars3 style) is joined, flattened."""
     if type(value) is str:
         return value
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "".join(btxt(v) for v in value)
     return to_str(value)
 
