@@ -266,7 +266,7 @@ class Environment:
         sources = {self._rel(path): source, **{partial.name: partial.source for partial in used.values()}}
         inlined, reason, compiled_text = None, None, None
         try:
-            doc = Document(flatten(program, self._ast))
+            doc = Document(flatten(program, self._ast, self.options))
             structure = check_structure(doc, self.helpers)
             final = doc.html  # what the text is derived from: the HTML as it is sent
             if self.inline_css == "per-render":

@@ -5,7 +5,8 @@ with @partial-block, tags in text and attributes) x random stylesheets (every
 selector kind premailer handles, !important, @media) x random data. Each case
 renders the same email with CSS inlined at compile time and per render, and
 checks the same DOM; and checks the compiled text part against the text derived
-from the rendered HTML. The seed rotates per run (set MAILTPL_SEED to replay).
+from the rendered HTML. Half the templates are compiled with other compile options
+(what flatten must honour or refuse). The seed rotates per run (set MAILTPL_SEED to replay).
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ TAGS = ["div", "p", "span", "b", "a", "u", "img", "table", "ul"]
 MISPLACED = ["td", "tr", "li"]  # outside their table or list: libxml2 moves things around
 TEXTS = ["", " ", "Ada", "a & b", "<i>x</i>", "x  y", "\"q\" 'q'", "é ü", "a\nb", "nul\x00", "c\rr", "<1>"]
 INLINE = {"a", "b", "span", "u", "img", "br", "em", "i", "strong", "font"}  # libxml2's inline elements
+OPTIONS = [{"explicit_partial_context": True}, {"data": False}, {"prevent_indent": True}, {"compat": True},
+           {"no_escape": True}, {"ignore_standalone": True}, {"assume_objects": True}]
 
 
 # -- documents ------------------------------------------------------------------------------------
@@ -173,9 +176,10 @@ def test_compile_time_inlining_and_text_equal_per_render(tmp_path):
     for t in range(TEMPLATES):
         folder = tmp_path / str(t)
         gen.folder(folder)
-        fast = Environment(folder, strict=False)
-        slow = Environment(folder, strict=False, inline_css="per-render")
-        raw = Environment(folder, strict=False, inline_css=False)
+        options = rng.choice(OPTIONS) if rng.random() < 0.5 else {}
+        fast = Environment(folder, strict=False, **options)
+        slow = Environment(folder, strict=False, inline_css="per-render", **options)
+        raw = Environment(folder, strict=False, inline_css=False, **options)
         email = fast.compiled("e")
         compile_time += email.inlined is not None
         compiled_text += raw.compiled("e").compiled_text is not None
@@ -184,10 +188,11 @@ def test_compile_time_inlining_and_text_equal_per_render(tmp_path):
             cases += 1
             a, b, c = fast.render("e", data), slow.render("e", data), raw.render("e", data)
             if dom(a.html) != dom(b.html):
-                failures.append(("html", folder, data, a.html, b.html))
+                failures.append(("html", folder, options, data, a.html, b.html))
             for mode, out in (("compile-time", a), ("per-render", b), ("off", c)):
                 if out.text != html_to_text(out.html):
-                    failures.append((f"text, inlining {mode}", folder, data, out.text, html_to_text(out.html)))
+                    failures.append((f"text, inlining {mode}", folder, options, data, out.text,
+                                     html_to_text(out.html)))
     print(f"{cases} cases, {compile_time}/{TEMPLATES} templates inlined at compile time, "
           f"{compiled_text}/{TEMPLATES} with a compiled text part (inlining off)")
     assert not failures, (f"MAILTPL_SEED={seed}: {len(failures)} differences, first: ", failures[0])
