@@ -14,7 +14,7 @@ from . import nodes as n
 from .codegen import SEGMENT_BREAK, CodeGenerator
 from .errors import TemplateSyntaxError
 from .options import CompileOptions
-from .parser import parse
+from .parser import MAX_NESTING, MAX_SUBEXPR_NESTING, parse
 from .runtime import CODE_FILENAME, Template
 from .whitespace import strip_whitespace
 
@@ -48,6 +48,7 @@ class Compiler:
         settings = CompileOptions(**options)
         if isinstance(source, n.Program):
             program, texts = source, dict(sources or {})
+            _check_nesting(program, name, texts)
         else:
             program = self.parse(source, name=name, ignore_standalone=settings.ignore_standalone)
             texts = {name: source}
@@ -73,6 +74,21 @@ def _name_of(source: str | n.Program, name: str | os.PathLike | None) -> str | N
     if name is None and isinstance(source, n.Program):
         return source.file
     return _name(name)
+
+
+def _check_nesting(program: n.Program, name: str | None, sources: Mapping[str, str]) -> None:
+    """The parser's nesting limits, for an AST not made by the parser (the code generator recurses per level)."""
+    todo = [(program, 0, 0)]
+    while todo:
+        node, blocks, subexprs = todo.pop()
+        blocks += isinstance(node, (n.Block, n.PartialBlock))
+        subexprs += isinstance(node, n.SubExpr)
+        for count, limit, what in ((blocks, MAX_NESTING, "blocks"), (subexprs, MAX_SUBEXPR_NESTING, "subexpressions")):
+            if count > limit:
+                file = node.file if node.file is not None else name
+                raise TemplateSyntaxError(f"{what} nested more than {limit} levels deep", name=file,
+                                          lineno=node.line, column=node.column, source=sources.get(file))
+        todo.extend((child, blocks, subexprs) for child in node.children())
 
 
 def load(code: str, name: str | None = None) -> Template:

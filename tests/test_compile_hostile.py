@@ -1,0 +1,53 @@
+"""Hostile input to the compile entry points gets one typed error naming the file (or the option), never a
+RecursionError, KeyError or TypeError traceback."""
+from __future__ import annotations
+
+import pytest
+
+from mailtpl import Compiler, Environment, TemplateRuntimeError, TemplateSyntaxError
+from mailtpl import nodes as n
+
+
+def _path(name: str) -> n.PathExpr:
+    return n.PathExpr(line=1, column=1, data=False, depth=0, parts=[name], original=name, scoped=False)
+
+
+def _nested_ifs(depth: int, file: str | None = None) -> n.Program:
+    body: list = [n.Content(line=1, column=1, file=file, value="x", original="x")]
+    for _ in range(depth):
+        block = n.Block(line=1, column=1, file=file, path=_path("if"), params=[_path("a")], hash=None,
+                        program=n.Program(line=1, column=1, file=file, body=body), inverse=None)
+        body = [block]
+    return n.Program(line=1, column=1, file=file, body=body)
+
+
+def test_a_hand_built_ast_nested_too_deep_is_a_syntax_error():
+    with pytest.raises(TemplateSyntaxError, match="blocks nested more than 80 levels deep") as info:
+        Compiler().compile(_nested_ifs(1200, file="deep.hbs"))
+    assert info.value.name == "deep.hbs"
+    assert Compiler().compile(_nested_ifs(80))({"a": 1}) == "x"
+
+
+def test_a_hand_built_ast_with_subexpressions_nested_too_deep_is_a_syntax_error():
+    expr: n.Expr = _path("a")
+    for _ in range(1200):
+        expr = n.SubExpr(line=1, column=1, path=_path("h"), params=[expr], hash=None)
+    mustache = n.Mustache(line=1, column=1, path=_path("h"), params=[expr], hash=None, escaped=True, strip=n.Strip())
+    with pytest.raises(TemplateSyntaxError, match="subexpressions nested more than 40 levels deep") as info:
+        Compiler().compile(n.Program(line=1, column=1, body=[mustache]), name="sub.hbs")
+    assert info.value.name == "sub.hbs"
+
+
+@pytest.mark.parametrize("inline_css", [False, True])
+def test_partials_nested_deeper_than_python_can_render_give_a_typed_error(tmp_path, inline_css):
+    """15 partials, each 70 ifs deep around the next: 1,050 blocks once written into each other."""
+    (tmp_path / "partials").mkdir()
+    for i in range(15):
+        inner = f"{{{{> p{i + 1}}}}}" if i + 1 < 15 else "{{a}}"
+        (tmp_path / "partials" / f"p{i}.hbs").write_text("{{#if a}}" * 70 + inner + "{{/if}}" * 70)
+    (tmp_path / "e.hbs").write_text("{{> p0}}")
+    env = Environment(tmp_path, inline_css=inline_css)
+    with pytest.raises(TemplateRuntimeError, match="nested too deeply") as info:
+        env.render("e", {"a": "1"})
+    assert info.value.name == "e.hbs"
+    assert env.render("e", {"a": ""}).text.strip() == ""  # the email itself renders
