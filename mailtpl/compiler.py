@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from types import CodeType
 
 from . import nodes as n
-from .codegen import SEGMENT_BREAK, CodeGenerator
+from .codegen import HEADER_START, SEGMENT_BREAK, CodeGenerator
 from .errors import TemplateSyntaxError
 from .options import CompileOptions
 from .parser import MAX_NESTING, MAX_SUBEXPR_NESTING, parse
@@ -97,6 +97,8 @@ def load(code: str, name: str | None = None) -> Template:
     The module is compiled one segment at a time (codegen marks where it may be cut), so that
     compiling a long template takes memory in proportion to a segment, not to the whole module.
     """
+    if not isinstance(code, str) or not code.startswith(HEADER_START):  # pybars3's precompiled code, or any other
+        raise TemplateSyntaxError(_NOT_PRECOMPILED, name=name)
     namespace: dict = {"__name__": "mailtpl._template"}
     line = 0
     for segment in code.split(SEGMENT_BREAK):
@@ -107,7 +109,14 @@ def load(code: str, name: str | None = None) -> Template:
                                       name=name) from None
         exec(_shift_lines(compiled, line) if line else compiled, namespace)  # noqa: S102 - code we generated
         line += segment.count("\n") + SEGMENT_BREAK.count("\n")
-    return namespace["template"]
+    template = namespace.get("template")
+    if not isinstance(template, Template):
+        raise TemplateSyntaxError(_NOT_PRECOMPILED, name=name)
+    return template
+
+
+_NOT_PRECOMPILED = ("not a module precompiled by mailtpl (Compiler.precompile writes one); pybars3's precompiled "
+                    "code cannot be loaded: precompile the template again with mailtpl")
 
 
 def _shift_lines(code: CodeType, by: int) -> CodeType:

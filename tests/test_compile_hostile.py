@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from mailtpl import Compiler, Environment, TemplateRuntimeError, TemplateSyntaxError
+from mailtpl import Compiler, Environment, TemplateError, TemplateRuntimeError, TemplateSyntaxError
 from mailtpl import nodes as n
 
 
-def _path(name: str) -> n.PathExpr:
-    return n.PathExpr(line=1, column=1, data=False, depth=0, parts=[name], original=name, scoped=False)
+def _path(name: str, line: int = 1, column: int = 1) -> n.PathExpr:
+    return n.PathExpr(line=line, column=column, data=False, depth=0, parts=[name], original=name, scoped=False)
 
 
 def _nested_ifs(depth: int, file: str | None = None) -> n.Program:
@@ -51,3 +51,12 @@ def test_partials_nested_deeper_than_python_can_render_give_a_typed_error(tmp_pa
         env.render("e", {"a": "1"})
     assert info.value.name == "e.hbs"
     assert env.render("e", {"a": ""}).text.strip() == ""  # the email itself renders
+
+
+def test_pybars3_precompiled_code_and_other_python_are_not_loaded():
+    pybars = pytest.importorskip("pybars")
+    for code in (pybars.Compiler().precompile("hi {{x}}"), "def (:", "template = 1", ""):
+        with pytest.raises(TemplateSyntaxError, match="not a module precompiled by mailtpl"):
+            Compiler().template(code)
+    assert Compiler().template(Compiler().precompile("hi {{x}}"))({"x": 1}) == "hi 1"
+
