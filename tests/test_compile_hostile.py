@@ -60,3 +60,26 @@ def test_pybars3_precompiled_code_and_other_python_are_not_loaded():
             Compiler().template(code)
     assert Compiler().template(Compiler().precompile("hi {{x}}"))({"x": 1}) == "hi 1"
 
+
+@pytest.mark.parametrize("options, message", [
+    ({"stirct": True}, "'stirct' is not a compile option (did you mean 'strict'?)"),
+    ({"known_helper": {"a": True}}, "did you mean 'known_helpers'?"),
+    ({"zzz": 1}, "'zzz' is not a compile option (the options are strict, "),
+    ({"strict": "no"}, "strict='no': the compile option strict takes True or False"),
+    ({"known_helpers": "ab"}, "known_helpers='ab': the compile option known_helpers takes a dict of helper names"),
+    ({"known_helpers": {"a": "yes"}}, "known_helpers={'a': 'yes'}"),
+    ({"allowed_proto_methods": ["m"]}, "allowed_proto_methods=['m']: the compile option allowed_proto_methods takes"),
+    ({"allow_proto_methods_by_default": 1}, "takes True, False or None"),
+])
+def test_bad_compile_options_are_a_typed_error_naming_the_option(tmp_path, options, message):
+    from mailtpl.options import OptionError
+
+    (tmp_path / "e.hbs").write_text("x")
+    for make in (lambda: Compiler().compile("x", **options), lambda: Environment(tmp_path, **options)):
+        with pytest.raises(OptionError) as info:
+            make()
+        assert message in str(info.value)
+        assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+    assert Compiler().compile("{{a}}", known_helpers={"a"}, strict=False, allow_proto_methods_by_default=None)(
+        {}, helpers={"a": lambda this: "h"}) == "h"
+
