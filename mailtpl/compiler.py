@@ -28,9 +28,11 @@ class Compiler:
         """Compile ``source`` into a template: ``template(context, helpers=None, partials=None) -> str``.
 
         ``source`` is the template's text, or its AST as :meth:`parse` returns it (possibly transformed,
-        e.g. an email with its partials written in). ``path`` (pybars3's name) and ``name`` both name the
-        template in errors (for an AST, its ``file`` by default); ``sources`` gives an AST's files' text,
-        shown under errors. ``options`` are :class:`CompileOptions`.
+        e.g. an email with its partials written in). ``name`` (or ``path``, pybars3's name for it) is the
+        template's :attr:`~mailtpl.Template.name`, by default an AST's ``file``. Errors name the file a node
+        was parsed from: ``name`` for the text given here and for nodes whose ``file`` is None; a node of an
+        AST that has a ``file`` keeps naming it (a partial written into an email names the partial).
+        ``sources`` gives an AST's files' text, shown under errors. ``options`` are :class:`CompileOptions`.
         """
         name = _name_of(source, name if name is not None else path)
         return load(self.precompile(source, name=name, sources=sources, **options), name)

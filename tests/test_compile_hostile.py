@@ -83,3 +83,19 @@ def test_bad_compile_options_are_a_typed_error_naming_the_option(tmp_path, optio
     assert Compiler().compile("{{a}}", known_helpers={"a"}, strict=False, allow_proto_methods_by_default=None)(
         {}, helpers={"a": lambda this: "h"}) == "h"
 
+
+def test_errors_name_the_nodes_own_file_and_name_for_nodes_without_one():
+    compiler = Compiler()
+    parsed = compiler.parse("a\n{{y.z}}", name="a.hbs")
+    template = compiler.compile(parsed, name="other.hbs", strict=True)
+    assert template.name == "other.hbs"
+    with pytest.raises(TemplateError) as info:
+        template({})
+    assert (info.value.name, info.value.lineno) == ("a.hbs", 2)
+    built = n.Program(line=1, column=1, body=[
+        n.Mustache(line=2, column=3, path=_path("q", 2, 3), params=[], hash=None, escaped=True, strip=n.Strip())])
+    for named in ({"name": "other.hbs"}, {"path": "other.hbs"}):
+        with pytest.raises(TemplateError) as info:
+            compiler.compile(built, strict=True, sources={"other.hbs": "l1\n  {{q}}"}, **named)({})
+        assert (info.value.name, info.value.lineno, info.value.column) == ("other.hbs", 2, 3)
+        assert "  {{q}}" in str(info.value)
