@@ -230,14 +230,17 @@ def _outcome(env: Environment, data: dict):
         return type(exc).__name__, exc.name, exc.lineno, exc.column, str(exc)
 
 
-def test_inlined_errors_equal_per_render_errors(tmp_path):
+# compile options with which these emails still inline at compile time (the others: tests/test_flatten.py)
+@pytest.mark.parametrize("options", [{}, {"compat": True}, {"assume_objects": True}, {"known_helpers_only": True},
+                                     {"ignore_standalone": True}, {"prevent_indent": True}])
+def test_inlined_errors_equal_per_render_errors(tmp_path, options):
     rng = random.Random(1010)
     compared = errors = 0
     for case in range(30):
         root = tmp_path / str(case)
         _random_folder(rng, root)
-        fast = Environment(root, base_url=BASE)
-        slow = Environment(root, base_url=BASE, inline_css="per-render")
+        fast = Environment(root, base_url=BASE, **options)
+        slow = Environment(root, base_url=BASE, inline_css="per-render", **options)
         if fast.info("e").inlining != "compile-time":
             continue
         for _ in range(6):
