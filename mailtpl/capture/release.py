@@ -1,14 +1,35 @@
 """Release a caught message to the real SMTP_* server: the bytes unchanged, to one confirmed recipient."""
 from __future__ import annotations
 
+import socket
+
 from ..message import check_address
 from ..smtp import SmtpConfig, SmtpError
 from ..smtp.delivery import Retry, refusal, transaction
 from ..smtp.mailer import drive
-from ..smtp.transport import open_connection
+from ..smtp.transport import is_loopback, open_connection
 from .message import CapturedMessage
 
 RELEASE_LATER = "the server refused it for now (4xx, temporary): release it again later"
+
+
+def is_this_machine(host: str) -> bool:
+    """Whether ``host`` resolves to an address of this machine (one a socket can bind to), in whatever form the
+    resolver takes it: ``localhost``, ``127.1``, ``0.0.0.0``, this machine's name or one of its IPs."""
+    if is_loopback(host):  # also what the resolver here may not know, such as "localhost."
+        return True
+    try:
+        found = socket.getaddrinfo(host.strip("[]"), 0, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):  # not resolvable: the release fails on its own, naming SMTP_HOST
+        return False
+    for family, kind, proto, _, address in found:
+        try:
+            with socket.socket(family, kind, proto) as probe:
+                probe.bind(address)
+            return True
+        except OSError:
+            continue
+    return False
 
 
 def release(message: CapturedMessage, to: str, config: SmtpConfig) -> str:
