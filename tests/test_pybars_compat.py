@@ -141,6 +141,34 @@ def test_one_letter_hash_keys_reach_the_helper():
     assert render("{{h x=1 y='b'}}", {}, helpers={"h": lambda this, **hash: f"{hash['y']}{hash['x']}"}) == "b1"
 
 
+def test_helpers_get_the_plain_context_as_this_and_a_mailtpl_strlist_from_fn():
+    """handlebars.js calls a helper with the current context as ``this`` (``{{#each}}`` and ``{{#with}}`` included);
+    pybars3 passes a ``pybars.Scope`` (so ``this.context`` works there, not here). ``options['fn'](this)`` returns a
+    ``mailtpl.strlist``; pybars3's strlist counts as mailtpl's, not the other way round (README, The compiler)."""
+    pybars = pytest.importorskip("pybars")
+    import mailtpl
+
+    seen = []
+
+    def block(this, options):
+        seen.append(this)
+        out = options["fn"](this)
+        assert isinstance(out, mailtpl.strlist) and not isinstance(out, pybars.strlist)
+        return out
+
+    def inline(this):
+        seen.append(this)
+        return ""
+
+    data = {"xs": [{"a": 1}], "o": {"z": 1}}
+    render("{{i}}{{#b}}{{i}}{{/b}}{{#each xs}}{{i}}{{/each}}{{#with o}}{{i}}{{/with}}", data,
+           helpers={"b": block, "i": inline})
+    assert seen == [data, data, data, {"a": 1}, {"z": 1}] and all(type(this) is dict for this in seen)
+    assert isinstance(pybars.strlist(), mailtpl.strlist) and not isinstance(mailtpl.strlist(), pybars.strlist)
+    with pytest.raises(TemplateRuntimeError, match="has no attribute 'context'"):
+        render("{{h}}", {"a": 1}, helpers={"h": lambda this: this.context["a"]})
+
+
 # -- tools/pybars3_suite.py's classification points at proofs that exist ----------------------------
 def _suite_tool():
     spec = importlib.util.spec_from_file_location("pybars3_suite", ROOT / "tools" / "pybars3_suite.py")
