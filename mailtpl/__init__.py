@@ -13,6 +13,7 @@ from .errors import (
     UndefinedError,
 )
 from .links import invitation_link, reset_password_link
+from .loader import FileSystemLoader
 from .rendered import RenderedEmail
 from .runtime import Template
 from .values import SafeString
@@ -22,5 +23,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Compiler", "Template", "SafeString", "Environment", "RenderedEmail", "reset_password_link", "invitation_link", "Scope", "strlist", "PybarsError",
     "TemplateError", "TemplateSyntaxError", "UndefinedError", "TemplateRuntimeError",
-    "TemplateNotFound", "DataError", "HelperError",
+    "TemplateNotFound", "DataError", "HelperError", "FileSystemLoader",
 ]

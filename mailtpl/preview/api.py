@@ -7,14 +7,14 @@ import os
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
-from ..environment import FixtureExists
 from ..errors import PybarsError
-from ..message import compose
+from ..loader import FixtureExists
+from ..message import build_message, compose
 from ..snapshots import SnapshotError, snapshot_stem
 from .assets import image_report
 from .frames import Frame, frames
 from .guard import RateLimit, error, json_body
-from .rendering import base_url, error_details, preview_env, render, render_data
+from .rendering import base_url, error_details, preview_env, render
 from .status import folder_status
 
 blueprint = Blueprint("api", __name__)
@@ -42,7 +42,7 @@ def email_data(name: str):
     env = preview_env()
     check_email(name)
     try:
-        fixtures, problem = env.fixtures(name), None
+        fixtures, problem = env.loader.fixtures(name), None
     except Exception as exc:
         fixtures, problem = {}, error_details(exc)
     try:
@@ -99,9 +99,11 @@ def send_test(name: str):
         return error(f"too many test sends: at most {limit.count} per {limit.period:.0f} s; try again in "
                      f"{wait:.0f} s", 429)
     try:
-        context, _ = render_data(env, name, body)
-        with Mailer(env, SmtpConfig.from_env(), attempts=2) as mailer:
-            result = mailer.send(name, to, context)
+        rendered, _ = render(env, name, body)  # what the page shows, sent as it is
+        config = SmtpConfig.from_env()
+        with Mailer(env, config, attempts=2) as mailer:
+            result = mailer.send_message(build_message(rendered, to=to, sender=config.sender,
+                                                       sender_name=env.sender_name), name=name)
     except (PybarsError, ValueError, SmtpError) as exc:
         return jsonify(error=error_details(exc)), 422
     return jsonify(message_id=result.message_id, accepted=result.accepted, reply=result.reply)
@@ -133,12 +135,12 @@ def save_fixture(name: str):
     if not isinstance(data, dict):
         raise BadRequest("give the sample data as a JSON object")
     try:
-        path = env.save_fixture(name, fixture, data, overwrite=body.get("replace") is True)
+        path = env.loader.save_fixture(name, fixture, data, overwrite=body.get("replace") is True)
     except FixtureExists:
         raise Conflict(f'{name}.preview.json already has a set named "{fixture}": replace it?') from None
     except PybarsError as exc:
         return jsonify(error=error_details(exc)), 422
-    return jsonify(saved=fixture, file=path.name, fixtures=env.fixtures(name))
+    return jsonify(saved=fixture, file=path.name, fixtures=env.loader.fixtures(name))
 
 
 @blueprint.get("/events")
