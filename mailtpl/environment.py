@@ -10,11 +10,11 @@ import importlib
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 
 from . import nodes as n
-from .compiler import Compiler, compile_options, generate, load
+from .compiler import CompileOptions, Compiler
 from .errors import DataError, TemplateError, UndefinedError
 from .flatten import NotFlat, flatten
 from .inline import CssError, MarkupError, NotStatic, check_structure, compile_time, inline_css
@@ -82,7 +82,7 @@ class Environment:
             raise ValueError('inline_css must be True, False or "per-render"')
         self.loader = loader if isinstance(loader, FileSystemLoader) else FileSystemLoader(loader)
         self.strict = strict
-        self.options = compile_options(strict=strict, **options)
+        self.options = CompileOptions(strict=strict, **options)
         self.base_url = base_url
         self._dotenv_admin_url = _dotenv_value(dotenv, "ADMIN_WEB_URL")
         self.inline_css = inline_css
@@ -92,7 +92,7 @@ class Environment:
         self._lock = threading.RLock()
         self._emails: dict[str, CompiledEmail] = {}
         self._partials: dict[str, Template] = {}
-        self._asts: dict[str, tuple[n.Program, str]] = {}
+        self._asts: dict[str, n.Program] = {}
         self._variables: dict[str, tuple[Variable, ...]] = {}
 
     def names(self) -> list[str]:
@@ -129,30 +129,32 @@ class Environment:
                 self._variables.pop(name, None)
             return (recompile | changes.samples) & set(self.names())  # new sample data: render again
 
-    def _partial_ast(self, name: str) -> tuple[n.Program, str] | None:
-        """A partial's AST and file (None when there is no such partial)."""
+    def _ast(self, name: str) -> n.Program | None:
+        """A partial's AST (None when there is no such partial)."""
         if name not in self._asts:
             source = self.loader.partial(name)
             if source is None:
                 return None
-            self._asts[name] = (self._parse(source.text, name=source.file), source.file)
+            self._asts[name] = self._parse(source.text, name=source.file)
         return self._asts[name]
 
-    def _ast(self, name: str) -> n.Program | None:
-        found = self._partial_ast(name)
-        return None if found is None else found[0]
+    def _partial_ast(self, name: str) -> tuple[n.Program, str] | None:
+        program = self._ast(name)
+        return None if program is None else (program, program.file)
 
     def _partial(self, name: str) -> Template:
         if name not in self._partials:
             source = self.loader.partial(name)
-            self._partials[name] = self._compile(self._ast(name), source.text, source.file)
+            self._partials[name] = self._compile(self._ast(name), {source.file: source.text})
         return self._partials[name]
 
     def _parse(self, source: str, name: str) -> n.Program:
-        return self._compiler.parse(source, name=name, ignore_standalone=self.options.get("ignore_standalone", False))
+        return self._compiler.parse(source, name=name, ignore_standalone=self.options.ignore_standalone)
 
-    def _compile(self, program: n.Program, source: str, name: str, **options) -> Template:
-        return load(generate(program, source, name, {**self.options, **compile_options(**options)}), name)
+    def _compile(self, program: n.Program, sources: Mapping[str, str], **options) -> Template:
+        """``program`` compiled with the environment's options (``options`` override them); ``sources``: the
+        text of every file its nodes come from, for errors."""
+        return self._compiler.compile(program, sources=sources, **replace(self.options, **options).as_dict())
 
     def compiled(self, name: str) -> CompiledEmail:
         """The compiled email (cached until :meth:`invalidate`); TemplateError when it does not compile."""
@@ -167,11 +169,12 @@ class Environment:
         source, file = email_source.text, email_source.file
         text_source = self.loader.text(name)
         program = self._parse(source, name=file)
-        html = self._compile(program, source, file)
+        html = self._compile(program, {file: source})
         used = {partial: self._partial(partial) for partial in sorted(self._used_partials(program))}
+        sources = {file: source, **{partial.name: partial.source for partial in used.values()}}
         inlined, reason, compiled_text = None, None, None
         try:
-            doc = Document(flatten(program, self._partial_ast, file))
+            doc = Document(flatten(program, self._ast))
             structure = check_structure(doc, self.helpers)
             final = doc.html  # what the text is derived from: the HTML as it is sent
             if self.inline_css == "per-render":
@@ -179,27 +182,27 @@ class Environment:
             elif self.inline_css:
                 final, reason = compile_time(doc, structure)
                 if reason is None:
-                    inlined = self._compile(doc.rebuild(doc.tokens(final)), source, file)
+                    inlined = self._compile(doc.rebuild(doc.tokens(final)), sources)
             # not when premailer's serializer escapes URLs, nor when helpers would run a second time
             if text_source is None and reason is None and doc.helper_call() is None:
-                compiled_text = self._text_template(doc, final, source, file)
+                compiled_text = self._text_template(doc, final, sources)
         except (NotFlat, NotStatic, NotRebuilt) as exc:  # inlined (if at all) and text derived per render
             inlined, reason = None, 'inline_css="per-render"' if self.inline_css == "per-render" else str(exc)
         except (CssError, MarkupError) as exc:  # the email's stylesheet or HTML cannot be applied or read
             raise type(exc)(exc.message, name=file) from None
         text = None
         if text_source is not None:
-            text = self._compile(self._parse(text_source.text, name=text_source.file), text_source.text,
-                                 text_source.file, no_escape=True)
+            text = self._compile(self._parse(text_source.text, name=text_source.file),
+                                 {text_source.file: text_source.text}, no_escape=True)
         subject_source = self.loader.subject(name)
-        subject = self._compile(self._parse(subject_source.text, name=subject_source.file), subject_source.text,
-                                subject_source.file, no_escape=True)
+        subject = self._compile(self._parse(subject_source.text, name=subject_source.file),
+                                {subject_source.file: subject_source.text}, no_escape=True)
         return CompiledEmail(html, inlined, reason, text, compiled_text, subject, used)
 
-    def _text_template(self, doc: Document, html: str, source: str, name: str) -> Template | None:
+    def _text_template(self, doc: Document, html: str, sources: Mapping[str, str]) -> Template | None:
         """The plain text derived from ``html`` once (None: derive it from each rendered HTML)."""
         try:
-            return self._compile(compile_text(doc, html), source, name)
+            return self._compile(compile_text(doc, html), sources)
         except NotRebuilt:
             return None
 
@@ -287,16 +290,11 @@ class Environment:
 
     def _render(self, name: str, email: CompiledEmail, data: dict) -> RenderedEmail:
         partials = email.partials  # compiled with the email: a concurrent invalidate cannot pull them away
-        html, mode = None, "off"
-        if email.inlined is not None:
-            try:
-                html, mode = email.inlined(data, helpers=self.helpers, partials=partials), "compile-time"
-            except TemplateError:
-                html = None  # render the original templates: their errors name the right file and line
-        if html is None:
+        if email.inlined is not None:  # its nodes keep their files: its errors name the partial they come from
+            html, mode = email.inlined(data, helpers=self.helpers, partials=partials), "compile-time"
+        else:
             html = email.html(data, helpers=self.helpers, partials=partials)
-            if self.inline_css:
-                html, mode = inline_css(html), "per-render"
+            html, mode = (inline_css(html), "per-render") if self.inline_css else (html, "off")
         text = None
         if email.text:
             text = email.text(data, helpers=self.helpers, partials=partials)
@@ -330,12 +328,9 @@ class Environment:
 
 
 def _static_partial_names(program: n.Program) -> Iterable[str]:
-    for stmt in program.body:
-        if isinstance(stmt, (n.Partial, n.PartialBlock)) and not isinstance(stmt.name, n.SubExpr):
-            yield stmt.name.original
-        for child in (getattr(stmt, "program", None), getattr(stmt, "inverse", None)):
-            if child is not None:
-                yield from _static_partial_names(child)
+    for node in n.walk(program):
+        if isinstance(node, (n.Partial, n.PartialBlock)) and not isinstance(node.name, n.SubExpr):
+            yield node.name.original
 
 
 def _dotenv_value(dotenv: str | os.PathLike | None, key: str) -> str | None:

@@ -49,11 +49,13 @@ class WhitespaceControl:
                     m = _TRAILING_INDENT.search(body[i - 1].original)
                     current.indent = m.group(1) if m else ""
             if self.do_standalone and open_standalone:
-                _omit_right((current.program or current.inverse).body)
+                inner, inverse = _bodies(current)
+                _omit_right((inner or inverse).body)
                 _omit_left(body, i)
             if self.do_standalone and close_standalone:
+                inner, inverse = _bodies(current)
                 _omit_right(body, i)
-                _omit_left((current.inverse or current.program).body)
+                _omit_left((inverse or inner).body)
         return program
 
     def accept(self, node) -> dict | None:
@@ -65,15 +67,13 @@ class WhitespaceControl:
             return {"inline_standalone": True, "open": node.strip.open, "close": node.strip.close}
         return None
 
-    def block(self, block) -> dict:
-        program = block.program
-        inverse_prog = block.inverse
-        if program is not None:
-            self.program(program)
-        if inverse_prog is not None:
-            self.program(inverse_prog)
+    def block(self, block: n.Block | n.PartialBlock) -> dict:
+        program, inverse_prog = _bodies(block)
+        for child in (program, inverse_prog):
+            if child is not None:
+                self.program(child)
+        inverse = inverse_prog if program is not None else None
         program = program or inverse_prog
-        inverse = inverse_prog if block.program is not None else None
         first_inverse = last_inverse = inverse
         if inverse is not None and inverse.chained:
             first_inverse = inverse.body[0].program
@@ -102,6 +102,11 @@ class WhitespaceControl:
         elif block.close_strip.open:
             _omit_left(program.body, None, True)
         return strip
+
+
+def _bodies(block: n.Block | n.PartialBlock) -> tuple[n.Program | None, n.Program | None]:
+    """A block's program and inverse (a partial block has no inverse)."""
+    return (block.program, block.inverse) if isinstance(block, n.Block) else (block.program, None)
 
 
 def _is_prev_whitespace(body: list, i: int | None = None, is_root: bool = False) -> bool | None:
