@@ -48,9 +48,9 @@ class Linter:
 
     def __init__(self, env: Environment, clients: list[str] | tuple[str, ...] | None = None, *,
                  base_url: str | None = None) -> None:
-        """``base_url``: what ``{{baseUrl}}`` is in the renders linted (default: as previews render it, the
-        environment's base URL, else the folder's preview_base_url); addresses under it (or under
-        preview_base_url) stand for the email's real base URL and are not flagged as local or http."""
+        """``base_url``: what ``{{baseUrl}}`` is in the renders linted (default: as a preview renders it, see
+        :meth:`Environment.render`); addresses under it (default: under the folder's preview_base_url) stand
+        for the email's real base URL and are not flagged as local or http."""
         self.env = env
         self._render_base_url = base_url
         self.base_url = base_url or env.loader.preview_base_url
