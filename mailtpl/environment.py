@@ -339,4 +339,8 @@ def _dotenv_value(dotenv: str | os.PathLike | None, key: str) -> str | None:
         return None
     from dotenv import dotenv_values
 
-    return dotenv_values(dotenv).get(key) or None
+    try:
+        return dotenv_values(dotenv).get(key) or None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); mailtpl reads {key} from it",
+                        name=os.fspath(dotenv)) from None

@@ -176,6 +176,13 @@ def test_admin_web_url_is_read_from_dot_env_below_the_process_environment(folder
     assert env.admin_url() == "https://process.example"
 
 
+def test_a_dot_env_that_is_not_text_is_an_error_naming_it(folder):
+    Path(".env").write_bytes(b"ADMIN_WEB_URL=https://a\xff.example\n")
+    with pytest.raises(DataError, match=r"^\.env: not UTF-8 text .*ADMIN_WEB_URL"):
+        Environment(folder)
+    assert Environment(folder, dotenv=None).admin_url() is None
+
+
 def test_snapshot_environment_uses_preview_base_url_whatever_the_machine_says(folder, monkeypatch):
     monkeypatch.setenv("ADMIN_WEB_URL", "https://this-machine.invalid")
     write(folder / "mailtpl.json", json.dumps({"preview_base_url": "https://snap.example"}))
