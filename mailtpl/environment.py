@@ -11,22 +11,20 @@ import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from email.message import EmailMessage
 
 from . import nodes as n
-from .compiler import CompileOptions, Compiler
+from .compiler import Compiler
 from .errors import DataError, TemplateError, UndefinedError
 from .flatten import NotFlat, flatten
 from .inline import CssError, MarkupError, NotStatic, check_structure, compile_time, inline_css
 from .loader import FileSystemLoader
-from .message import Composed, build_message, check_header, compose
+from .message import check_header
+from .options import CompileOptions
 from .placeholders import Document, NotRebuilt
 from .rendered import RenderedEmail
 from .runtime import Template
 from .text import compile_text, finish_text, html_to_text
 from .variables import Variable, analyze, sample_data
-
-DEFAULT_SENDER_NAME = "User feedback"
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ def helper_pack(name: str) -> dict:
 class Environment:
     def __init__(self, loader: FileSystemLoader | str | os.PathLike = "templates", *, strict: bool = True,
                  base_url: str | None = None, inline_css: bool | str = True, helpers: Mapping | str | None = None,
-                 sender_name: str | None = None, dotenv: str | os.PathLike | None = ".env", **options) -> None:
+                 dotenv: str | os.PathLike | None = ".env", **options) -> None:
         """``loader``: a :class:`~mailtpl.loader.FileSystemLoader`, or the path of a templates folder.
         ``base_url``: ``{{baseUrl}}`` unless the data sets it, else ADMIN_WEB_URL from the process environment,
         else from the ``dotenv`` file (read once, here). ``inline_css``: True inlines at compile time where that
@@ -87,7 +85,6 @@ class Environment:
         self._dotenv_admin_url = _dotenv_value(dotenv, "ADMIN_WEB_URL")
         self.inline_css = inline_css
         self.helpers = helper_pack(helpers) if isinstance(helpers, str) else dict(helpers or {})
-        self._sender_name = sender_name
         self._compiler = Compiler()
         self._lock = threading.RLock()
         self._emails: dict[str, CompiledEmail] = {}
@@ -98,10 +95,6 @@ class Environment:
     def names(self) -> list[str]:
         """The emails in the folder."""
         return self.loader.names()
-
-    @property
-    def sender_name(self) -> str:
-        return self._sender_name or self.loader.setting("sender_name") or DEFAULT_SENDER_NAME
 
     # -- cache -----------------------------------------------------------------------------------
     def invalidate(self, paths: Iterable[str | os.PathLike] | None = None) -> set[str]:
@@ -304,27 +297,6 @@ class Environment:
             text = html_to_text(html)
         subject = check_header(email.subject(data, helpers=self.helpers).strip(), f"subject of {name!r}")
         return RenderedEmail(name, subject, html, text, mode)
-
-    def message(self, name: str, context: Mapping | None = None, *, to: str | Iterable[str],
-                sender: str | None = None, reply_to: str | Iterable[str] | None = None,
-                fixture: str | None = None) -> EmailMessage:
-        """The email as a MIME message ready for SMTP; ``sender`` defaults to SMTP_SENDER."""
-        rendered = self.render(name, context, fixture=fixture)
-        return build_message(rendered, **self._envelope(to, sender, reply_to))
-
-    def compose(self, name: str, context: Mapping | None = None, *, to: str | Iterable[str],
-                sender: str | None = None, reply_to: str | Iterable[str] | None = None,
-                headers: Mapping[str, str] | None = None, fixture: str | None = None,
-                message_id: str | None = None) -> Composed:
-        """The email as bytes for SMTP, with its recipients and Message-ID (what :class:`Mailer` sends)."""
-        rendered = self.render(name, context, fixture=fixture)
-        return compose(rendered, headers=headers, message_id=message_id, **self._envelope(to, sender, reply_to))
-
-    def _envelope(self, to, sender: str | None, reply_to) -> dict:
-        sender = sender or os.environ.get("SMTP_SENDER")
-        if not sender:
-            raise ValueError("no sender: pass sender= or set SMTP_SENDER")
-        return {"to": to, "sender": sender, "sender_name": self.sender_name, "reply_to": reply_to}
 
 
 def _static_partial_names(program: n.Program) -> Iterable[str]:

@@ -128,6 +128,14 @@ def test_builtin_helper_replaced_by_a_value_is_an_error():
     assert render("{{world}}", {"world": "context"}, helpers={"world": "helper value"}) == "helper value"
 
 
+def test_block_helper_may_return_a_tuple_as_pybars3_documents():
+    """pybars3's README: helpers return a list, tuple, str or strlist; a block helper's list or tuple is joined."""
+    def wrap(this, options):
+        return ("<b>", options["fn"](this), ["</b>", ("!",)])
+
+    assert render("{{#wrap}}{{x}}{{/wrap}}", {"x": "&"}, helpers={"wrap": wrap}) == "<b>&amp;</b>!"
+
+
 def test_one_letter_hash_keys_reach_the_helper():
     """pybars3 0.9.7 refuses {{h x=1}} as a syntax error (two letters work); handlebars.js takes any name."""
     assert render("{{h x=1 y='b'}}", {}, helpers={"h": lambda this, **hash: f"{hash['y']}{hash['x']}"}) == "b1"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import current_app, request
 
 from ..environment import Environment
-from ..errors import PybarsError, TemplateError
+from ..errors import TemplateError
 from ..rendered import RenderedEmail
 from .guard import unexpected
 
@@ -25,7 +25,7 @@ def error_details(exc: Exception) -> dict:
     if isinstance(exc, TemplateError):
         return {"message": str(exc).splitlines()[0], "file": exc.name, "line": exc.lineno, "column": exc.column,
                 "source_line": exc.source_line, "text": str(exc)}
-    if isinstance(exc, (PybarsError, ValueError, LookupError)):
+    if isinstance(exc, (TemplateError, ValueError, LookupError)):
         return {"message": str(exc), "text": str(exc)}
     text = unexpected(exc)
     return {"message": text, "text": text}
