@@ -13,7 +13,7 @@ import mailtpl.capture
 import mailtpl.smtp
 from mailtpl.capture.server import CaptureError
 from mailtpl.capture.store import CaptureTimeout
-from mailtpl.environment import FixtureExists
+from mailtpl.loader import FixtureExists
 from mailtpl.errors import (DataError, HelperError, TemplateError, TemplateNotFound, TemplateRuntimeError,
                             TemplateSyntaxError, UndefinedError)
 from mailtpl.inline import CssError, MarkupError
