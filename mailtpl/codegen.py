@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from . import nodes as n
 from .errors import TemplateSyntaxError
+from .options import CompileOptions
 
 KNOWN_HELPERS = frozenset({"helperMissing", "blockHelperMissing", "each", "if", "unless", "with", "log", "lookup"})
 
@@ -29,27 +30,28 @@ T = TemplateInfo(NAME, SOURCE, OPTIONS, no_data={no_data!r}, compile_partial=com
 '''
 
 
-class CodeGenerator:
-    def __init__(self, name: str | None, sources: Mapping[str | None, str], options: dict) -> None:
+class CodeGenerator(n.NodeVisitor):
+    def __init__(self, name: str | None, sources: Mapping[str | None, str], options: CompileOptions) -> None:
         """``name``: the template's; ``sources``: the text of each file its nodes come from (a flattened
         email's partials too), shown under errors."""
         self.name = name
         self.sources = sources
         self.source = sources.get(name, "")
         self.files: list[str] = []  # files other than ``name`` that nodes come from: T1, T2, ... in the module
-        self.options = options
-        self.strict = bool(options.get("strict"))
-        self.checked = self.strict or bool(options.get("assume_objects"))
-        self.no_escape = bool(options.get("no_escape"))
-        self.known_only = bool(options.get("known_helpers_only"))
-        table = options.get("known_helpers") or {}
+        self.options = options.as_dict()  # written into the module
+        self.strict = options.strict
+        self.checked = options.strict or options.assume_objects
+        self.no_escape = options.no_escape
+        self.known_only = options.known_helpers_only
+        table = options.known_helpers or {}
         if not isinstance(table, Mapping):  # pybars3 callers pass a set of names
             table = dict.fromkeys(table, True)
         self.known_helpers = KNOWN_HELPERS.union(k for k, v in table.items() if v).difference(
             k for k, v in table.items() if not v)
-        self.compat = bool(options.get("compat"))  # names not found in the context are looked up the ../ stack
-        self.explicit_partial_context = bool(options.get("explicit_partial_context"))
-        self.prevent_indent = bool(options.get("prevent_indent"))
+        self.compat = options.compat  # names not found in the context are looked up the ../ stack
+        self.explicit_partial_context = options.explicit_partial_context
+        self.prevent_indent = options.prevent_indent
+        self.data = options.data
         self.sites: list[str] = []
         self.counter = 0
         self.uses_depths = False
@@ -69,9 +71,10 @@ class CodeGenerator:
         for fn in (*self.segments, main):
             fn.lines[1:1] = hoisted
         # data=false: handlebars.js makes no @data frame for a template that reads none (its partials see none)
-        no_data = self.options.get("data") is False and not program.uses_data
+        no_data = self.data is False and not program.uses_data
         statements = [[_HEADER.format(name=self.name, options=self.options, source=self.source, no_data=no_data)]]
-        statements.extend([f"T{i} = TemplateInfo({file!r}, {self.sources.get(file, '')!r}, OPTIONS, no_data={no_data!r})"]
+        statements.extend([f"T{i} = TemplateInfo({file!r}, {self.sources.get(file, '')!r}, OPTIONS, "  # T's, but file
+                           "no_data=T.no_data, compile_partial=T.compile_partial)"]
                           for i, file in enumerate(self.files, 1))
         statements.append(["W = []"])
         for i in range(0, len(self.sites), _SITES_PER_STATEMENT):
@@ -171,7 +174,7 @@ class CodeGenerator:
                 pieces.append(_Code(f"{segment.name}({args})", None))
         else:
             for stmt in program.body:
-                self.statement(stmt, level, inner_scopes, pieces, setup)
+                self.visit(stmt, level, inner_scopes, pieces, setup)
 
         self.stack.pop()
         self.finish(fn, ("c, d, P, H, D=None" if self.compat else "c, d, P, H") if is_main else "c, d, bp, P",
@@ -185,7 +188,7 @@ class CodeGenerator:
         pieces: list[str] = []
         setup: list[str] = []
         for stmt in body:
-            self.statement(stmt, level, scopes, pieces, setup)
+            self.visit(stmt, level, scopes, pieces, setup)
         self.stack.pop()
         self.finish(fn, args, setup, pieces)
         self.segments.append(fn)
@@ -218,21 +221,22 @@ class CodeGenerator:
         return fn.name, fn.inline or "None"
 
     # -- statements ------------------------------------------------------------
-    def statement(self, stmt, level: int, scopes: list, pieces: list[str], setup: list[str]) -> None:
-        if isinstance(stmt, n.Content):
-            if stmt.value:
-                _text(pieces, stmt.value)
-        elif isinstance(stmt, n.Comment):
-            pass
-        elif isinstance(stmt, n.Mustache):
-            pieces.append(_Code(self.mustache(stmt, level, scopes), self.position(stmt)))
-        elif isinstance(stmt, n.Block):
-            if not stmt.decorator:
-                pieces.append(_Code(self.block(stmt, level, scopes, setup), self.position(stmt)))
-        elif isinstance(stmt, (n.Partial, n.PartialBlock)):
-            self.partial(stmt, level, scopes, pieces, setup)
-        else:  # pragma: no cover - the parser produces nothing else
-            raise TypeError(stmt)
+    # visit_*(stmt, level, scopes, pieces, setup): a statement's output appended to ``pieces`` (code it needs
+    # defined first goes to ``setup``)
+    def visit_Content(self, stmt: n.Content, level: int, scopes: list, pieces: list[str], setup: list[str]) -> None:
+        if stmt.value:
+            _text(pieces, stmt.value)
+
+    def visit_Comment(self, stmt: n.Comment, level: int, scopes: list, pieces: list[str], setup: list[str]) -> None:
+        pass
+
+    def visit_Mustache(self, stmt: n.Mustache, level: int, scopes: list, pieces: list[str],
+                       setup: list[str]) -> None:
+        pieces.append(_Code(self.mustache(stmt, level, scopes), self.position(stmt)))
+
+    def visit_Block(self, stmt: n.Block, level: int, scopes: list, pieces: list[str], setup: list[str]) -> None:
+        if not stmt.decorator:  # inline partials are defined by the program they are in
+            pieces.append(_Code(self.block(stmt, level, scopes, setup), self.position(stmt)))
 
     def mustache(self, stmt: n.Mustache, level: int, scopes: list) -> str:
         """``{{value}}``; a string value (the common case) takes a short path to the output."""
@@ -312,6 +316,8 @@ class CodeGenerator:
         if self.compat:
             call += f", D=D{level}"
         pieces.append(_Code(call + ")", self.position(stmt)))
+
+    visit_Partial = visit_PartialBlock = partial
 
     # -- expressions -----------------------------------------------------------
     def classify(self, node, path: n.PathExpr, scopes: list) -> str:

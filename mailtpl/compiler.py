@@ -7,50 +7,16 @@ no state between calls, so one instance can be shared by any number of threads.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
 from types import CodeType
 
 from . import nodes as n
 from .codegen import SEGMENT_BREAK, CodeGenerator
 from .errors import TemplateSyntaxError
+from .options import CompileOptions
 from .parser import parse
 from .runtime import CODE_FILENAME, Template
 from .whitespace import strip_whitespace
-
-
-@dataclass(frozen=True)
-class CompileOptions:
-    """handlebars.js 4.7's compile options in Python spelling, plus the data access options of
-    :mod:`mailtpl.access` (runtime options in handlebars.js; set here they are the template's defaults)."""
-
-    strict: bool = False
-    assume_objects: bool = False
-    compat: bool = False
-    data: bool = True
-    known_helpers: Mapping[str, bool] | Iterable[str] | None = None  # a map, or names (pybars3's set)
-    known_helpers_only: bool = False
-    no_escape: bool = False
-    prevent_indent: bool = False
-    ignore_standalone: bool = False
-    explicit_partial_context: bool = False
-    allow_proto_properties_by_default: bool | None = None
-    allow_proto_methods_by_default: bool | None = None
-    allowed_proto_properties: Mapping[str, bool] | None = None
-    allowed_proto_methods: Mapping[str, bool] | None = None
-
-    def as_dict(self) -> dict:
-        """The options that differ from the defaults (what generated code records), by name."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) != f.default}
-
-
-def _plain(value):
-    """Option values as plain data (they are written into generated code with repr)."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, (set, frozenset, list, tuple)):
-        return sorted(value)
-    return value
 
 
 class Compiler:
@@ -85,7 +51,7 @@ class Compiler:
         else:
             program = self.parse(source, name=name, ignore_standalone=settings.ignore_standalone)
             texts = {name: source}
-        return CodeGenerator(name, texts, settings.as_dict()).module(program)
+        return CodeGenerator(name, texts, settings).module(program)
 
     def parse(self, source: str, *, name: str | os.PathLike | None = None,
               ignore_standalone: bool = False) -> n.Program:

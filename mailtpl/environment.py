@@ -8,7 +8,8 @@ Folder conventions (see README):
 - ``partials/**.hbs`` and ``layouts/**.hbs`` are partials, registered by their
   path below that folder without ``.hbs`` (``layouts/layout.hbs`` is ``layout``).
 - ``mailtpl.json`` (optional): ``subjects`` per email (Handlebars allowed),
-  ``sender_name``, and ``preview_base_url`` used for sample data only.
+  ``preview_base_url`` used for sample data only, and settings other parts read
+  through :meth:`Environment.setting` (``sender_name`` for the mailers).
 
 Compiled templates are cached; :meth:`Environment.invalidate` drops what a
 changed file affects (an email and everything that includes a changed partial).
@@ -21,16 +22,16 @@ import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from email.message import EmailMessage
 from pathlib import Path
 
 from . import nodes as n
-from .compiler import CompileOptions, Compiler
+from .compiler import Compiler
 from .errors import DataError, TemplateError, TemplateNotFound, UndefinedError
 from .flatten import NotFlat, flatten
 from .inline import CssError, MarkupError, NotStatic, check_structure, compile_time, inline_css
 from .files import replace_file
-from .message import Composed, build_message, check_header, compose
+from .message import check_header
+from .options import CompileOptions
 from .placeholders import Document, NotRebuilt
 from .rendered import RenderedEmail
 from .runtime import Template
@@ -39,7 +40,6 @@ from .variables import Variable, analyze, sample_data
 
 CONFIG_FILE = "mailtpl.json"
 PARTIAL_DIRS = ("partials", "layouts")
-DEFAULT_SENDER_NAME = "User feedback"
 DEFAULT_PREVIEW_BASE_URL = "https://feedback.example.com"
 DEFAULT_SUBJECTS = {
     "verification": "User feedback Email Verification",
@@ -87,7 +87,7 @@ def helper_pack(name: str) -> dict:
 class Environment:
     def __init__(self, templates: str | os.PathLike = "templates", *, strict: bool = True,
                  base_url: str | None = None, inline_css: bool | str = True, helpers: Mapping | str | None = None,
-                 sender_name: str | None = None, **options) -> None:
+                 **options) -> None:
         """``inline_css``: True inlines at compile time where that is safe and per render elsewhere,
         "per-render" always per render, False not at all. ``options``: the compile and data access
         options of :class:`mailtpl.compiler.CompileOptions` (``compat=True``, ``allowed_proto_properties=...``)."""
@@ -101,7 +101,6 @@ class Environment:
         self.base_url = base_url
         self.inline_css = inline_css
         self.helpers = helper_pack(helpers) if isinstance(helpers, str) else dict(helpers or {})
-        self._sender_name = sender_name
         self._compiler = Compiler()
         self._lock = threading.RLock()
         self._emails: dict[str, _Email] = {}
@@ -151,10 +150,6 @@ class Environment:
                  *self._partial_files.values()]
         config = self.root / CONFIG_FILE
         return paths + ([config] if config.exists() else [])
-
-    @property
-    def sender_name(self) -> str:
-        return self._sender_name or self._config.get("sender_name") or DEFAULT_SENDER_NAME
 
     @property
     def preview_base_url(self) -> str:
@@ -432,27 +427,6 @@ class Environment:
             text = html_to_text(html)
         subject = check_header(email.subject(data, helpers=self.helpers).strip(), f"subject of {name!r}")
         return RenderedEmail(name, subject, html, text, mode)
-
-    def message(self, name: str, context: Mapping | None = None, *, to: str | Iterable[str],
-                sender: str | None = None, reply_to: str | Iterable[str] | None = None,
-                fixture: str | None = None) -> EmailMessage:
-        """The email as a MIME message ready for SMTP; ``sender`` defaults to SMTP_SENDER."""
-        rendered = self.render(name, context, fixture=fixture)
-        return build_message(rendered, **self._envelope(to, sender, reply_to))
-
-    def compose(self, name: str, context: Mapping | None = None, *, to: str | Iterable[str],
-                sender: str | None = None, reply_to: str | Iterable[str] | None = None,
-                headers: Mapping[str, str] | None = None, fixture: str | None = None,
-                message_id: str | None = None) -> Composed:
-        """The email as bytes for SMTP, with its recipients and Message-ID (what :class:`Mailer` sends)."""
-        rendered = self.render(name, context, fixture=fixture)
-        return compose(rendered, headers=headers, message_id=message_id, **self._envelope(to, sender, reply_to))
-
-    def _envelope(self, to, sender: str | None, reply_to) -> dict:
-        sender = sender or os.environ.get("SMTP_SENDER")
-        if not sender:
-            raise ValueError("no sender: pass sender= or set SMTP_SENDER")
-        return {"to": to, "sender": sender, "sender_name": self.sender_name, "reply_to": reply_to}
 
 
 class FixtureExists(DataError):

@@ -29,32 +29,34 @@ def flatten(program: n.Program, partial_source: PartialSource) -> n.Program:
     return _Flattener(partial_source).program(program, [], 0)
 
 
-class _Flattener:
+class _Flattener(n.NodeVisitor):
+    """Visiting a statement gives the statements written in its place. ``blocks``: the bodies of the partial
+    blocks being expanded, innermost last."""
+
     def __init__(self, partial_source: PartialSource) -> None:
         self.partial_source = partial_source
 
     def program(self, program: n.Program, blocks: list[n.Program], depth: int) -> n.Program:
-        """``blocks``: the bodies of the partial blocks being expanded, innermost last."""
         if depth > 20:
             raise NotFlat("partials nested more than 20 deep (recursive partial?)")
-        body: list = []
-        for stmt in program.body:
-            if isinstance(stmt, n.Content):
-                body.append(dataclasses.replace(stmt))
-            elif isinstance(stmt, (n.Comment, n.Mustache)):
-                body.append(stmt)
-            elif isinstance(stmt, n.Block):
-                if stmt.decorator:
-                    raise NotFlat(f"inline partial at {_where(stmt)}")
-                body.append(dataclasses.replace(
-                    stmt,
-                    program=stmt.program and self.program(stmt.program, blocks, depth),
-                    inverse=stmt.inverse and self.program(stmt.inverse, blocks, depth)))
-            else:
-                body.extend(self.partial(stmt, blocks, depth))
+        body = [out for stmt in program.body for out in self.visit(stmt, blocks, depth)]
         return dataclasses.replace(program, body=body)
 
-    def partial(self, stmt: n.Partial | n.PartialBlock, blocks: list[n.Program], depth: int) -> list:
+    def visit_Content(self, stmt: n.Content, blocks: list[n.Program], depth: int) -> list:
+        return [dataclasses.replace(stmt)]
+
+    def visit_Mustache(self, stmt: n.Mustache | n.Comment, blocks: list[n.Program], depth: int) -> list:
+        return [stmt]
+
+    visit_Comment = visit_Mustache
+
+    def visit_Block(self, stmt: n.Block, blocks: list[n.Program], depth: int) -> list:
+        if stmt.decorator:
+            raise NotFlat(f"inline partial at {_where(stmt)}")
+        return [dataclasses.replace(stmt, program=stmt.program and self.program(stmt.program, blocks, depth),
+                                    inverse=stmt.inverse and self.program(stmt.inverse, blocks, depth))]
+
+    def visit_Partial(self, stmt: n.Partial | n.PartialBlock, blocks: list[n.Program], depth: int) -> list:
         if isinstance(stmt.name, n.SubExpr):
             raise NotFlat(f"dynamic partial name at {_where(stmt)}")
         name = stmt.name.original
@@ -76,6 +78,8 @@ class _Flattener:
                 expanded = self.program(_checked(found, name), blocks, depth + 1)
         indent = stmt.indent if isinstance(stmt, n.Partial) else ""
         return _indented(expanded.body, indent) if indent else expanded.body
+
+    visit_PartialBlock = visit_Partial
 
 
 def _where(node: n.Node) -> str:

@@ -3,7 +3,8 @@
 Every node records where it starts: ``file`` (the template's name, as the
 loader gave it, None for a string), 1-based ``line`` and ``column``. Nodes are
 built by keyword. Walks go through :meth:`Node.children` (direct children in
-source order) and :func:`walk`, so no walk guesses which attributes hold nodes.
+source order), :func:`walk` (every node) or a :class:`NodeVisitor` (by node type),
+so no walk guesses which attributes hold nodes.
 """
 from __future__ import annotations
 
@@ -38,6 +39,22 @@ def walk(node: Node) -> Iterator[Node]:
         current = stack.pop()
         yield current
         stack.extend(reversed(tuple(current.children())))
+
+
+class NodeVisitor:
+    """Walks an AST by node type, as Jinja2's NodeVisitor: :meth:`visit` calls ``visit_<Class>(node, ...)``
+    (``visit_Block``, ``visit_Content``, ...), else :meth:`generic_visit`; extra arguments are passed on."""
+
+    def visit(self, node: Node, *args, **kwargs):
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is None:
+            return self.generic_visit(node, *args, **kwargs)
+        return method(node, *args, **kwargs)
+
+    def generic_visit(self, node: Node, *args, **kwargs) -> None:
+        """Visit the nodes inside ``node``, in source order."""
+        for child in node.children():
+            self.visit(child, *args, **kwargs)
 
 
 def _call_children(path: Expr, params: list[Expr], hash_: Hash | None) -> Iterator[Node]:

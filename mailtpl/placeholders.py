@@ -59,36 +59,13 @@ class Document:
         """``program``: a flattened email (see :mod:`mailtpl.flatten`)."""
         self.prefix = "mtpl" + secrets.token_hex(4) + "x"
         self.pattern = re.compile(re.escape(self.prefix) + r"(\d+)y")
-        self.tags: list[Tag] = []
         self._program = program
-        self._parts: list[str] = []
-        self._walk(program)
-        self.html = "".join(self._parts)
+        writer = _Writer(self.prefix)
+        writer.visit(program)
+        self.tags: list[Tag] = writer.tags
+        self.html = "".join(writer.parts)
         if len(self.pattern.findall(self.html)) != len(self.tags):
             raise NotRebuilt("the template's text contains a placeholder")  # pragma: no cover - 32 random bits
-
-    def _tag(self, node, role: str, block: int | None = None) -> int:
-        index = len(self.tags)
-        self.tags.append(Tag(node, role, index if role == "open" else block))
-        self._parts.append(f"{self.prefix}{index}y")
-        return index
-
-    def _walk(self, program: n.Program) -> None:
-        for stmt in program.body:
-            if isinstance(stmt, n.Content):
-                self._parts.append(stmt.value)
-            elif isinstance(stmt, n.Mustache):
-                self._tag(stmt, "value")
-            elif isinstance(stmt, n.Block):
-                opened = self._tag(stmt, "open")
-                if stmt.program:
-                    self._walk(stmt.program)
-                self._tag(stmt, "else", opened)
-                if stmt.inverse:
-                    self._walk(stmt.inverse)
-                self._tag(stmt, "close", opened)
-            elif not isinstance(stmt, n.Comment):  # pragma: no cover - flatten leaves no partials
-                raise NotRebuilt(f"{type(stmt).__name__} left after flattening")
 
     def helper_call(self) -> Tag | None:
         """The first tag that runs a helper other than the pure builtins (a subexpression,
@@ -133,6 +110,44 @@ class Document:
         root = self._program
         return n.Program(line=root.line, column=root.column, file=root.file, body=stack[0][1],
                          uses_depths=root.uses_depths)
+
+
+class _Writer(n.NodeVisitor):
+    """The text of a flattened email in ``parts``, with ``{prefix}{i}y`` in place of tag ``tags[i]``."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.parts: list[str] = []
+        self.tags: list[Tag] = []
+
+    def tag(self, node: n.Mustache | n.Block, role: str, block: int | None = None) -> int:
+        index = len(self.tags)
+        self.tags.append(Tag(node, role, index if role == "open" else block))
+        self.parts.append(f"{self.prefix}{index}y")
+        return index
+
+    def visit_Content(self, node: n.Content) -> None:
+        self.parts.append(node.value)
+
+    def visit_Comment(self, node: n.Comment) -> None:
+        pass
+
+    def visit_Mustache(self, node: n.Mustache) -> None:
+        self.tag(node, "value")
+
+    def visit_Block(self, node: n.Block) -> None:
+        opened = self.tag(node, "open")
+        if node.program:
+            self.visit(node.program)
+        self.tag(node, "else", opened)
+        if node.inverse:
+            self.visit(node.inverse)
+        self.tag(node, "close", opened)
+
+    def visit_Partial(self, node: n.Partial | n.PartialBlock) -> None:  # pragma: no cover - flatten leaves none
+        raise NotRebuilt(f"{type(node).__name__} left after flattening")
+
+    visit_PartialBlock = visit_Partial
 
 
 _PURE = frozenset({"if", "unless", "each", "with", "lookup"})

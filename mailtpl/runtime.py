@@ -3,7 +3,10 @@
 Generated code (see :mod:`mailtpl.codegen`) stays small by calling into the
 functions here for anything beyond appending text: helper calls, blocks,
 partials and strict lookups. Nothing here holds state between renders, so a
-template can be rendered from many threads at once.
+template can be rendered from many threads at once. Generated code reaches
+these through :mod:`mailtpl.runtime_api`, whose names are the stable part; this
+module imports nothing above it (no compiler: a partial given as source text is
+compiled by the function the template's module hands its ``TemplateInfo``).
 
 Names used by generated code:
 ``H`` the helpers of this render, ``c`` the context, ``d`` the @data frame,
@@ -18,7 +21,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from pybars import Scope, strlist
+from .pybars_compat import Scope, strlist
 
 from .access import OPTION_NAMES as ACCESS_OPTIONS, AccessPolicy, current as current_policy, denial
 from .errors import HelperError, TemplateError, TemplateRuntimeError, UndefinedError
@@ -319,7 +322,7 @@ class Options(Mapping):
         if program is None:
             return ""
         frame = self.data if data is None else data
-        if isinstance(this, Scope):
+        if type(this) is not dict and isinstance(this, Scope):
             this, frame = _unscope(this, frame)
         return program(this, frame, tuple(block_params) if block_params else (), self.partials)
 

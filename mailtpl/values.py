@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from pybars import Scope, strlist
+from .pybars_compat import Scope, strlist
 
 from .access import NEVER_TRAVERSED, extra_fields, is_model, read_attribute, set_slots
 
@@ -91,7 +91,7 @@ def to_str(value) -> str:
         return str(value)
     if t is float or isinstance(value, Decimal):
         return js_number(value)
-    if isinstance(value, strlist):
+    if isinstance(value, list) and isinstance(value, strlist):
         return "".join(value)
     if isinstance(value, str):
         return str.__str__(value)
@@ -111,7 +111,7 @@ def escape(value) -> str:
         return escape_html(value) if _NEEDS_ESCAPE.search(value) else value
     if t is int:
         return str(value)  # digits need no escaping
-    if isinstance(value, strlist):
+    if isinstance(value, list) and isinstance(value, strlist):
         return "".join(value)
     html = _html_method(t)
     if html is not None:

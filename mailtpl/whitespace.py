@@ -19,7 +19,7 @@ _NEXT_WS_ROOT = re.compile(r"^\s*?(?:\r?\n|\Z)")
 _TRAILING_INDENT = re.compile(r"([ \t]+)\Z")
 
 
-class WhitespaceControl:
+class WhitespaceControl(n.NodeVisitor):
     def __init__(self, ignore_standalone: bool = False) -> None:
         self.do_standalone = not ignore_standalone
         self.root_seen = False
@@ -29,7 +29,7 @@ class WhitespaceControl:
         self.root_seen = True
         body = program.body
         for i, current in enumerate(body):
-            strip = self.accept(current)
+            strip = self.visit(current)
             if strip is None:
                 continue
             prev_ws = _is_prev_whitespace(body, i, is_root)
@@ -58,16 +58,19 @@ class WhitespaceControl:
                 _omit_left((inverse or inner).body)
         return program
 
-    def accept(self, node) -> dict | None:
-        if isinstance(node, (n.Block, n.PartialBlock)):
-            return self.block(node)
-        if isinstance(node, n.Mustache):
-            return {"open": node.strip.open, "close": node.strip.close}
-        if isinstance(node, (n.Partial, n.Comment)):
-            return {"inline_standalone": True, "open": node.strip.open, "close": node.strip.close}
+    # visit_*: what a statement strips around itself (None: text, which strips nothing)
+    def visit_Content(self, node: n.Content) -> None:
         return None
 
-    def block(self, block: n.Block | n.PartialBlock) -> dict:
+    def visit_Mustache(self, node: n.Mustache) -> dict:
+        return {"open": node.strip.open, "close": node.strip.close}
+
+    def visit_Partial(self, node: n.Partial | n.Comment) -> dict:
+        return {"inline_standalone": True, "open": node.strip.open, "close": node.strip.close}
+
+    visit_Comment = visit_Partial
+
+    def visit_Block(self, block: n.Block | n.PartialBlock) -> dict:
         program, inverse_prog = _bodies(block)
         for child in (program, inverse_prog):
             if child is not None:
@@ -102,6 +105,8 @@ class WhitespaceControl:
         elif block.close_strip.open:
             _omit_left(program.body, None, True)
         return strip
+
+    visit_PartialBlock = visit_Block
 
 
 def _bodies(block: n.Block | n.PartialBlock) -> tuple[n.Program | None, n.Program | None]:

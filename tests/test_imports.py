@@ -7,15 +7,23 @@ functions alike (an import in a function is a dependency that only waits);
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pybars
 import pytest
 
+import mailtpl
+from mailtpl.compiler import load
+
 PACKAGE = Path(__file__).resolve().parents[1] / "mailtpl"
+HEAVY = ("pybars", "pymeta", "premailer", "cssutils", "requests", "lxml", "cssselect", "tinycss2")
 
 # What a render needs: a precompiled template loads these and nothing else of mailtpl.
 RUNTIME_LAYER = {
-    "mailtpl", "mailtpl.runtime", "mailtpl.access", "mailtpl.errors", "mailtpl.values",
+    "mailtpl", "mailtpl.runtime", "mailtpl.access", "mailtpl.errors", "mailtpl.values", "mailtpl.pybars_compat",
     "mailtpl.helpers", "mailtpl.helpers.block_helper_missing", "mailtpl.helpers.each",
     "mailtpl.helpers.helper_missing", "mailtpl.helpers.if_", "mailtpl.helpers.log", "mailtpl.helpers.lookup",
     "mailtpl.helpers.unless", "mailtpl.helpers.with_",
@@ -139,6 +147,8 @@ def closure(edges: dict[str, set[str]], start: str) -> set[str]:
 def test_mailtpl_has_no_import_cycles():
     edges = graph(PACKAGE)
     assert {"mailtpl.codegen", "mailtpl.parser"} <= edges["mailtpl.compiler"]  # the walk sees the imports
+    # the package's names load lazily (importlib, unseen here): no module may read them, so it is on no cycle
+    assert [name for name, targets in edges.items() if "mailtpl" in targets] == []
     found = cycles(edges)
     assert not found, "import cycles:\n" + "\n".join(" -> ".join(cycle) for cycle in found)
 
@@ -154,6 +164,131 @@ def test_runtime_api_loads_only_the_runtime_when_imported():
     reached = closure(graph(PACKAGE, module_level_only=True), "mailtpl.runtime_api")
     assert reached <= RUNTIME_LAYER | {"mailtpl.runtime_api"}, sorted(reached - RUNTIME_LAYER)
     assert "mailtpl.compiler" in graph(PACKAGE)["mailtpl.runtime_api"]  # only inside compile_partial
+
+
+# -- what importing loads, in a fresh interpreter ---------------------------------------------------------
+def fresh(code: str, *path: Path) -> list:
+    """``code`` run by a new interpreter with this checkout's mailtpl (and ``path``) importable: what it prints
+    as JSON on its last line."""
+    prelude = f"import sys, json; sys.path[:0] = {[str(PACKAGE.parent), *map(str, path)]!r}\n"
+    loaded = "\ndef loaded(): return sorted(m for m in sys.modules if m.split('.')[0] in " \
+             f"{HEAVY!r} or m.startswith('mailtpl.'))\n"
+    result = subprocess.run([sys.executable, "-c", prelude + loaded + code], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_import_mailtpl_loads_nothing_else():
+    assert fresh("import mailtpl\nprint(json.dumps(loaded()))") == []
+
+
+def test_environment_loads_premailer_and_lxml_only_to_inline_css():
+    loaded = fresh("from mailtpl import Environment\nprint(json.dumps(loaded()))")
+    assert "mailtpl.environment" in loaded and not [m for m in loaded if m.split(".")[0] in HEAVY]
+
+
+def test_precompiled_template_loads_the_runtime_until_a_partial_is_source(tmp_path):
+    source = "{{#each xs}}<{{this}}>{{/each}}{{#if more}}{{> p}}{{/if}}"
+    (tmp_path / "tpl_list.py").write_text(mailtpl.Compiler().precompile(source, name="list.hbs", strict=True))
+    code = (
+        "import tpl_list\nout = [tpl_list.template({'xs': [1, '&'], 'more': False})]\nbefore = loaded()\n"
+        "out.append(tpl_list.template({'xs': [], 'more': True}, partials={'p': '[{{xs.length}}]'}))\n"
+        "print(json.dumps([out, before, 'mailtpl.compiler' in sys.modules]))"
+    )
+    out, before, compiler_after = fresh(code, tmp_path)
+    assert out == ["<1><&amp;>", "[0]"]
+    assert "mailtpl.runtime_api" in before and "mailtpl.compiler" not in before
+    assert not [m for m in before if m.split(".")[0] in HEAVY]
+    assert compiler_after  # the string partial loaded the compiler
+
+
+_IMPORTS_0_1 = """\
+from mailtpl.runtime import (
+    NULL_CONTEXT, InlinePartial, Raw, Static, Template, TemplateInfo, ablock, amb, block, btxt, call, cfind, data_up,
+    depth, context_get, lam, no_get, oget, partial, push, section, sget,
+)
+from mailtpl.helpers import BUILTINS
+from mailtpl.helpers.if_ import condition
+from mailtpl.values import escape as esc, escape_html as esc_str, get, to_str as txt
+"""
+
+
+def test_module_precompiled_by_0_1_renders_and_asks_for_compiled_partials():
+    """0.1 wrote its own import list and gave the runtime no compiler: string partials are a clear error."""
+    code = mailtpl.Compiler().precompile("{{#each xs}}[{{this}}]{{/each}}{{> p}}", name="old.hbs")
+    header = next(line for line in code.splitlines() if line.startswith("from mailtpl.runtime_api import"))
+    old = code.replace(header + "\n", _IMPORTS_0_1).replace(", compile_partial=compile_partial)", ")")
+    assert "runtime_api" not in old and "compile_partial" not in old
+    template = load(old)
+    assert template({"xs": [1, 2]}, partials={"p": mailtpl.Compiler().compile("!")}) == "[1][2]!"
+    with pytest.raises(mailtpl.TemplateRuntimeError) as info:
+        template({"xs": []}, partials={"p": "!"})
+    assert str(info.value).startswith("old.hbs:1:32: the partial p is source text, and this template was "
+                                      "precompiled without a compiler for partials")
+
+
+@pytest.mark.parametrize("first", ["mailtpl", "pybars"])
+def test_except_pybars_error_catches_mailtpl_errors(first):
+    """Whichever is imported first: mailtpl's errors are pybars.PybarsError once pybars3 is loaded."""
+    code = (
+        f"import {first}\nfrom mailtpl import Compiler, TemplateError\nimport pybars\ncaught = []\n"
+        "for source in ['{{#if a}}', '{{x}}']:\n"
+        "    try:\n        Compiler().compile(source, name='t.hbs', strict=True)({})\n"
+        "    except pybars.PybarsError as exc:\n        caught.append(str(exc).splitlines()[0])\n"
+        "print(json.dumps([caught, issubclass(TemplateError, pybars.PybarsError)]))"
+    )
+    caught, subclass = fresh(code)
+    assert caught[0].startswith("t.hbs:1:") and caught[1] == 't.hbs:1:3: "x" is not defined (strict mode)'
+    assert subclass
+
+
+def test_mailtpl_pybars_error_is_pybars3s():
+    assert mailtpl.PybarsError is pybars.PybarsError
+    assert issubclass(mailtpl.DataError, pybars.PybarsError) and issubclass(mailtpl.DataError, ValueError)
+
+
+# -- pybars3's Scope and strlist without pybars3 ----------------------------------------------------------------
+def test_pybars3_scope_and_strlist_count_as_mailtpl_ones():
+    assert isinstance(pybars.Scope({}, None, None), mailtpl.Scope)
+    assert isinstance(pybars.strlist(["a"]), mailtpl.strlist)
+    assert not isinstance({}, mailtpl.Scope) and not isinstance(["a"], mailtpl.strlist)
+
+
+class _Obj:
+    title = "from an attribute"
+
+    def get(self, name):
+        return f"get({name})"
+
+
+@pytest.mark.parametrize("context", [{"x": 1, "this": "t"}, ["a", "b"], "text", _Obj(), None])
+def test_mailtpl_scope_answers_as_pybars3s(context):
+    args = (context, {"parent": True}, {"root": True})
+    kwargs = {"overrides": {"o": 2}, "index": 0, "key": "k", "first": True, "last": None}
+    theirs, ours = pybars.Scope(*args, **kwargs), mailtpl.Scope(*args, **kwargs)
+    for name in ["@root", "@_parent", "@index", "@key", "@first", "@last", "this", "o", "x", 0, 5, "title",
+                 "upper", "missing"]:
+        assert _answer(ours.get, name, "dflt") == _answer(theirs.get, name, "dflt"), name
+        assert _answer(ours.__getitem__, name) == _answer(theirs.__getitem__, name), name
+    assert _answer(str, ours) == _answer(str, theirs) and _answer(len, ours) == _answer(len, theirs)
+
+
+def _answer(fn, *args) -> str:
+    """What ``fn(*args)`` returns, or the type of what it raises."""
+    try:
+        return repr(fn(*args))
+    except Exception as exc:  # noqa: BLE001 - the exception is the answer compared
+        return type(exc).__name__
+
+
+def test_mailtpl_strlist_grows_as_pybars3s():
+    items = ["a", ["b", ("c", mailtpl.SafeString("de"))], pybars.strlist(["f"])]
+    theirs, ours = pybars.strlist(["<"]), mailtpl.strlist(["<"])
+    for item in items:
+        theirs.grow(item)
+        ours.grow(item)
+    assert list(ours) == list(theirs) == ["<", "a", "b", "c", "d", "e", "f"] and str(ours) == str(theirs)
 
 
 # -- the walk itself -------------------------------------------------------------------------------------

@@ -59,6 +59,21 @@ def test_walk_reaches_every_node_in_source_order():
     assert lines == sorted(lines)
 
 
+def test_a_node_visitor_dispatches_by_type_and_descends_by_default():
+    class Paths(n.NodeVisitor):
+        def __init__(self):
+            self.seen = []
+
+        def visit_PathExpr(self, node, prefix):
+            self.seen.append(prefix + node.original)
+
+    program = Compiler().parse(EVERYTHING)
+    visitor = Paths()
+    visitor.visit(program, "> ")
+    assert visitor.seen == ["> " + node.original for node in n.walk(program) if isinstance(node, n.PathExpr)]
+    assert "> item.name" in visitor.seen and "> x" in visitor.seen  # in a block's body, in a subexpression
+
+
 def test_every_node_carries_its_file_line_and_column():
     program = Compiler().parse(EVERYTHING, name="all.hbs")
     lines = EVERYTHING.splitlines()
@@ -98,16 +113,16 @@ def test_compile_takes_a_parsed_ast():
 
 def test_an_ast_from_two_files_names_each_file_in_errors():
     compiler = Compiler()
-    outer, inner = "<b>{{a}}</b>\n", "x\n  {{b.c}}\n"
+    outer, inner = "<b>{{a}}</b>\n", "x\n  {{b.c}}{{> p}}\n"
     first = compiler.parse(outer, name="outer.hbs")
     second = compiler.parse(inner, name="partials/inner.hbs")
     both = dataclasses.replace(first, body=first.body + second.body)
     template = compiler.compile(both, sources={"outer.hbs": outer, "partials/inner.hbs": inner}, strict=True)
-    assert template({"a": 1, "b": {"c": 2}}) == "<b>1</b>\nx\n  2\n"
+    assert template({"a": 1, "b": {"c": 2}}, partials={"p": "[{{a}}]"}) == "<b>1</b>\nx\n  2[1]\n"
     with pytest.raises(UndefinedError) as info:
-        template({"a": 1, "b": {}})
+        template({"a": 1, "b": {}}, partials={"p": ""})
     assert (info.value.name, info.value.lineno, info.value.column) == ("partials/inner.hbs", 2, 5)
-    assert str(info.value).endswith("\n      {{b.c}}\n        ^")
+    assert str(info.value).endswith("\n      {{b.c}}{{> p}}\n        ^")
     with pytest.raises(UndefinedError) as info:
         template({})
     assert (info.value.name, info.value.lineno, info.value.column) == ("outer.hbs", 1, 6)

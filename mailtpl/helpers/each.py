@@ -14,17 +14,16 @@ def each(this, options, *args, **hash):
     context = args[0]
     if is_callable(context):
         context = context(this)
-    program, partials = options.program or _nothing, options.partials
     counted = not isinstance(options.data, NoFrame)  # handlebars.js: no @data, no frame and no @index
     data = options.frame() if counted else options.data
-    out = []
+    fn, out = options.fn, []
     items = iterable_items(context) if context is not None else None
     if items is not None:
         last = len(items) - 1
         for i, item in enumerate(items):
             if counted:
                 data.update(key=i, index=i, first=i == 0, last=i == last)
-            out.append(program(item, data, (item, i), partials))
+            out.append(fn(item, data, (item, i)))
     elif context is not None:
         keys = object_keys(context) or ()
         last = len(keys) - 1
@@ -32,11 +31,7 @@ def each(this, options, *args, **hash):
             value = lookup(context, key)
             if counted:
                 data.update(key=key, index=i, first=i == 0, last=i == last)
-            out.append(program(value, data, (value, key), partials))
+            out.append(fn(value, data, (value, key)))
     if not out:
         return options.inverse(this)
     return "".join(out)
-
-
-def _nothing(c, d, bp, P) -> str:
-    return ""

@@ -92,7 +92,7 @@ class Traced:
 def traced_environment(env: Environment) -> Environment:
     """An environment like ``env`` whose HTML templates mark their elements."""
     tracer = Environment(env.root, base_url=env.base_url, helpers=env.helpers, inline_css=env.inline_css,
-                         sender_name=env._sender_name, **{**env.options.as_dict(), "strict": env.strict})
+                         **{**env.options.as_dict(), "strict": env.strict})
     tracer._compiler = _TracingCompiler()
     return tracer
 
