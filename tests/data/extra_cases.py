@@ -172,6 +172,11 @@ case("pybars3/raw-block-without-helper", "[{{{{raw}}}}{{x}} <b>{{{{/raw}}}}]", {
 case("pybars3/nested-raw-blocks-without-helper", "[{{{{a}}}} {{{{b}}}} {{{{/b}}}} {{{{/a}}}}]", {})
 case("pybars3/raw-block-without-helper-in-sections", "{{#ok}}[{{{{raw}}}}{{x}}{{{{/raw}}}}]{{/ok}}{{^no}}[{{{{raw}}}}{{x}}{{{{/raw}}}}]{{/no}}", {"ok": True, "no": False})
 case("pybars3/dotdot-first-in-with", "{{#with a}}{{../b}}{{/with}}|{{#with a}}{{x}}{{../b}}{{/with}}", {"a": {"x": 1}, "b": "B"})
+case("pybars3/with-else-on-null", "{{#with o}}{{a}}{{else}}none{{/with}}", {"o": None})
+case("pybars3/long-comment-holding-a-mustache", "x{{!-- {{y}} --}}y", {"y": 1})
+case("pybars3/escaped-mustache", "\\{{x}} {{x}}", {"x": 1})
+case("pybars3/else-if-chain", "{{#if a}}A{{else if b}}B{{/if}}", {"b": 1})
+case("pybars3/string-literal-name", "[{{'a b'}}]", {"a b": "ab"})
 case("pybars3/raw-block-over-a-true-value", "[{{{{raw}}}} {{ .x }} {{{{/raw}}}}]", {"raw": True})
 # syntax errors
 for name, t in [("open-sexpr", "{{foo (bar}}"), ("bad-hash", "{{foo a=}}"), ("unclosed-comment", "{{!-- x"),
