@@ -229,7 +229,7 @@ def _find_helper(H: dict, name: str, c, W, simple: bool, value=MISSING):
         value = sget(c, name, W) if W[0].strict else get(c, name)
     if is_callable(value):
         return value
-    if value is not None and W[0].strict:
+    if truthy(value) or (value is not None and W[0].strict):  # handlebars.js: a truthy value is called, and throws
         raise TemplateRuntimeError(f'"{W[3]}" is not a helper or a function ({type(value).__name__})', **_where(W))
     return None
 

@@ -81,6 +81,11 @@ case("helper/this-dot-name-not-helper", "{{./upper}}{{this.upper}}", {"upper": "
 case("helper/missing-block-helper", "{{#nohelper x}}y{{/nohelper}}", {"x": 1})
 case("helper/missing-hash-only", "[{{nohelper x=1}}]", {})
 case("helper/subexpr-hash", "{{upper (concat a b)}}", {"a": "x", "b": "y"}, None, None, ["upper", "concat"])
+case("helper/data-value-called-in-subexpression", "[{{concat (name) 'x'}}]", {"name": "p"}, None, None, ["concat"])
+case("helper/data-value-called-with-hash", "[{{name k=1}}]", {"name": "p"})
+case("helper/data-list-called-in-block-param", "[{{#if (xs)}}y{{/if}}]", {"xs": []})
+case("helper/data-object-called-as-block-with-hash", "[{{#name k=1}}x{{/name}}]", {"name": {"a": 1}})
+case("helper/falsy-data-values-called-are-missing", "[{{concat (a) (b) (c) (d) 'x'}}]", {"a": "", "b": 0, "c": False, "d": None}, None, None, ["concat"])
 # strict & options
 case("strict/intermediate-missing", "{{a.b.c}}", {"a": {}}, None, {"strict": True})
 case("strict/param-missing-ok", "{{#if a.b}}y{{else}}n{{/if}}", {"a": {}}, None, {"strict": True})
