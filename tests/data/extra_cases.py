@@ -182,6 +182,9 @@ case("pybars3/long-comment-holding-a-mustache", "x{{!-- {{y}} --}}y", {"y": 1})
 case("pybars3/escaped-mustache", "\\{{x}} {{x}}", {"x": 1})
 case("pybars3/else-if-chain", "{{#if a}}A{{else if b}}B{{/if}}", {"b": 1})
 case("pybars3/string-literal-name", "[{{'a b'}}]", {"a b": "ab"})
+case("pybars3/unless-else", "{{#unless a}}u{{else}}e{{/unless}}", {"a": 1})
+case("pybars3/if-include-zero", "{{#if z includeZero=true}}y{{else}}n{{/if}}", {"z": 0})
+case("pybars3/lookup-negative-index", "[{{lookup xs -1}}][{{lookup xs '-1'}}]", {"xs": [1, 2]})
 case("pybars3/raw-block-over-a-true-value", "[{{{{raw}}}} {{ .x }} {{{{/raw}}}}]", {"raw": True})
 # syntax errors
 for name, t in [("open-sexpr", "{{foo (bar}}"), ("bad-hash", "{{foo a=}}"), ("unclosed-comment", "{{!-- x"),
