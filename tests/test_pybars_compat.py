@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+import pybars
 import pydantic
 import pytest
 
@@ -137,9 +138,10 @@ def test_block_helper_may_return_a_tuple_as_pybars3_documents():
 
 
 def test_scope_overrides_shadow_the_context_names():
-    """pybars.Scope(context, parent, root, overrides={...}): the overrides are names over the context's own."""
+    """pybars.Scope(context, parent, root, overrides={...}): the overrides are names over the context's own
+    (pybars3's own Scope inside mailtpl's)."""
     def shadow(this, options):
-        inner = Scope({"a": 1, "b": "own"}, this, options["root"], overrides={"b": "inner"}, index=3)
+        inner = pybars.Scope({"a": 1, "b": "own"}, this, options["root"], overrides={"b": "inner"}, index=3)
         return options["fn"](Scope(inner, this, options["root"], overrides={"b": "outer", "c": "c"}))
 
     assert render("{{#shadow}}{{a}} {{b}} {{c}} {{@index}} {{@root.top}}{{/shadow}}", {"top": "T"},
