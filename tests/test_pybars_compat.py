@@ -11,10 +11,11 @@ import json
 import sys
 from pathlib import Path
 
+import pybars
 import pydantic
 import pytest
 
-from mailtpl import Compiler, TemplateRuntimeError, UndefinedError
+from mailtpl import Compiler, Scope, TemplateRuntimeError, UndefinedError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,6 +135,23 @@ def test_block_helper_may_return_a_tuple_as_pybars3_documents():
         return ("<b>", options["fn"](this), ["</b>", ("!",)])
 
     assert render("{{#wrap}}{{x}}{{/wrap}}", {"x": "&"}, helpers={"wrap": wrap}) == "<b>&amp;</b>!"
+
+
+def test_scope_overrides_shadow_the_context_names():
+    """pybars.Scope(context, parent, root, overrides={...}): the overrides are names over the context's own
+    (pybars3's own Scope inside mailtpl's)."""
+    def shadow(this, options):
+        inner = pybars.Scope({"a": 1, "b": "own"}, this, options["root"], overrides={"b": "inner"}, index=3)
+        return options["fn"](Scope(inner, this, options["root"], overrides={"b": "outer", "c": "c"}))
+
+    assert render("{{#shadow}}{{a}} {{b}} {{c}} {{@index}} {{@root.top}}{{/shadow}}", {"top": "T"},
+                  helpers={"shadow": shadow}) == "1 outer c 3 T"
+
+
+def test_each_over_a_scope_iterates_what_it_wraps():
+    """A pybars.Scope in the data is its context: each visited Scope's own attributes (context, parent, ...)."""
+    assert render("{{#each xs}}{{@index}}{{this}};{{/each}}", {"xs": Scope(["a", "b"], None, None)}) == "0a;1b;"
+    assert render("{{#each o}}{{@key}}={{this}};{{/each}}", {"o": Scope({"k": 1}, None, None)}) == "k=1;"
 
 
 def test_one_letter_hash_keys_reach_the_helper():
