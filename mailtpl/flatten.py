@@ -161,12 +161,6 @@ def _where(node: n.Node) -> str:
     return f"{node.file}:{node.line}"
 
 
-def _checked(program: n.Program, name: str) -> n.Program:
-    if program.uses_depths:
-        raise NotFlat(f"partial {name!r} uses ../ (its meaning would change when written in place)")
-    return program
-
-
 def _indented(body: list, indent: str, what: str) -> list:
     """Indent every line of a partial's output, as the runtime does for a standalone partial.
 

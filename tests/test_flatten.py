@@ -190,6 +190,8 @@ def test_flatten_refuses_what_would_change_written_in_place():
             "{{#> layout}}[{{../x}}]{{/layout}}",
             {"layout": "{{#with o}}{{#with p}}{{> @partial-block}}{{/with}}{{/with}}"},
             "the partial block's body written in at layout.hbs:1 uses ../"),
+        "indented, its last line only a tag": ("<pre>\n  {{> p}}\n</pre>", {"p": "a\n{{x}}"},
+                                               "partial 'p' at e.hbs:2 is indented and ends with a line"),
     }
     for label, (email, partials, reason) in cases.items():
         asts = parsed(partials, {})
