@@ -116,7 +116,7 @@ def sample(name: str, fixture: str, force: bool, templates: str) -> None:
 @click.argument("name")
 @click.option("--to", "to", required=True, multiple=True, help="Recipient (repeat for more).")
 @click.option("--data", "data", default=None, help='Data as JSON, e.g. \'{"code": "482913"}\'.')
-@click.option("--fixture", "fixture", default=None, help="A sample-data set of the email instead of --data.")
+@click.option("--fixture", "fixture", default=None, help="A sample-data set of the email (--data goes over it).")
 @templates_option
 @_friendly
 def send(name: str, to: tuple[str, ...], data: str | None, fixture: str | None, templates: str) -> None:
