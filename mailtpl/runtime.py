@@ -550,8 +550,11 @@ class Template:
         if data:
             d.update(data)
         policy = AccessPolicy.from_options(self.info.options, _access_options(access)) if access else self.info.policy
-        token = current_policy.set(policy)
-        hooks = allow_hooks.set(bool(allow_calls_to_helper_missing))
+        # Setting a context variable to the value it has already changes nothing and costs a third of a
+        # small render: set (and reset) only what differs.
+        token = current_policy.set(policy) if current_policy.get() is not policy else None
+        allow = bool(allow_calls_to_helper_missing)
+        hooks = allow_hooks.set(allow) if allow_hooks.get() is not allow else None
         try:
             return self._main(context, d, partials if partials is not None else {}, H)  # never modified
         except RecursionError:
@@ -564,8 +567,10 @@ class Template:
         except Exception as exc:  # raised by a data object (__str__, __eq__, __getitem__, a property, ...)
             raise _located(f"a value in the data raised {type(exc).__name__}: {exc}", exc) from exc
         finally:
-            current_policy.reset(token)
-            allow_hooks.reset(hooks)
+            if token is not None:
+                current_policy.reset(token)
+            if hooks is not None:
+                allow_hooks.reset(hooks)
 
     render = __call__
 
