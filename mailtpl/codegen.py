@@ -55,7 +55,7 @@ class CodeGenerator:
         self.sites: list[str] = []
         self.counter = 0
         self.uses_depths = False
-        self.hoisted: dict[str, str] = {}  # per-render facts computed once at the top of _main
+        self.hoisted: dict[str, str] = {}  # facts about the render's helpers, computed once at the top of _main
         self.ambiguous_names: set[str] = set()  # {{name}}s that may be helpers or data
         self.stack: list[_Function] = []  # functions being generated, innermost last
         self.statics: list[str] = []  # module-level constants for text-only block bodies
@@ -67,9 +67,10 @@ class CodeGenerator:
         main = self.function("_main", program, 0, [], is_main=True)
         if self.ambiguous_names:  # {{name}}s that a helper of that name would take over
             self.hoisted = {"not AMBIGUOUS.intersection(H)": "_plain", **self.hoisted}
-        hoisted = [f"    {var} = {code}" for code, var in self.hoisted.items()]
-        for fn in (*self.segments, main):
-            fn.lines[1:1] = hoisted
+        if self.hoisted:  # computed once per module for the builtins alone, the common case
+            hoisted = [f"    {', '.join(self.hoisted.values())}, = BUILTIN_FACTS if H is BUILTINS else _facts(H)"]
+            for fn in (*self.segments, main):
+                fn.lines[1:1] = hoisted
         # data=false: handlebars.js makes no @data frame for a template that reads none (its partials see none)
         no_data = self.options.get("data") is False and not program.uses_data
         statements = [[_HEADER.format(name=self.name, options=self.options, source=self.source, no_data=no_data)],
@@ -79,6 +80,9 @@ class CodeGenerator:
         statements.append(["W = tuple((T, *site) for site in W)"])
         if self.ambiguous_names:
             statements.append([f"AMBIGUOUS = frozenset({sorted(self.ambiguous_names)!r})"])
+        if self.hoisted:
+            statements.append(["def _facts(H):", f"    return ({''.join(code + ', ' for code in self.hoisted)})",
+                               "BUILTIN_FACTS = _facts(BUILTINS)"])
         statements.extend([static] for static in self.statics)
         statements.extend(fn.lines for fn in (*self.segments, main))
         # render: the name pybars3's precompiled modules give their template function

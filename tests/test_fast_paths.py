@@ -1,0 +1,89 @@
+"""Render shortcuts against the slow path they skip, on random templates and data (exact before fast).
+
+Compiled templates take shortcuts while the builtin helpers are in effect (the inlined ``if``/``unless``,
+facts about the helpers computed once per module). Rendering with ``SLOW_HELPERS`` (the same builtins behind wrappers, so no identity check
+passes) takes the general path through ``block``/``call``/``amb``: both must give the same output or the
+same error. The templates come from tools/differential.py's generator (blocks, else chains, sections,
+partials, partial blocks, inline partials, @data, ../); the seed rotates per run (set MAILTPL_SEED to replay).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from mailtpl import Compiler, TemplateError
+from mailtpl.helpers import BUILTINS
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("differential", ROOT / "tools" / "differential.py")
+differential = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(differential)
+
+
+def _wrapped(helper):
+    def call(*args, **kw):
+        return helper(*args, **kw)
+    return call
+
+
+SLOW_HELPERS = {name: _wrapped(helper) for name, helper in BUILTINS.items()}
+
+
+def outcome(render) -> tuple[str, str]:
+    try:
+        return "ok", render()
+    except TemplateError as exc:
+        return type(exc).__name__, str(exc)
+
+
+def assert_fast_equals_slow(template, data, **render_options) -> str:
+    fast = outcome(lambda: template(data, **render_options))
+    slow = outcome(lambda: template(data, helpers=SLOW_HELPERS, **render_options))
+    assert fast == slow
+    return fast[1]
+
+
+@pytest.mark.parametrize("options", [{}, {"strict": True}, {"compat": True}, {"assume_objects": True},
+                                     {"data": False}, {"explicit_partial_context": True}], ids=repr)
+def test_builtin_shortcuts_render_as_the_general_path(options):
+    seed = int(os.environ.get("MAILTPL_SEED", time.time_ns() % 2**32))
+    generator = differential.Generator(seed)
+    for i in range(400):
+        case = generator.case(i)
+        try:
+            template = Compiler().compile(case["template"], **options)
+        except TemplateError:
+            continue
+        try:
+            assert_fast_equals_slow(template, case["data"], partials=case["partials"])
+        except AssertionError:
+            raise AssertionError(f"MAILTPL_SEED={seed} case {i}: {case['template']!r} data {case['data']!r}")
+
+
+def test_benchmark_templates_render_as_the_general_path():
+    bench = importlib.util.spec_from_file_location("compile_render", ROOT / "bench" / "compile_render.py")
+    module = importlib.util.module_from_spec(bench)
+    bench.loader.exec_module(module)
+    for source, data in ((module.EMAIL, module.EMAIL_DATA), (module.ROWS, module.ROWS_DATA)):
+        assert "<" in assert_fast_equals_slow(Compiler().compile(source), data)
+
+
+class _User:
+    @property
+    def full(self):
+        return "Ada L."
+
+
+def test_nested_renders_keep_their_own_access_policy():
+    """A render sets the access policy only when it differs from the one in effect: a render inside a helper
+    with another policy gets it, and the outer render has its own back afterwards."""
+    inner = Compiler().compile("[{{u.full}}]")
+    outer = Compiler().compile("{{u.full}}{{nest}}{{u.full}}{{plain}}")
+    helpers = {"nest": lambda this: inner(this, allowed_proto_properties={"full": True}),
+               "plain": lambda this: inner(this)}
+    assert outer({"u": _User()}, helpers=helpers) == "[Ada L.][]"
+    assert outer({"u": _User()}, helpers=helpers, allowed_proto_properties={"full": True}) == "Ada L.[Ada L.]Ada L.[]"
