@@ -14,28 +14,45 @@ def each(this, options, *args, **hash):
     context = args[0]
     if is_callable(context):
         context = context(this)
-    program, partials = options.program or _nothing, options.partials
-    counted = not isinstance(options.data, NoFrame)  # handlebars.js: no @data, no frame and no @index
-    data = options.frame() if counted else options.data
+    out = iterate(context, options.program or _nothing, options.data, options.partials)
+    return "".join(out) if out else options.inverse(this)
+
+
+def iterate(context, program, frame: dict, partials: dict) -> list[str]:
+    """The block rendered for each item of ``context`` (none: an empty list, and ``each`` renders its inverse).
+
+    Compiled templates call this directly where ``each`` is the builtin (see mailtpl.runtime.each_block).
+    """
+    if context is None:
+        return []
     out = []
-    items = iterable_items(context) if context is not None else None
+    append = out.append
+    counted = not isinstance(frame, NoFrame)  # handlebars.js: no @data, no frame and no @index
+    data = dict(frame, _parent=frame) if counted else frame
+    items = iterable_items(context)
     if items is not None:
         last = len(items) - 1
-        for i, item in enumerate(items):
-            if counted:
-                data.update(key=i, index=i, first=i == 0, last=i == last)
-            out.append(program(item, data, (item, i), partials))
-    elif context is not None:
-        keys = object_keys(context) or ()
-        last = len(keys) - 1
-        for i, key in enumerate(keys):
-            value = lookup(context, key)
-            if counted:
-                data.update(key=key, index=i, first=i == 0, last=i == last)
-            out.append(program(value, data, (value, key), partials))
-    if not out:
-        return options.inverse(this)
-    return "".join(out)
+        if not counted:
+            for i, item in enumerate(items):
+                append(program(item, data, (item, i), partials))
+            return out
+        for i, item in enumerate(items):  # item stores, not data.update(key=...): no keyword dict per item
+            data["key"] = data["index"] = i
+            data["first"] = i == 0
+            data["last"] = i == last
+            append(program(item, data, (item, i), partials))
+        return out
+    keys = object_keys(context) or ()
+    last = len(keys) - 1
+    for i, key in enumerate(keys):
+        value = lookup(context, key)
+        if counted:
+            data["key"] = key
+            data["index"] = i
+            data["first"] = i == 0
+            data["last"] = i == last
+        append(program(value, data, (value, key), partials))
+    return out
 
 
 def _nothing(c, d, bp, P) -> str:
