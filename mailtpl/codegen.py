@@ -34,6 +34,10 @@ SOURCE = {source!r}
 T = TemplateInfo(NAME, SOURCE, OPTIONS, no_data={no_data!r})
 '''
 
+# Generated code's names beyond _HEADER's: the runtime's shortcuts for builtin helpers.
+_FAST_HEADER = "from mailtpl.runtime import each_block, with_block\n"
+_FAST_BLOCKS = {"each": "each_block", "with": "with_block"}
+
 
 class CodeGenerator:
     def __init__(self, name: str | None, source: str, options: dict) -> None:
@@ -73,7 +77,8 @@ class CodeGenerator:
                 fn.lines[1:1] = hoisted
         # data=false: handlebars.js makes no @data frame for a template that reads none (its partials see none)
         no_data = self.options.get("data") is False and not program.uses_data
-        statements = [[_HEADER.format(name=self.name, options=self.options, source=self.source, no_data=no_data)],
+        statements = [[_HEADER.format(name=self.name, options=self.options, source=self.source, no_data=no_data)
+                       + _FAST_HEADER],
                       ["W = []"]]
         for i in range(0, len(self.sites), _SITES_PER_STATEMENT):
             statements.append([f"W += ({''.join(site + ', ' for site in self.sites[i:i + _SITES_PER_STATEMENT])})"])
@@ -263,6 +268,11 @@ class CodeGenerator:
                 yes, no = (self.inline_call(p, fn if p is stmt.program else inv) for p in (yes, no))
                 test = f"condition({params[0]}, NULL_CONTEXT if c is None else c, {zero})"
                 return f"(({yes} if {test} else {no}) if {builtin} else {general})"
+            if _simple_id(path) and path.parts[0] in _FAST_BLOCKS and len(params) == 1 and not pairs and \
+                    stmt.program is not None:
+                builtin = self.hoist(f"H.get({path.parts[0]!r}) is BUILTINS[{path.parts[0]!r}]")
+                fast = f"{_FAST_BLOCKS[path.parts[0]]}({params[0]}, c, d, P, {fn}, {inv}, {where})"
+                return f"({fast} if {builtin} else {general})"
             if _simple_id(path):
                 return general
             value = self.path(path, level, scopes, terminal=True)

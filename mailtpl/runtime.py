@@ -25,7 +25,8 @@ from pybars import Scope, strlist
 from .access import OPTION_NAMES as ACCESS_OPTIONS, AccessPolicy, current as current_policy, denial
 from .errors import HelperError, TemplateError, TemplateRuntimeError, UndefinedError
 from .helpers import BUILTINS
-from .values import MISSING, NoFrame, get, is_callable, lookup, loose_equal, object_keys, to_str, truthy
+from .helpers.each import iterate
+from .values import MISSING, NoFrame, get, is_callable, is_empty, lookup, loose_equal, object_keys, to_str, truthy
 
 Program = Callable[[Any, dict, tuple, dict], str]
 
@@ -180,14 +181,17 @@ def _invoke(h, name: str, this, args: tuple, kw: dict, W):
         this = NULL_CONTEXT
     try:
         return h(this, *args, **kw)
-    except TemplateError:
-        raise
-    except HelperError as exc:
-        raise TemplateRuntimeError(str(exc), **_where(W)) from exc
-    except RecursionError:
+    except (TemplateError, RecursionError):
         raise
     except Exception as exc:
-        raise TemplateRuntimeError(f"helper {name!r} raised {type(exc).__name__}: {exc}", **_where(W)) from exc
+        raise _helper_error(name, exc, W) from exc
+
+
+def _helper_error(name: str, exc: Exception, W) -> TemplateRuntimeError:
+    """What a helper's exception becomes: a HelperError's message, else what was raised, at the call site."""
+    if isinstance(exc, HelperError):
+        return TemplateRuntimeError(str(exc), **_where(W))
+    return TemplateRuntimeError(f"helper {name!r} raised {type(exc).__name__}: {exc}", **_where(W))
 
 
 HOOKS = frozenset({"helperMissing", "blockHelperMissing"})
@@ -285,6 +289,15 @@ def _unscope(scope, frame: dict):
     return scope, frame
 
 
+def run(program: Program | None, this, frame: dict, P: dict, block_params=None) -> str:
+    """A block's program (or None: nothing) on ``this``, as ``options.fn(this)`` runs it."""
+    if program is None:
+        return ""
+    if isinstance(this, Scope):
+        this, frame = _unscope(this, frame)
+    return program(this, frame, tuple(block_params) if block_params else (), P)
+
+
 _OPTION_KEYS = ("fn", "inverse", "hash", "data", "name", "helpers", "partials", "root")
 
 
@@ -309,12 +322,7 @@ class Options(Mapping):
         self.hash = kw
 
     def run(self, program: Program | None, this, data: dict | None = None, block_params=None) -> str:
-        if program is None:
-            return ""
-        frame = self.data if data is None else data
-        if isinstance(this, Scope):
-            this, frame = _unscope(this, frame)
-        return program(this, frame, tuple(block_params) if block_params else (), self.partials)
+        return run(program, this, self.data if data is None else data, self.partials, block_params)
 
     def fn(self, this=None, data: dict | None = None, block_params=None) -> str:
         return self.run(self.program, this, data, block_params)
@@ -351,6 +359,33 @@ def block(H: dict, name: str, c, d: dict, P: dict, fn, inv, args: tuple, kw: dic
     if h is None:
         return _missing(H, name, c, args, kw, W)
     return _invoke(h, name, c, (Options(name, fn, inv, d, P, H, kw),) + args, kw, W)
+
+
+# Compiled {{#each x}} and {{#with x}} call these while the builtin helper is in effect (a check made once per
+# render): the builtin's work and errors without the helper lookup and the Options object.
+def each_block(value, c, d: dict, P: dict, fn: Program, inv: Program | None, W) -> str:
+    this = NULL_CONTEXT if c is None else c
+    try:
+        if is_callable(value):
+            value = value(this)
+        out = iterate(value, fn, d, P)
+        return "".join(out) if out else run(inv, this, d, P)
+    except (TemplateError, RecursionError):
+        raise
+    except Exception as exc:
+        raise _helper_error("each", exc, W) from exc
+
+
+def with_block(value, c, d: dict, P: dict, fn: Program, inv: Program | None, W) -> str:
+    this = NULL_CONTEXT if c is None else c
+    try:
+        if is_callable(value):
+            value = value(this)
+        return run(inv, this, d, P) if is_empty(value) else run(fn, value, d, P, (value,))
+    except (TemplateError, RecursionError):
+        raise
+    except Exception as exc:
+        raise _helper_error("with", exc, W) from exc
 
 
 def ablock(H: dict, name: str, c, base, d: dict, P: dict, fn, inv, W):

@@ -1,7 +1,8 @@
 """Render shortcuts against the slow path they skip, on random templates and data (exact before fast).
 
 Compiled templates take shortcuts while the builtin helpers are in effect (the inlined ``if``/``unless``,
-facts about the helpers computed once per module). Rendering with ``SLOW_HELPERS`` (the same builtins behind wrappers, so no identity check
+``each``/``with`` without the helper lookup and Options object, facts about the helpers computed once per
+module). Rendering with ``SLOW_HELPERS`` (the same builtins behind wrappers, so no identity check
 passes) takes the general path through ``block``/``call``/``amb``: both must give the same output or the
 same error. The templates come from tools/differential.py's generator (blocks, else chains, sections,
 partials, partial blocks, inline partials, @data, ../); the seed rotates per run (set MAILTPL_SEED to replay).
@@ -70,6 +71,26 @@ def test_benchmark_templates_render_as_the_general_path():
     bench.loader.exec_module(module)
     for source, data in ((module.EMAIL, module.EMAIL_DATA), (module.ROWS, module.ROWS_DATA)):
         assert "<" in assert_fast_equals_slow(Compiler().compile(source), data)
+
+
+class _Fails:
+    def __iter__(self):
+        raise ValueError("no items")
+
+
+@pytest.mark.parametrize("source", ["{{#each xs}}a{{else}}b{{/each}}", "{{#with xs}}a{{else}}b{{/with}}",
+                                    "{{#each xs as |x i|}}{{i}}{{x}}{{/each}}", "{{#with xs as |x|}}{{x}}{{/with}}",
+                                    "{{#each xs}}{{@index}}{{@first}}{{@last}}{{@key}}{{.}}{{/each}}"])
+@pytest.mark.parametrize("xs", [None, [], [1, 2], (3,), {"b": 1, "2": 2}, {}, "", "s", 0, True, _Fails(),
+                                lambda this: [this["k"]], lambda this: 1 / 0, iter([5, 6])], ids=repr)
+def test_each_and_with_shortcuts_on_odd_values(source, xs):
+    template = Compiler().compile(source, name="t.hbs")
+    if type(xs).__name__ == "list_iterator":  # consumed by the first render: one per path
+        fast = outcome(lambda: template({"xs": iter([5, 6]), "k": 7}))
+        slow = outcome(lambda: template({"xs": iter([5, 6]), "k": 7}, helpers=SLOW_HELPERS))
+        assert fast == slow
+        return
+    assert_fast_equals_slow(template, {"xs": xs, "k": 7})
 
 
 class _User:
