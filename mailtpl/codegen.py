@@ -35,7 +35,7 @@ T = TemplateInfo(NAME, SOURCE, OPTIONS, no_data={no_data!r})
 '''
 
 # Generated code's names beyond _HEADER's: the runtime's shortcuts for builtin helpers.
-_FAST_HEADER = "from mailtpl.runtime import each_block, with_block\n"
+_FAST_HEADER = "from mailtpl.runtime import each_block, with_block\nfrom mailtpl.values import needs_escape, replace_escapes\n"
 _FAST_BLOCKS = {"each": "each_block", "with": "with_block"}
 
 
@@ -233,7 +233,7 @@ class CodeGenerator:
         wrap = "esc" if escaped else "txt"
         path = _as_path(stmt.path)
         kind = self.classify(stmt, path, scopes)
-        fast_out = "esc_str(_v)" if escaped else "_v"
+        fast_out = "(replace_escapes(_v) if needs_escape(_v) else _v)" if escaped else "_v"
         if kind == "simple":
             value = self.path(path, level, scopes, terminal=True)
             return f"({fast_out} if type(_v := {value}) is str else {wrap}(lam(_v, c)))"

@@ -15,9 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailtpl import Compiler, TemplateError
 from mailtpl.helpers import BUILTINS
+from mailtpl.values import _ESCAPES
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("differential", ROOT / "tools" / "differential.py")
@@ -108,3 +111,21 @@ def test_nested_renders_keep_their_own_access_policy():
                "plain": lambda this: inner(this)}
     assert outer({"u": _User()}, helpers=helpers) == "[Ada L.][]"
     assert outer({"u": _User()}, helpers=helpers, allowed_proto_properties={"full": True}) == "Ada L.[Ada L.]Ada L.[]"
+
+
+class _Text(str):
+    """A str subclass: compiled {{x}} takes the general escape() path for it, not the str shortcut."""
+
+
+ESCAPED = Compiler().compile("{{x}}|{{o.x}}|{{#each xs}}{{.}}{{/each}}")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("&<>\"'`=a é\n"), max_size=30) | st.text(max_size=30))
+def test_escaping_shortcut_equals_the_general_path_and_the_table(text):
+    """{{x}} of a str (needs_escape, then replace_escapes) against escape() on a str subclass and
+    handlebars.js's table applied per character."""
+    expected = "".join(_ESCAPES.get(ch, ch) for ch in text)
+    fast = ESCAPED({"x": text, "o": {"x": text}, "xs": [text]})
+    slow = ESCAPED({"x": _Text(text), "o": {"x": _Text(text)}, "xs": [_Text(text)]})
+    assert fast == slow == f"{expected}|{expected}|{expected}"
