@@ -233,19 +233,18 @@ class CodeGenerator:
         wrap = "esc" if escaped else "txt"
         path = _as_path(stmt.path)
         kind = self.classify(stmt, path, scopes)
-        fast_out = "(replace_escapes(_v) if needs_escape(_v) else _v)" if escaped else "_v"
         if kind == "simple":
             value = self.path(path, level, scopes, terminal=True)
-            return f"({fast_out} if type(_v := {value}) is str else {wrap}(lam(_v, c)))"
+            return _output(value, escaped, f"{wrap}(lam(_v, c))")
         general = f"{wrap}({self.call_value(stmt, level, scopes, path, kind)})"
         if kind == "ambiguous" and path.data and not self.strict:  # {{@index}}: @data frames are plain dicts of plain values
             name = path.parts[0]
             plain = self.hoist(f"{name!r} not in H and H.get('helperMissing') is BUILTINS['helperMissing']")
-            return f"({wrap}(d.get({name!r})) if {plain} else {general})"
+            return f"({_output(f'd.get({name!r})', escaped, f'{wrap}(_v)')} if {plain} else {general})"
         if kind == "ambiguous" and not self.compat:
             self.ambiguous_names.add(path.parts[0])
             self.stack[-1].uses_get = True
-            return f"({fast_out} if type(_v := g({path.parts[0]!r})) is str else {general})"
+            return _output(f"g({path.parts[0]!r})", escaped, general)
         return general
 
     def block(self, stmt: n.Block, level: int, scopes: list, setup: list[str]) -> str:
@@ -419,6 +418,13 @@ class _Function:
         self.inline: str | None = None
         self.uses_get = False
         self.uses_cg = False
+
+
+def _output(value: str, escaped: bool, slow: str) -> str:
+    """Code for the output of ``value``: a str (escaped where it needs it) or an int directly, anything else
+    through ``slow``, an expression that may use the value as ``_v``."""
+    fast = "(replace_escapes(_v) if needs_escape(_v) else _v)" if escaped else "_v"
+    return f"({fast} if type(_v := {value}) is str else str(_v) if type(_v) is int else {slow})"
 
 
 def _args(params: list[str]) -> str:

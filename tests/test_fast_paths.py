@@ -2,9 +2,9 @@
 
 Compiled templates take shortcuts while the builtin helpers are in effect (the inlined ``if``/``unless``,
 ``each``/``with`` without the helper lookup and Options object, facts about the helpers computed once per
-module). Rendering with ``SLOW_HELPERS`` (the same builtins behind wrappers, so no identity check
-passes) takes the general path through ``block``/``call``/``amb``: both must give the same output or the
-same error. The templates come from tools/differential.py's generator (blocks, else chains, sections,
+module) and for plain dicts, str and int values. Rendering with ``SLOW_HELPERS`` (the same builtins behind
+wrappers, so no identity check passes) and the data's dicts as a dict subclass takes the general path
+through ``block``/``call``/``amb``/``get``: both must give the same output or the same error. The templates come from tools/differential.py's generator (blocks, else chains, sections,
 partials, partial blocks, inline partials, @data, ../); the seed rotates per run (set MAILTPL_SEED to replay).
 """
 from __future__ import annotations
@@ -44,9 +44,23 @@ def outcome(render) -> tuple[str, str]:
         return type(exc).__name__, str(exc)
 
 
+class _Dict(dict):
+    """A dict subclass: compiled lookups take get()/lookup() for it, not the inlined dict.get."""
+
+
+def slow_data(value):
+    """``value`` with every dict a _Dict (lists and tuples rebuilt around them)."""
+    if isinstance(value, dict):
+        return _Dict({k: slow_data(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return type(value)(slow_data(v) for v in value)
+    return value
+
+
 def assert_fast_equals_slow(template, data, **render_options) -> str:
+    """The builtins' shortcuts and the inlined dict and int cases against the general path."""
     fast = outcome(lambda: template(data, **render_options))
-    slow = outcome(lambda: template(data, helpers=SLOW_HELPERS, **render_options))
+    slow = outcome(lambda: template(slow_data(data), helpers=SLOW_HELPERS, **render_options))
     assert fast == slow
     return fast[1]
 
@@ -129,3 +143,15 @@ def test_escaping_shortcut_equals_the_general_path_and_the_table(text):
     fast = ESCAPED({"x": text, "o": {"x": text}, "xs": [text]})
     slow = ESCAPED({"x": _Text(text), "o": {"x": _Text(text)}, "xs": [_Text(text)]})
     assert fast == slow == f"{expected}|{expected}|{expected}"
+
+
+class _Int(int):
+    """An int subclass: compiled {{x}} takes the general path for it, not the int shortcut."""
+
+
+@pytest.mark.parametrize("n", [0, 7, -12, 10**30])
+def test_int_shortcut_equals_the_general_path(n):
+    template = Compiler().compile("{{n}} {{{n}}} {{o.n}} {{{o.n}}} {{#each xs}}{{@index}}{{.}}{{/each}} {{data.n}}")
+    data = {"n": n, "o": {"n": n}, "xs": [n, n], "data": _Dict(n=n)}
+    slow = {"n": _Int(n), "o": {"n": _Int(n)}, "xs": [_Int(n), _Int(n)], "data": _Dict(n=_Int(n))}
+    assert template(data) == template(slow, helpers=SLOW_HELPERS)
