@@ -265,7 +265,9 @@ class CodeGenerator:
                 zero = dict(pairs).get("includeZero", "False")
                 yes, no = (stmt.program, stmt.inverse) if path.parts[0] == "if" else (stmt.inverse, stmt.program)
                 yes, no = (self.inline_call(p, fn if p is stmt.program else inv) for p in (yes, no))
-                test = f"condition({params[0]}, NULL_CONTEXT if c is None else c, {zero})"
+                # condition()'s own first tests, inline: true, false and null data need no call
+                test = (f"((_v := {params[0]}) is True or _v is not False and _v is not None and "
+                        f"condition(_v, NULL_CONTEXT if c is None else c, {zero}))")
                 return f"(({yes} if {test} else {no}) if {builtin} else {general})"
             if _simple_id(path) and path.parts[0] in _FAST_BLOCKS and len(params) == 1 and not pairs and \
                     stmt.program is not None:
