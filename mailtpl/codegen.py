@@ -405,8 +405,8 @@ class CodeGenerator:
             elif i == 0 and expr == "c":
                 expr = f"cg({part!r})"
                 self.stack[-1].uses_cg = True
-            else:
-                expr = f"get({expr}, {part!r})"
+            else:  # get()'s dict case inline
+                expr = f"(_o.get({part!r}) if type(_o := {expr}) is dict else get(_o, {part!r}))"
         return expr
 
 
