@@ -366,7 +366,7 @@ def block(H: dict, name: str, c, d: dict, P: dict, fn, inv, args: tuple, kw: dic
 def each_block(value, c, d: dict, P: dict, fn: Program, inv: Program | None, W) -> str:
     this = NULL_CONTEXT if c is None else c
     try:
-        if is_callable(value):
+        if type(value) is not list and is_callable(value):  # (a list is never a function: no call to ask)
             value = value(this)
         out = iterate(value, fn, d, P)
         return "".join(out) if out else run(inv, this, d, P)
@@ -379,7 +379,7 @@ def each_block(value, c, d: dict, P: dict, fn: Program, inv: Program | None, W) 
 def with_block(value, c, d: dict, P: dict, fn: Program, inv: Program | None, W) -> str:
     this = NULL_CONTEXT if c is None else c
     try:
-        if is_callable(value):
+        if type(value) is not dict and is_callable(value):
             value = value(this)
         return run(inv, this, d, P) if is_empty(value) else run(fn, value, d, P, (value,))
     except (TemplateError, RecursionError):

@@ -29,7 +29,7 @@ def iterate(context, program, frame: dict, partials: dict) -> list[str]:
     append = out.append
     counted = not isinstance(frame, NoFrame)  # handlebars.js: no @data, no frame and no @index
     data = dict(frame, _parent=frame) if counted else frame
-    items = iterable_items(context)
+    items = context if type(context) is list else iterable_items(context)
     if items is not None:
         last = len(items) - 1
         if not counted:
