@@ -187,9 +187,14 @@ class CodeGenerator:
     @staticmethod
     def finish(fn: _Function, args: str, setup: list[str], pieces: list[str]) -> None:
         """The lines of ``def fn(args)``: its setup, then the return of its pieces."""
-        if fn.uses_get:  # data values are read through g: c.get, or never-a-string when names may be helpers
+        # g reads data values: c.get, or never-a-string when names may be helpers; cg reads the context's
+        # values: c.get for a dict, else the general lookup. Both: one test of the context's type.
+        if fn.uses_get and fn.uses_cg:
+            setup[0:0] = ["if type(c) is dict:", "    cg = c.get", "    g = cg if _plain else no_get", "else:",
+                          "    cg = context_get(c)", "    g = no_get"]
+        elif fn.uses_get:
             setup.insert(0, "g = c.get if _plain and type(c) is dict else no_get")
-        if fn.uses_cg:  # the context's values: c.get for a dict, else the general lookup
+        elif fn.uses_cg:
             setup.insert(0, "cg = c.get if type(c) is dict else context_get(c)")
         fn.lines.append(f"def {fn.name}({args}):")
         fn.lines.extend("    " + line for line in setup)
