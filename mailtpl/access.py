@@ -1,12 +1,13 @@
 """What a template may read from a Python object: handlebars.js 4.6+'s prototype rule in Python terms.
 
 A template reads an object's *own data*: its instance ``__dict__`` and
-``__slots__`` values (which covers dataclasses, attrs and pydantic models) and
-a namedtuple's fields. Everything the object gets from its class (methods,
-properties, class attributes, names served by ``__getattr__``) is denied unless
-the render allows it, with handlebars.js's runtime options in Python spelling:
-``allow_proto_properties_by_default``, ``allow_proto_methods_by_default``,
-``allowed_proto_properties`` and ``allowed_proto_methods`` (name -> bool).
+``__slots__`` values (which covers dataclasses, attrs and pydantic models), a
+pydantic model's extra fields and a namedtuple's fields. Everything the object
+gets from its class (methods, properties, class attributes, names served by
+``__getattr__``) is denied unless the render allows it, with handlebars.js's
+runtime options in Python spelling: ``allow_proto_properties_by_default``,
+``allow_proto_methods_by_default``, ``allowed_proto_properties`` and
+``allowed_proto_methods`` (name -> bool).
 Names starting with ``_``, and any name of a module, class, frame, code object,
 generator, coroutine, traceback or function, are never read, whatever is allowed.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import types
 import weakref
 from collections.abc import Mapping
@@ -130,15 +132,56 @@ def own_value(obj, key: str, missing):
         d = None
     if type(d) is dict and key in d:
         return d[key]
-    slot = _slots(type(obj)).get(key)
+    slots = _slots(type(obj))
+    slot = slots.get(key)
     if slot is not None:
         try:
             return slot.__get__(obj, type(obj))
         except AttributeError:  # an unset slot
             return missing
+    if "__pydantic_extra__" in slots:
+        extra = extra_fields(obj)
+        if key in extra:
+            return extra[key]
     if isinstance(obj, tuple) and key in getattr(type(obj), "_fields", ()):  # a namedtuple
         return obj[type(obj)._fields.index(key)]
     return _NOT_OWN
+
+
+def set_slots(obj) -> list[str]:
+    """The names of the object's ``__slots__`` that hold a value."""
+    names = []
+    for name, slot in _slots(type(obj)).items():
+        try:
+            slot.__get__(obj, type(obj))
+        except AttributeError:  # an unset slot
+            continue
+        names.append(name)
+    return names
+
+
+def extra_fields(obj) -> dict:
+    """A pydantic model's extra fields (``extra="allow"``): own data that pydantic keeps beside ``__dict__``."""
+    slot = _slots(type(obj)).get("__pydantic_extra__")
+    try:
+        extra = slot.__get__(obj, type(obj)) if slot is not None else None
+    except AttributeError:  # not set yet (a model still being built)
+        return {}
+    return extra if type(extra) is dict else {}
+
+
+def is_model(obj) -> bool:
+    """A pydantic model: an object with fields, though it iterates as (name, value) pairs."""
+    return is_model_class(type(obj))
+
+
+def is_model_class(cls: type) -> bool:
+    """A pydantic model class (v2, v1, or v2's pydantic.v1), without importing pydantic."""
+    for module in ("pydantic", "pydantic.v1"):
+        base = getattr(sys.modules.get(module), "BaseModel", None)
+        if isinstance(base, type) and issubclass(cls, base):
+            return True
+    return False
 
 
 def kind_of(cls: type, key: str) -> str | None:
@@ -149,7 +192,8 @@ def kind_of(cls: type, key: str) -> str | None:
         if attr is not _NOT_OWN:
             callable_ = isinstance(attr, _METHODS) or (callable(attr) and not isinstance(attr, (type, property)))
             return "method" if callable_ else "property"
-    return "property" if hasattr(cls, "__getattr__") else None
+    # pydantic's __getattr__ serves only private attributes ("_name", never read): other names are just missing
+    return "property" if hasattr(cls, "__getattr__") and not is_model_class(cls) else None
 
 
 def read_attribute(obj, key, missing):

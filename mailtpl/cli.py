@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .errors import PybarsError
+from .errors import TemplateError
 
 
 def _friendly(fn):
@@ -20,7 +20,7 @@ def _friendly(fn):
         except BrokenPipeError:  # the reader left (`mailtpl lint | head`): stop quietly, as cat does
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
             sys.exit(1)
-        except (PybarsError, ValueError, OSError) as exc:
+        except (TemplateError, ValueError, OSError) as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(1)
     return wrapper
@@ -132,12 +132,9 @@ def send(name: str, to: tuple[str, ...], data: str | None, fixture: str | None, 
         context = json.loads(data) if data else None
     except json.JSONDecodeError as exc:
         raise ValueError(f"--data is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    env = Environment(templates)
-    if fixture:
-        context = {**env.context(name, fixture=fixture), **(context or {})}
     try:
-        with Mailer(env, SmtpConfig.from_env()) as mailer:
-            result = mailer.send(name, list(to), context)
+        with Mailer(Environment(templates), SmtpConfig.from_env()) as mailer:
+            result = mailer.send(name, list(to), context, fixture=fixture)
     except SmtpError as exc:
         raise ValueError(str(exc)) from None
     click.echo(f"sent {name} to {', '.join(result.accepted)}: {result.message_id} ({result.reply})")
@@ -150,7 +147,11 @@ def send(name: str, to: tuple[str, ...], data: str | None, fixture: str | None, 
               "(always when DKIM_* is set).")
 def doctor(to: str | None, env_file: str, records: bool) -> None:
     """Check the SMTP settings step by step and say what to fix."""
+    import logging
+
     from .smtp.doctor import diagnose
+
+    logging.getLogger("mailtpl").addHandler(logging.NullHandler())  # the steps say it all, not again on stderr
 
     def emit(step) -> None:
         mark = click.style("✓", fg="green") if step.ok else click.style("✗", fg="red")

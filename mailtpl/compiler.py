@@ -7,87 +7,57 @@ no state between calls, so one instance can be shared by any number of threads.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
 from types import CodeType
 
 from . import nodes as n
 from .codegen import SEGMENT_BREAK, CodeGenerator
 from .errors import TemplateSyntaxError
+from .options import CompileOptions
 from .parser import parse
 from .runtime import CODE_FILENAME, Template
 from .whitespace import strip_whitespace
 
 
-@dataclass(frozen=True)
-class CompileOptions:
-    """handlebars.js 4.7's compile options in Python spelling, plus the data access options of
-    :mod:`mailtpl.access` (runtime options in handlebars.js; set here they are the template's defaults)."""
-
-    strict: bool = False
-    assume_objects: bool = False
-    compat: bool = False
-    data: bool = True
-    known_helpers: Mapping[str, bool] | Iterable[str] | None = None  # a map, or names (pybars3's set)
-    known_helpers_only: bool = False
-    no_escape: bool = False
-    prevent_indent: bool = False
-    ignore_standalone: bool = False
-    explicit_partial_context: bool = False
-    allow_proto_properties_by_default: bool | None = None
-    allow_proto_methods_by_default: bool | None = None
-    allowed_proto_properties: Mapping[str, bool] | None = None
-    allowed_proto_methods: Mapping[str, bool] | None = None
-
-    def as_dict(self) -> dict:
-        """The options that differ from the defaults (what generated code records), by name."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) != f.default}
-
-
-def _plain(value):
-    """Option values as plain data (they are written into generated code with repr)."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, (set, frozenset, list, tuple)):
-        return sorted(value)
-    return value
-
-
-def compile_options(**options) -> dict:
-    """The options that are set, by their snake_case names (handlebars.js's, snake_cased)."""
-    return CompileOptions(**options).as_dict()
-
-
 class Compiler:
     """``pybars.Compiler``'s API: ``compile(source, path=None, **options)``, ``template(code)``, ``precompile``."""
 
-    def compile(self, source: str, path: str | os.PathLike | None = None, *, name: str | os.PathLike | None = None,
+    def compile(self, source: str | n.Program, path: str | os.PathLike | None = None, *,
+                name: str | os.PathLike | None = None, sources: Mapping[str, str] | None = None,
                 **options) -> Template:
         """Compile ``source`` into a template: ``template(context, helpers=None, partials=None) -> str``.
 
-        ``path`` (pybars3's name) and ``name`` both name the template in errors; ``options`` are
-        :class:`CompileOptions`.
+        ``source`` is the template's text, or its AST as :meth:`parse` returns it (possibly transformed,
+        e.g. an email with its partials written in). ``path`` (pybars3's name) and ``name`` both name the
+        template in errors (for an AST, its ``file`` by default); ``sources`` gives an AST's files' text,
+        shown under errors. ``options`` are :class:`CompileOptions`.
         """
-        name = _name(name if name is not None else path)
-        return load(self.precompile(source, name=name, **options), name)
+        name = _name_of(source, name if name is not None else path)
+        return load(self.precompile(source, name=name, sources=sources, **options), name)
 
     def template(self, code: str) -> Template:
         """pybars3's ``Compiler.template``: the template of a precompiled module's source."""
         return load(code)
 
-    def precompile(self, source: str, path: str | os.PathLike | None = None, *,
-                   name: str | os.PathLike | None = None, **options) -> str:
-        """Python source of a module whose ``template`` renders ``source`` with no compile step."""
-        name = _name(name if name is not None else path)
+    def precompile(self, source: str | n.Program, path: str | os.PathLike | None = None, *,
+                   name: str | os.PathLike | None = None, sources: Mapping[str, str] | None = None,
+                   **options) -> str:
+        """Python source of a module whose ``template`` renders ``source`` with no compile step
+        (arguments as :meth:`compile`)."""
+        name = _name_of(source, name if name is not None else path)
         settings = CompileOptions(**options)
-        return generate(self.parse(source, name=name, ignore_standalone=settings.ignore_standalone),
-                        source, name, settings.as_dict())
+        if isinstance(source, n.Program):
+            program, texts = source, dict(sources or {})
+        else:
+            program = self.parse(source, name=name, ignore_standalone=settings.ignore_standalone)
+            texts = {name: source}
+        return CodeGenerator(name, texts, settings).module(program)
 
     def parse(self, source: str, *, name: str | os.PathLike | None = None,
               ignore_standalone: bool = False) -> n.Program:
-        """The AST of ``source``, whitespace control applied."""
+        """The AST of ``source``, whitespace control applied; every node's ``file`` is ``name``."""
         if not isinstance(source, str):
-            raise TypeError(f"template source must be str, not {type(source).__name__}")
+            raise TypeError(f"template source must be str (or a parsed Program), not {type(source).__name__}")
         return strip_whitespace(parse(source, _name(name)), ignore_standalone=ignore_standalone)
 
 
@@ -98,9 +68,11 @@ def _name(name: str | os.PathLike | None) -> str | None:
     return os.fsdecode(os.fspath(name))
 
 
-def generate(program: n.Program, source: str, name: str | None, options: dict) -> str:
-    """Module source for an AST (as :meth:`Compiler.parse` returns, possibly transformed)."""
-    return CodeGenerator(name, source, options).module(program)
+def _name_of(source: str | n.Program, name: str | os.PathLike | None) -> str | None:
+    """The name errors give the template: ``name``, else an AST's file."""
+    if name is None and isinstance(source, n.Program):
+        return source.file
+    return _name(name)
 
 
 def load(code: str, name: str | None = None) -> Template:

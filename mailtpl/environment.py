@@ -8,7 +8,8 @@ Folder conventions (see README):
 - ``partials/**.hbs`` and ``layouts/**.hbs`` are partials, registered by their
   path below that folder without ``.hbs`` (``layouts/layout.hbs`` is ``layout``).
 - ``mailtpl.json`` (optional): ``subjects`` per email (Handlebars allowed),
-  ``sender_name``, and ``preview_base_url`` used for sample data only.
+  ``preview_base_url`` used for sample data only, and settings other parts read
+  through :meth:`Environment.setting` (``sender_name`` for the mailers).
 
 Compiled templates are cached; :meth:`Environment.invalidate` drops what a
 changed file affects (an email and everything that includes a changed partial).
@@ -20,17 +21,17 @@ import json
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from email.message import EmailMessage
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import nodes as n
-from .compiler import Compiler, compile_options, generate, load
+from .compiler import Compiler
 from .errors import DataError, TemplateError, TemplateNotFound, UndefinedError
 from .flatten import NotFlat, flatten
 from .inline import CssError, MarkupError, NotStatic, check_structure, compile_time, inline_css
 from .files import replace_file
-from .message import Composed, build_message, check_header, compose
+from .message import check_header
+from .options import CompileOptions
 from .placeholders import Document, NotRebuilt
 from .rendered import RenderedEmail
 from .runtime import Template
@@ -39,7 +40,6 @@ from .variables import Variable, analyze, sample_data
 
 CONFIG_FILE = "mailtpl.json"
 PARTIAL_DIRS = ("partials", "layouts")
-DEFAULT_SENDER_NAME = "User feedback"
 DEFAULT_PREVIEW_BASE_URL = "https://feedback.example.com"
 DEFAULT_SUBJECTS = {
     "verification": "User feedback Email Verification",
@@ -87,7 +87,7 @@ def helper_pack(name: str) -> dict:
 class Environment:
     def __init__(self, templates: str | os.PathLike = "templates", *, strict: bool = True,
                  base_url: str | None = None, inline_css: bool | str = True, helpers: Mapping | str | None = None,
-                 sender_name: str | None = None, **options) -> None:
+                 **options) -> None:
         """``inline_css``: True inlines at compile time where that is safe and per render elsewhere,
         "per-render" always per render, False not at all. ``options``: the compile and data access
         options of :class:`mailtpl.compiler.CompileOptions` (``compat=True``, ``allowed_proto_properties=...``)."""
@@ -97,11 +97,10 @@ class Environment:
         if not self.root.is_dir():
             raise TemplateNotFound(str(self.root), what="templates folder")
         self.strict = strict
-        self.options = compile_options(strict=strict, **options)
+        self.options = CompileOptions(strict=strict, **options)
         self.base_url = base_url
         self.inline_css = inline_css
         self.helpers = helper_pack(helpers) if isinstance(helpers, str) else dict(helpers or {})
-        self._sender_name = sender_name
         self._compiler = Compiler()
         self._lock = threading.RLock()
         self._emails: dict[str, _Email] = {}
@@ -151,10 +150,6 @@ class Environment:
                  *self._partial_files.values()]
         config = self.root / CONFIG_FILE
         return paths + ([config] if config.exists() else [])
-
-    @property
-    def sender_name(self) -> str:
-        return self._sender_name or self._config.get("sender_name") or DEFAULT_SENDER_NAME
 
     @property
     def preview_base_url(self) -> str:
@@ -242,14 +237,16 @@ class Environment:
     def _partial(self, name: str) -> Template:
         if name not in self._partials:
             path = self._partial_files[name]
-            self._partials[name] = self._compile(self._ast(name), self._read(path), self._rel(path))
+            self._partials[name] = self._compile(self._ast(name), {self._rel(path): self._read(path)})
         return self._partials[name]
 
     def _parse(self, source: str, name: str) -> n.Program:
-        return self._compiler.parse(source, name=name, ignore_standalone=self.options.get("ignore_standalone", False))
+        return self._compiler.parse(source, name=name, ignore_standalone=self.options.ignore_standalone)
 
-    def _compile(self, program: n.Program, source: str, name: str, **options) -> Template:
-        return load(generate(program, source, name, {**self.options, **compile_options(**options)}), name)
+    def _compile(self, program: n.Program, sources: Mapping[str, str], **options) -> Template:
+        """``program`` compiled with the environment's options (``options`` override them); ``sources``: the
+        text of every file its nodes come from, for errors."""
+        return self._compiler.compile(program, sources=sources, **replace(self.options, **options).as_dict())
 
     def compiled(self, name: str) -> _Email:
         """The compiled email (cached until :meth:`invalidate`); TemplateError when it does not compile."""
@@ -264,11 +261,12 @@ class Environment:
         path = self._email_files[name]
         source = self._read(path)
         program = self._parse(source, name=self._rel(path))
-        html = self._compile(program, source, self._rel(path))
+        html = self._compile(program, {self._rel(path): source})
         used = {partial: self._partial(partial) for partial in sorted(self._used_partials(program))}
+        sources = {self._rel(path): source, **{partial.name: partial.source for partial in used.values()}}
         inlined, reason, compiled_text = None, None, None
         try:
-            doc = Document(flatten(program, self._partial_ast, self._rel(path)))
+            doc = Document(flatten(program, self._ast))
             structure = check_structure(doc, self.helpers)
             final = doc.html  # what the text is derived from: the HTML as it is sent
             if self.inline_css == "per-render":
@@ -276,10 +274,10 @@ class Environment:
             elif self.inline_css:
                 final, reason = compile_time(doc, structure)
                 if reason is None:
-                    inlined = self._compile(doc.rebuild(doc.tokens(final)), source, self._rel(path))
+                    inlined = self._compile(doc.rebuild(doc.tokens(final)), sources)
             # not when premailer's serializer escapes URLs, nor when helpers would run a second time
             if name not in self._text_files and reason is None and doc.helper_call() is None:
-                compiled_text = self._text_template(doc, final, source, self._rel(path))
+                compiled_text = self._text_template(doc, final, sources)
         except (NotFlat, NotStatic, NotRebuilt) as exc:  # inlined (if at all) and text derived per render
             inlined, reason = None, 'inline_css="per-render"' if self.inline_css == "per-render" else str(exc)
         except (CssError, MarkupError) as exc:  # the email's stylesheet or HTML cannot be applied or read
@@ -288,17 +286,17 @@ class Environment:
         if name in self._text_files:
             text_path = self._text_files[name]
             text_source = self._read(text_path)
-            text = self._compile(self._parse(text_source, name=self._rel(text_path)), text_source,
-                                 self._rel(text_path), no_escape=True)
-        subject_source = self.subject_source(name)
-        subject = self._compile(self._parse(subject_source, name=f"{CONFIG_FILE}: subject of {name}"),
-                                subject_source, f"{CONFIG_FILE}: subject of {name}", no_escape=True)
+            text = self._compile(self._parse(text_source, name=self._rel(text_path)),
+                                 {self._rel(text_path): text_source}, no_escape=True)
+        subject_source, subject_name = self.subject_source(name), f"{CONFIG_FILE}: subject of {name}"
+        subject = self._compile(self._parse(subject_source, name=subject_name), {subject_name: subject_source},
+                                no_escape=True)
         return _Email(html, inlined, reason, text, compiled_text, subject, used)
 
-    def _text_template(self, doc: Document, html: str, source: str, name: str) -> Template | None:
+    def _text_template(self, doc: Document, html: str, sources: Mapping[str, str]) -> Template | None:
         """The plain text derived from ``html`` once (None: derive it from each rendered HTML)."""
         try:
-            return self._compile(compile_text(doc, html), source, name)
+            return self._compile(compile_text(doc, html), sources)
         except NotRebuilt:
             return None
 
@@ -415,16 +413,11 @@ class Environment:
 
     def _render(self, name: str, email: _Email, data: dict) -> RenderedEmail:
         partials = email.partials  # compiled with the email: a concurrent invalidate cannot pull them away
-        html, mode = None, "off"
-        if email.inlined is not None:
-            try:
-                html, mode = email.inlined(data, helpers=self.helpers, partials=partials), "compile-time"
-            except TemplateError:
-                html = None  # render the original templates: their errors name the right file and line
-        if html is None:
+        if email.inlined is not None:  # its nodes keep their files: its errors name the partial they come from
+            html, mode = email.inlined(data, helpers=self.helpers, partials=partials), "compile-time"
+        else:
             html = email.html(data, helpers=self.helpers, partials=partials)
-            if self.inline_css:
-                html, mode = inline_css(html), "per-render"
+            html, mode = (inline_css(html), "per-render") if self.inline_css else (html, "off")
         text = None
         if email.text:
             text = email.text(data, helpers=self.helpers, partials=partials)
@@ -434,27 +427,6 @@ class Environment:
             text = html_to_text(html)
         subject = check_header(email.subject(data, helpers=self.helpers).strip(), f"subject of {name!r}")
         return RenderedEmail(name, subject, html, text, mode)
-
-    def message(self, name: str, context: Mapping | None = None, *, to: str | Iterable[str],
-                sender: str | None = None, reply_to: str | Iterable[str] | None = None,
-                fixture: str | None = None) -> EmailMessage:
-        """The email as a MIME message ready for SMTP; ``sender`` defaults to SMTP_SENDER."""
-        rendered = self.render(name, context, fixture=fixture)
-        return build_message(rendered, **self._envelope(to, sender, reply_to))
-
-    def compose(self, name: str, context: Mapping | None = None, *, to: str | Iterable[str],
-                sender: str | None = None, reply_to: str | Iterable[str] | None = None,
-                headers: Mapping[str, str] | None = None, fixture: str | None = None,
-                message_id: str | None = None) -> Composed:
-        """The email as bytes for SMTP, with its recipients and Message-ID (what :class:`Mailer` sends)."""
-        rendered = self.render(name, context, fixture=fixture)
-        return compose(rendered, headers=headers, message_id=message_id, **self._envelope(to, sender, reply_to))
-
-    def _envelope(self, to, sender: str | None, reply_to) -> dict:
-        sender = sender or os.environ.get("SMTP_SENDER")
-        if not sender:
-            raise ValueError("no sender: pass sender= or set SMTP_SENDER")
-        return {"to": to, "sender": sender, "sender_name": self.sender_name, "reply_to": reply_to}
 
 
 class FixtureExists(DataError):
@@ -510,12 +482,9 @@ def _email_of(path: Path) -> str:
 
 
 def _static_partial_names(program: n.Program) -> Iterable[str]:
-    for stmt in program.body:
-        if isinstance(stmt, (n.Partial, n.PartialBlock)) and not isinstance(stmt.name, n.SubExpr):
-            yield stmt.name.original
-        for child in (getattr(stmt, "program", None), getattr(stmt, "inverse", None)):
-            if child is not None:
-                yield from _static_partial_names(child)
+    for node in n.walk(program):
+        if isinstance(node, (n.Partial, n.PartialBlock)) and not isinstance(node.name, n.SubExpr):
+            yield node.name.original
 
 
 def _read_json(path: Path, label: str):

@@ -1,15 +1,21 @@
 """Exceptions raised by mailtpl.
 
-Every template error subclasses ``pybars.PybarsError`` so that code written for
-pybars3 keeps catching them. Errors that point into a template carry ``name``,
-``lineno`` and ``column`` (both 1-based) and format themselves as
-``name:line:col: message`` followed by the offending line and a caret.
+Every template error is a ``pybars.PybarsError`` once pybars3 is imported, so
+that code written for pybars3 keeps catching them, while mailtpl itself never
+imports pybars3 (building its grammar takes ~230 ms). Until then their base is
+a plain Exception subclass; the first error mailtpl makes after pybars3 has
+been imported (by anyone), or reading ``mailtpl.PybarsError``, moves that base
+under ``pybars.PybarsError`` (:func:`_link_pybars`), so ``except
+pybars.PybarsError`` catches every mailtpl error raised while pybars3 is loaded.
+
+Errors that point into a template carry ``name``, ``lineno`` and ``column``
+(both 1-based) and format themselves as ``name:line:col: message`` followed by
+the offending line and a caret.
 """
 from __future__ import annotations
 
 import re
-
-from pybars import PybarsError
+import sys
 
 
 # Where lines break, for every position and shown line: the terminators str.splitlines() knows.
@@ -35,7 +41,36 @@ def source_line(source: str, lineno: int) -> str | None:
     return source[pos:end.start() if end else len(source)]
 
 
-class TemplateError(PybarsError):
+class _Unlinked(Exception):
+    """The base of mailtpl's errors while pybars3 is not loaded."""
+
+
+class _PybarsBase(_Unlinked):
+    """Becomes a subclass of ``pybars.PybarsError`` instead of ``_Unlinked`` once pybars3 is loaded.
+
+    (``__bases__`` can only move between classes of the same layout defined in Python, hence the
+    intermediate ``_Unlinked`` rather than ``Exception`` itself.)
+    """
+
+
+def _link_pybars() -> None:
+    """Make every mailtpl template error a ``pybars.PybarsError`` if pybars3 has been imported."""
+    pybars_error = getattr(sys.modules.get("pybars._compiler"), "PybarsError", None)
+    if pybars_error is not None and _PybarsBase.__bases__[0] is not pybars_error:
+        _PybarsBase.__bases__ = (pybars_error,)
+
+
+def __getattr__(name: str):
+    """``PybarsError`` is pybars3's own class: reading it loads pybars3 (and links mailtpl's errors under it)."""
+    if name == "PybarsError":
+        from pybars import PybarsError
+
+        _link_pybars()
+        return PybarsError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class TemplateError(_PybarsBase):
     """Base class of errors that point at a place in a template."""
 
     def __init__(
@@ -51,6 +86,7 @@ class TemplateError(PybarsError):
         self.lineno = lineno
         self.column = column
         self.source_line = source_line(source, lineno) if source and lineno else None
+        _link_pybars()
         super().__init__(str(self))
 
     @property
@@ -73,6 +109,7 @@ class TemplateError(PybarsError):
 
 
 def _rebuild(cls, state):
+    _link_pybars()
     err = cls.__new__(cls)
     err.__dict__.update(state)
     Exception.__init__(err, str(err))
@@ -117,3 +154,6 @@ class DataError(TemplateError, ValueError):
 
 class HelperError(Exception):
     """Raise from a helper to report a usage error; mailtpl adds the template, line and column."""
+
+
+_link_pybars()  # pybars3 imported before mailtpl

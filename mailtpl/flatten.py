@@ -5,14 +5,14 @@ arguments are replaced by the partial's own AST (indentation of standalone
 partials applied to its text), so the whole email can be seen, and CSS-inlined,
 as one HTML document at compile time. Anything whose output could differ once
 written in place (arguments, dynamic names, inline partials, ``../`` inside a
-partial) raises :class:`NotFlat` with the reason. :class:`Flat` also says which file each tag
-came from, so that reasons and errors about the flattened email can name it.
+partial) raises :class:`NotFlat` with the reason. The nodes written in keep
+their ``file``, so reasons and errors about the flattened email name the
+partial they come from.
 """
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from . import nodes as n
 
@@ -21,94 +21,69 @@ class NotFlat(Exception):
     """The template cannot be expanded statically; the message says why."""
 
 
-PartialSource = Callable[[str], "tuple[n.Program, str] | None"]  # partial name -> (AST, file name)
+PartialSource = Callable[[str], "n.Program | None"]  # partial name -> its AST
 
 
-@dataclass
-class Flat:
-    """A flattened email: its AST, and the file every Mustache and Block node of it comes from."""
-
-    program: n.Program
-    files: dict[int, str]  # id(node) -> file name
-
-    def file_of(self, node: n.Node) -> str | None:
-        return self.files.get(id(node))
+def flatten(program: n.Program, partial_source: PartialSource) -> n.Program:
+    """A copy of ``program`` with every static partial written in (the input is not modified)."""
+    return _Flattener(partial_source).program(program, [], 0)
 
 
-def flatten(program: n.Program, partial_source: PartialSource, name: str | None = None) -> Flat:
-    """A copy of ``program`` (from file ``name``) with every static partial written in (the input
-    is not modified)."""
-    flat = Flat(program, {})
-    flat.program = _Flattener(partial_source, flat.files).program(program, name, [], 0)
-    return flat
+class _Flattener(n.NodeVisitor):
+    """Visiting a statement gives the statements written in its place. ``blocks``: the bodies of the partial
+    blocks being expanded, innermost last."""
 
-
-class _Flattener:
-    def __init__(self, partial_source: PartialSource, files: dict[int, str]) -> None:
+    def __init__(self, partial_source: PartialSource) -> None:
         self.partial_source = partial_source
-        self.files = files
 
-    def program(self, program: n.Program, file: str | None, blocks: list, depth: int) -> n.Program:
-        """``blocks``: the partial blocks being expanded, as (body, file), innermost last."""
+    def program(self, program: n.Program, blocks: list[n.Program], depth: int) -> n.Program:
         if depth > 20:
             raise NotFlat("partials nested more than 20 deep (recursive partial?)")
-        body: list = []
-        for stmt in program.body:
-            if isinstance(stmt, n.Content):
-                body.append(dataclasses.replace(stmt))
-            elif isinstance(stmt, n.Comment):
-                body.append(stmt)
-            elif isinstance(stmt, n.Mustache):
-                body.append(self._from(stmt, file))
-            elif isinstance(stmt, n.Block):
-                if stmt.decorator:
-                    raise NotFlat(f"inline partial at {file}:{stmt.line}")
-                body.append(self._from(dataclasses.replace(
-                    stmt,
-                    program=stmt.program and self.program(stmt.program, file, blocks, depth),
-                    inverse=stmt.inverse and self.program(stmt.inverse, file, blocks, depth)), file))
-            elif isinstance(stmt, (n.Partial, n.PartialBlock)):
-                body.extend(self.partial(stmt, file, blocks, depth))
-            else:  # pragma: no cover
-                raise NotFlat(f"unexpected {type(stmt).__name__}")
+        body = [out for stmt in program.body for out in self.visit(stmt, blocks, depth)]
         return dataclasses.replace(program, body=body)
 
-    def _from(self, node, file: str | None):
-        if file is not None:
-            self.files[id(node)] = file
-        return node
+    def visit_Content(self, stmt: n.Content, blocks: list[n.Program], depth: int) -> list:
+        return [dataclasses.replace(stmt)]
 
-    def partial(self, stmt, file: str | None, blocks: list, depth: int) -> list:
-        name = _static_name(stmt, file)
+    def visit_Mustache(self, stmt: n.Mustache | n.Comment, blocks: list[n.Program], depth: int) -> list:
+        return [stmt]
+
+    visit_Comment = visit_Mustache
+
+    def visit_Block(self, stmt: n.Block, blocks: list[n.Program], depth: int) -> list:
+        if stmt.decorator:
+            raise NotFlat(f"inline partial at {_where(stmt)}")
+        return [dataclasses.replace(stmt, program=stmt.program and self.program(stmt.program, blocks, depth),
+                                    inverse=stmt.inverse and self.program(stmt.inverse, blocks, depth))]
+
+    def visit_Partial(self, stmt: n.Partial | n.PartialBlock, blocks: list[n.Program], depth: int) -> list:
+        if isinstance(stmt.name, n.SubExpr):
+            raise NotFlat(f"dynamic partial name at {_where(stmt)}")
+        name = stmt.name.original
         if stmt.params or stmt.hash:
-            raise NotFlat(f"partial {name!r} at {file}:{stmt.line} takes arguments")
+            raise NotFlat(f"partial {name!r} at {_where(stmt)} takes arguments")
         if name == "@partial-block":
             if not blocks:
-                raise NotFlat(f"{{{{> @partial-block}}}} outside a partial block at {file}:{stmt.line}")
-            body, body_file = blocks[-1]
-            expanded = self.program(body, body_file, blocks[:-1], depth + 1)
+                raise NotFlat(f"{{{{> @partial-block}}}} outside a partial block at {_where(stmt)}")
+            expanded = self.program(blocks[-1], blocks[:-1], depth + 1)
         else:
             found = self.partial_source(name)
             if isinstance(stmt, n.PartialBlock):
                 if found is None:  # failover content
-                    return self.program(stmt.program, file, blocks, depth + 1).body
-                source, source_file = found
-                expanded = self.program(_checked(source, name), source_file, blocks + [(stmt.program, file)],
-                                        depth + 1)
+                    return self.program(stmt.program, blocks, depth + 1).body
+                expanded = self.program(_checked(found, name), blocks + [stmt.program], depth + 1)
             elif found is None:
-                raise NotFlat(f"partial {name!r} at {file}:{stmt.line} is not in the folder")
+                raise NotFlat(f"partial {name!r} at {_where(stmt)} is not in the folder")
             else:
-                source, source_file = found
-                expanded = self.program(_checked(source, name), source_file, blocks, depth + 1)
-        indent = getattr(stmt, "indent", "")
+                expanded = self.program(_checked(found, name), blocks, depth + 1)
+        indent = stmt.indent if isinstance(stmt, n.Partial) else ""
         return _indented(expanded.body, indent) if indent else expanded.body
 
+    visit_PartialBlock = visit_Partial
 
-def _static_name(stmt, file: str | None) -> str:
-    name = stmt.name
-    if isinstance(name, n.SubExpr):
-        raise NotFlat(f"dynamic partial name at {file}:{stmt.line}")
-    return name.original
+
+def _where(node: n.Node) -> str:
+    return f"{node.file}:{node.line}"
 
 
 def _checked(program: n.Program, name: str) -> n.Program:
@@ -145,14 +120,14 @@ def _indented(body: list, indent: str) -> list:
             out.append(stmt)
         else:  # a mustache, or a block without line breaks
             if at_line_start:
-                out.append(n.Content(stmt.line, stmt.column, indent, indent))
+                out.append(n.Content(line=stmt.line, column=stmt.column, file=stmt.file, value=indent,
+                                     original=indent))
             out.append(stmt)
             at_line_start = False
     return out
 
 
-def _has_newline(stmt) -> bool:
-    if isinstance(stmt, n.Content):
-        return "\n" in stmt.value
-    programs = [p for p in (getattr(stmt, "program", None), getattr(stmt, "inverse", None)) if p]
-    return any(_has_newline(s) for p in programs for s in p.body) if programs else True
+def _has_newline(stmt: n.Statement) -> bool:
+    """Whether a statement may render a line break: it holds text with one, or a partial (not written in)."""
+    return any(isinstance(node, n.Partial) or isinstance(node, n.Content) and "\n" in node.value
+               for node in n.walk(stmt))

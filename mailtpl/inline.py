@@ -31,14 +31,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-import cssselect
-import premailer
-import tinycss2
-from lxml import etree
-from lxml.cssselect import LxmlHTMLTranslator
-
 from .errors import TemplateError
+from .lazy import LazyModule
 from .placeholders import Document, Tag
+
+# loaded at the first inlining (their import takes ~150 ms, which rendering and sending need not pay)
+cssselect = LazyModule("cssselect")
+etree = LazyModule("lxml.etree")
+lxml_cssselect = LazyModule("lxml.cssselect")
+premailer = LazyModule("premailer")
+tinycss2 = LazyModule("tinycss2")
 
 PREMAILER_OPTIONS = {
     "allow_network": False,  # never fetch stylesheets while rendering mail
@@ -49,7 +51,6 @@ PREMAILER_OPTIONS = {
     "keep_style_tags": False,  # class rules are inlined; @media and :hover rules stay in <style>
     "disable_link_rewrites": True,
 }
-_TRANSLATOR = LxmlHTMLTranslator()
 BUILTIN_BLOCKS = frozenset({"if", "unless", "each", "with"})
 TEXT_HELPERS = frozenset({"lookup", "log"})  # builtin helpers that return data, never markup
 _SIBLING_COMBINATORS = {"+", "~"}
@@ -397,7 +398,7 @@ def _rule_reason(selector: str, structure: Structure) -> str | None:
             if name in structure.attributes:
                 return f"reads the {name} attribute, which {structure.attributes[name]} writes"
         if positional and structure.varied:
-            candidates = set(structure.root.xpath("descendant-or-self::" + str(_TRANSLATOR.xpath(compound.tree))))
+            candidates = set(structure.root.xpath("descendant-or-self::" + str(_translator().xpath(compound.tree))))
             for parent, tag in structure.varied.items():
                 if any(child in candidates for child in parent):
                     kind = f"<{compound.element}>" if compound.element else "elements"
@@ -410,6 +411,11 @@ class _Compound:
     tree: object  # the compound selector without :first-child / :last-child
     element: str | None = None  # the type selector, None for any
     attributes: set[str] = field(default_factory=set)  # attributes read; "*" for unknown ones
+
+
+@functools.cache
+def _translator():
+    return lxml_cssselect.LxmlHTMLTranslator()
 
 
 def _compounds(selectors) -> Iterable[tuple[_Compound, bool]]:

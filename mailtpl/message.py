@@ -179,6 +179,7 @@ def _fold(name: str, words: list[str]) -> str:
     return "\r\n".join(lines)
 
 
+DEFAULT_SENDER_NAME = "User feedback"  # the From display name when mailtpl.json sets no sender_name
 SMTP_WIRE = email.policy.SMTP  # how a message someone else built goes on the wire (CRLF)
 _WRITTEN_BY_MAILTPL = {"from": "sender_name / SMTP_SENDER", "to": "to=", "reply-to": "reply_to=",
                        "subject": "the subject in mailtpl.json", "date": None, "message-id": None,
@@ -236,7 +237,7 @@ def _body(content: str) -> tuple[str, bytes]:
 
 
 def compose(rendered: RenderedEmail, *, to: str | Address | Iterable[str | Address], sender: str,
-            sender_name: str, reply_to: str | Address | Iterable[str | Address] | None = None,
+            sender_name: str = DEFAULT_SENDER_NAME, reply_to: str | Address | Iterable[str | Address] | None = None,
             headers: Mapping[str, str] | None = None, date: datetime | None = None,
             message_id: str | None = None) -> Composed:
     """multipart/alternative (text first: clients show the last part they can), UTF-8, checked headers.

@@ -96,6 +96,11 @@ class Parser:
     def where(self, pos: int) -> tuple[int, int]:
         return self.lexer.line_col(pos)
 
+    def at(self, pos: int) -> dict:
+        """The location fields of a node that starts at ``pos``: ``file``, ``line`` and ``column``."""
+        line, column = self.lexer.line_col(pos)
+        return {"file": self.lexer.name, "line": line, "column": column}
+
     # -- program -----------------------------------------------------------
     def parse(self) -> n.Program:
         program = self.program(0)
@@ -119,12 +124,12 @@ class Parser:
             raise self.error(f"blocks nested more than {MAX_NESTING} levels deep", tok)
 
     def program(self, pos: int) -> n.Program:
-        line, col = self.where(pos)
+        where = self.at(pos)
         body: list[n.Statement] = []
         while True:
             kind = self.tok.kind
             if kind in ("EOF", "OPEN_ENDBLOCK", "INVERSE", "OPEN_INVERSE_CHAIN"):
-                return n.Program(line, col, body)
+                return n.Program(**where, body=body)
             body.append(self.statement())
 
     def statement(self) -> n.Statement:
@@ -132,13 +137,11 @@ class Parser:
         kind = tok.kind
         if kind == "CONTENT":
             self.advance()
-            line, col = self.where(tok.pos)
-            return n.Content(line, col, tok.text, tok.text)
+            return n.Content(**self.at(tok.pos), value=tok.text, original=tok.text)
         if kind == "COMMENT":
             self.advance()
-            line, col = self.where(tok.pos)
             text = re.sub(r"-?-?~?\}\}$", "", re.sub(r"^\{\{~?!-?-?", "", tok.text))
-            return n.Comment(line, col, text, _strip_of(tok.text, tok.text))
+            return n.Comment(**self.at(tok.pos), value=text, strip=_strip_of(tok.text, tok.text))
         if kind in ("OPEN", "OPEN_UNESCAPED"):
             return self.mustache()
         if kind == "OPEN_BLOCK":
@@ -162,9 +165,9 @@ class Parser:
         path, params, hash_ = self.call(open_tok, "in {{...}}")
         close_kind = "CLOSE_UNESCAPED" if unescaped else "CLOSE"
         close = self.expect(close_kind, f"to close the mustache opened at {self._at(open_tok)}")
-        line, col = self.where(open_tok.pos)
         escaped = not unescaped and not open_tok.text.rstrip().endswith("&")
-        return n.Mustache(line, col, path, params, hash_, escaped, _strip_of(open_tok.text, close.text))
+        return n.Mustache(**self.at(open_tok.pos), path=path, params=params, hash=hash_, escaped=escaped,
+                          strip=_strip_of(open_tok.text, close.text))
 
     def _at(self, tok: Token) -> str:
         line, col = self.where(tok.pos)
@@ -188,7 +191,7 @@ class Parser:
         return params, None
 
     def hash(self) -> n.Hash:
-        line, col = self.where(self.tok.pos)
+        where = self.at(self.tok.pos)
         pairs: list[tuple[str, n.Expr]] = []
         while self.tok.kind == "ID" and self.peek(1).kind == "EQUALS":
             key = _unbracket(self.advance().text)
@@ -198,7 +201,7 @@ class Parser:
             pairs.append((key, self.param()))
         if self.tok.kind in _PARAM_START:
             raise self.error("positional arguments must come before hash arguments (name=value)", self.tok)
-        return n.Hash(line, col, pairs)
+        return n.Hash(**where, pairs=pairs)
 
     def param(self) -> n.Expr:
         if self.tok.kind == "OPEN_SEXPR":
@@ -213,26 +216,24 @@ class Parser:
         path, params, hash_ = self.call(open_tok, "in a subexpression")
         self.expect("CLOSE_SEXPR", f"to close the subexpression opened at {self._at(open_tok)}")
         self.sexpr_nesting -= 1
-        line, col = self.where(open_tok.pos)
-        return n.SubExpr(line, col, path, params, hash_)
+        return n.SubExpr(**self.at(open_tok.pos), path=path, params=params, hash=hash_)
 
     def helper_name(self) -> n.Expr:
         tok = self.tok
-        line, col = self.where(tok.pos)
         kind = tok.kind
         if kind == "STRING":
             self.advance()
-            return n.Literal(line, col, tok.text, tok.text)
+            return n.Literal(**self.at(tok.pos), value=tok.text, original=tok.text)
         if kind == "NUMBER":
             self.advance()
             value = _js_number_literal(tok.text)
-            return n.Literal(line, col, value, js_number(value))
+            return n.Literal(**self.at(tok.pos), value=value, original=js_number(value))
         if kind == "BOOLEAN":
             self.advance()
-            return n.Literal(line, col, tok.text == "true", tok.text)
+            return n.Literal(**self.at(tok.pos), value=tok.text == "true", original=tok.text)
         if kind in ("UNDEFINED", "NULL"):
             self.advance()
-            return n.Literal(line, col, None, tok.text)
+            return n.Literal(**self.at(tok.pos), value=None, original=tok.text)
         data = False
         if kind == "DATA":
             self.advance()
@@ -264,11 +265,10 @@ class Parser:
                     depth += 1
             else:
                 parts.append(part)
-        line, col = self.where(tok.pos)
         scoped = not data and bool(_SCOPED.search(original))
         self.uses_depths = self.uses_depths or (depth > 0 and not data)
         self.uses_data = self.uses_data or data
-        return n.PathExpr(line, col, data, depth, parts, original, scoped)
+        return n.PathExpr(**self.at(tok.pos), data=data, depth=depth, parts=parts, original=original, scoped=scoped)
 
     def block_params(self) -> list[str]:
         if self.tok.kind != "OPEN_BLOCK_PARAMS":
@@ -306,9 +306,9 @@ class Parser:
             _set_chain_close(inverse, close_strip)
         if inverted:
             program, inverse = inverse, program
-        line, col = self.where(open_tok.pos)
-        return n.Block(line, col, path, params, hash_, program, inverse, open_strip,
-                       inverse_strip, close_strip, decorator)
+        return n.Block(**self.at(open_tok.pos), path=path, params=params, hash=hash_, program=program,
+                       inverse=inverse, open_strip=open_strip, inverse_strip=inverse_strip, close_strip=close_strip,
+                       decorator=decorator)
 
     def _check_inline(self, path: n.Expr, params: list[n.Expr], tok: Token) -> None:
         if not isinstance(path, n.PathExpr) or path.original != "inline":
@@ -329,10 +329,10 @@ class Parser:
             c_program.block_params = c_bparams
             c_inverse, c_inverse_strip = self.inverse_chain(open_tok, path)
             self.nesting -= 1
-            line, col = self.where(c_open.pos)
-            chained = n.Block(line, col, c_path, c_params, c_hash, c_program, c_inverse, c_strip,
-                              c_inverse_strip, n.Strip())
-            return n.Program(line, col, [chained], chained=True), c_strip
+            where = self.at(c_open.pos)
+            chained = n.Block(**where, path=c_path, params=c_params, hash=c_hash, program=c_program,
+                              inverse=c_inverse, open_strip=c_strip, inverse_strip=c_inverse_strip)
+            return n.Program(**where, body=[chained], chained=True), c_strip
         return None, n.Strip()
 
     def close_block(self, open_tok: Token, path: n.Expr) -> n.Strip:
@@ -354,8 +354,8 @@ class Parser:
         open_tok = self.advance()
         name, params, hash_ = self.partial_call(open_tok)
         close = self.expect("CLOSE", f"to close the partial opened at {self._at(open_tok)}")
-        line, col = self.where(open_tok.pos)
-        return n.Partial(line, col, name, params, hash_, _strip_of(open_tok.text, close.text))
+        return n.Partial(**self.at(open_tok.pos), name=name, params=params, hash=hash_,
+                         strip=_strip_of(open_tok.text, close.text))
 
     def partial_call(self, open_tok: Token):
         if self.tok.kind == "OPEN_SEXPR":
@@ -379,9 +379,8 @@ class Parser:
             raise self.error("{{else}} is not allowed in a partial block", self.tok)
         close_strip = self.close_block(open_tok, name)
         self.nesting -= 1
-        line, col = self.where(open_tok.pos)
-        return n.PartialBlock(line, col, name, params, hash_, program,
-                              _strip_of(open_tok.text, close.text), close_strip)
+        return n.PartialBlock(**self.at(open_tok.pos), name=name, params=params, hash=hash_, program=program,
+                              open_strip=_strip_of(open_tok.text, close.text), close_strip=close_strip)
 
     def raw_block(self) -> n.Block:
         open_tok = self.advance()
@@ -390,15 +389,14 @@ class Parser:
         body: list[n.Statement] = []
         while self.tok.kind == "CONTENT":
             tok = self.advance()
-            line, col = self.where(tok.pos)
-            body.append(n.Content(line, col, tok.text, tok.text))
+            body.append(n.Content(**self.at(tok.pos), value=tok.text, original=tok.text))
         end = self.expect("END_RAW_BLOCK", "to end the raw block")
         name = getattr(path, "original", "?")
         if end.text != name:
             raise self.error("{{{{%s}}}} closed by {{{{/%s}}}}" % (name, end.text), end)
-        line, col = self.where(open_tok.pos)
-        program = n.Program(line, col, body)
-        return n.Block(line, col, path, params, hash_, program, None, n.Strip(), n.Strip(), n.Strip(), raw=True)
+        where = self.at(open_tok.pos)
+        return n.Block(**where, path=path, params=params, hash=hash_, program=n.Program(**where, body=body),
+                       inverse=None, raw=True)
 
 
 def _js_number_literal(text: str) -> int | float:

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import nodes as n
-from .flatten import Flat
 
 
 class NotRebuilt(Exception):
@@ -29,12 +28,11 @@ class Tag:
 
     node: n.Mustache | n.Block
     role: str  # "value", "open", "else" or "close"
-    file: str | None
     block: int | None = None  # for block roles: the index of the block's "open" tag
 
     @property
     def where(self) -> str:
-        return f"{self.file or '<template>'}:{self.node.line}"
+        return f"{self.node.file or '<template>'}:{self.node.line}"
 
     def __str__(self) -> str:
         return f"{describe(self.node)} at {self.where}"
@@ -57,39 +55,17 @@ def _expr(expr) -> str:
 class Document:
     """``html``: the email's text with ``{prefix}{i}y`` in place of tag ``tags[i]``."""
 
-    def __init__(self, flat: Flat) -> None:
+    def __init__(self, program: n.Program) -> None:
+        """``program``: a flattened email (see :mod:`mailtpl.flatten`)."""
         self.prefix = "mtpl" + secrets.token_hex(4) + "x"
         self.pattern = re.compile(re.escape(self.prefix) + r"(\d+)y")
-        self.tags: list[Tag] = []
-        self._flat = flat
-        self._parts: list[str] = []
-        self._walk(flat.program)
-        self.html = "".join(self._parts)
+        self._program = program
+        writer = _Writer(self.prefix)
+        writer.visit(program)
+        self.tags: list[Tag] = writer.tags
+        self.html = "".join(writer.parts)
         if len(self.pattern.findall(self.html)) != len(self.tags):
             raise NotRebuilt("the template's text contains a placeholder")  # pragma: no cover - 32 random bits
-
-    def _tag(self, node, role: str, block: int | None = None) -> int:
-        index = len(self.tags)
-        self.tags.append(Tag(node, role, self._flat.file_of(node), index if role == "open" else block))
-        self._parts.append(f"{self.prefix}{index}y")
-        return index
-
-    def _walk(self, program: n.Program) -> None:
-        for stmt in program.body:
-            if isinstance(stmt, n.Content):
-                self._parts.append(stmt.value)
-            elif isinstance(stmt, n.Mustache):
-                self._tag(stmt, "value")
-            elif isinstance(stmt, n.Block):
-                opened = self._tag(stmt, "open")
-                if stmt.program:
-                    self._walk(stmt.program)
-                self._tag(stmt, "else", opened)
-                if stmt.inverse:
-                    self._walk(stmt.inverse)
-                self._tag(stmt, "close", opened)
-            elif not isinstance(stmt, n.Comment):  # pragma: no cover - flatten leaves no partials
-                raise NotRebuilt(f"{type(stmt).__name__} left after flattening")
 
     def helper_call(self) -> Tag | None:
         """The first tag that runs a helper other than the pure builtins (a subexpression,
@@ -112,7 +88,7 @@ class Document:
             body = stack[-1][2] if stack[-1][2] is not None else stack[-1][1]
             if isinstance(token, str):
                 if token:
-                    body.append(n.Content(0, 0, literal(token), token))
+                    body.append(n.Content(line=0, column=0, value=literal(token), original=token))
                 continue
             tag = self.tags[token]
             if tag.role == "value":
@@ -131,8 +107,47 @@ class Document:
                 parent.append(_with_bodies(tag.node, program, inverse))
         if len(stack) != 1:
             raise NotRebuilt(f"{self.tags[stack[-1][0]]} is not closed")
-        return n.Program(self._flat.program.line, self._flat.program.column, stack[0][1],
-                         uses_depths=self._flat.program.uses_depths)
+        root = self._program
+        return n.Program(line=root.line, column=root.column, file=root.file, body=stack[0][1],
+                         uses_depths=root.uses_depths)
+
+
+class _Writer(n.NodeVisitor):
+    """The text of a flattened email in ``parts``, with ``{prefix}{i}y`` in place of tag ``tags[i]``."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.parts: list[str] = []
+        self.tags: list[Tag] = []
+
+    def tag(self, node: n.Mustache | n.Block, role: str, block: int | None = None) -> int:
+        index = len(self.tags)
+        self.tags.append(Tag(node, role, index if role == "open" else block))
+        self.parts.append(f"{self.prefix}{index}y")
+        return index
+
+    def visit_Content(self, node: n.Content) -> None:
+        self.parts.append(node.value)
+
+    def visit_Comment(self, node: n.Comment) -> None:
+        pass
+
+    def visit_Mustache(self, node: n.Mustache) -> None:
+        self.tag(node, "value")
+
+    def visit_Block(self, node: n.Block) -> None:
+        opened = self.tag(node, "open")
+        if node.program:
+            self.visit(node.program)
+        self.tag(node, "else", opened)
+        if node.inverse:
+            self.visit(node.inverse)
+        self.tag(node, "close", opened)
+
+    def visit_Partial(self, node: n.Partial | n.PartialBlock) -> None:  # pragma: no cover - flatten leaves none
+        raise NotRebuilt(f"{type(node).__name__} left after flattening")
+
+    visit_PartialBlock = visit_Partial
 
 
 _PURE = frozenset({"if", "unless", "each", "with", "lookup"})
@@ -153,4 +168,4 @@ def _with_bodies(block: n.Block, program: list, inverse: list) -> n.Block:
 def _with_body(block: n.Block, old: n.Program | None, body: list) -> n.Program | None:
     if old is not None:
         return dataclasses.replace(old, body=body)
-    return n.Program(block.line, block.column, body) if body else None
+    return n.Program(line=block.line, column=block.column, file=block.file, body=body) if body else None

@@ -3,7 +3,10 @@
 Generated code (see :mod:`mailtpl.codegen`) stays small by calling into the
 functions here for anything beyond appending text: helper calls, blocks,
 partials and strict lookups. Nothing here holds state between renders, so a
-template can be rendered from many threads at once.
+template can be rendered from many threads at once. Generated code reaches
+these through :mod:`mailtpl.runtime_api`, whose names are the stable part; this
+module imports nothing above it (no compiler: a partial given as source text is
+compiled by the function the template's module hands its ``TemplateInfo``).
 
 Names used by generated code:
 ``H`` the helpers of this render, ``c`` the context, ``d`` the @data frame,
@@ -13,14 +16,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-import threading
-from collections import OrderedDict
 from contextvars import ContextVar
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from pybars import Scope, strlist
+from .pybars_compat import Scope, strlist
 
 from .access import OPTION_NAMES as ACCESS_OPTIONS, AccessPolicy, current as current_policy, denial
 from .errors import HelperError, TemplateError, TemplateRuntimeError, UndefinedError
@@ -37,9 +38,11 @@ CODE_FILENAME = "<mailtpl template>"  # of all generated code: CPython keeps eve
 class TemplateInfo:
     """Compile-time facts a running template needs: its name and source (for errors) and its options."""
 
-    __slots__ = ("name", "source", "options", "strict", "assume_objects", "compat", "no_data", "policy")
+    __slots__ = ("name", "source", "options", "strict", "assume_objects", "compat", "no_data", "policy",
+                 "compile_partial")
 
-    def __init__(self, name: str | None, source: str, options: dict, no_data: bool = False) -> None:
+    def __init__(self, name: str | None, source: str, options: dict, no_data: bool = False,
+                 compile_partial: Callable[[str, str, dict], Template] | None = None) -> None:
         self.name = name
         self.source = source
         self.options = options
@@ -48,6 +51,7 @@ class TemplateInfo:
         self.compat = bool(options.get("compat"))
         self.no_data = no_data
         self.policy = AccessPolicy.from_options(options)
+        self.compile_partial = compile_partial  # source text -> Template: given, so the runtime needs no compiler
 
 
 def _where(W) -> dict:
@@ -132,10 +136,10 @@ def data_up(d: dict, n: int):
 
 
 def btxt(value) -> str:
-    """Output of a block helper: never escaped; a list (pybars3 style) is joined, flattened."""
+    """Output of a block helper: never escaped; a list or tuple (pybars3 style) is joined, flattened."""
     if type(value) is str:
         return value
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "".join(btxt(v) for v in value)
     return to_str(value)
 
@@ -221,8 +225,9 @@ def _find_helper(H: dict, name: str, c, W, simple: bool, value=MISSING):
     h = _helper(H, name, W) if simple else None
     if h is not None:
         if not callable(h):
-            raise TemplateRuntimeError(f"the helper {name!r} is a {type(h).__name__}, not a function: it cannot "
-                                       "take arguments or a block", **_where(W))
+            raise TemplateRuntimeError(f"the helper {name!r} is a {type(h).__name__}, not a function, and this tag "
+                                       "calls it (it has arguments or a block, or the name is a builtin or known "
+                                       "helper)", **_where(W))
         return h
     if value is MISSING:
         value = sget(c, name, W) if W[0].strict else get(c, name)
@@ -293,7 +298,7 @@ def run(program: Program | None, this, frame: dict, P: dict, block_params=None) 
     """A block's program (or None: nothing) on ``this``, as ``options.fn(this)`` runs it."""
     if program is None:
         return ""
-    if isinstance(this, Scope):
+    if type(this) is not dict and isinstance(this, Scope):
         this, frame = _unscope(this, frame)
     return program(this, frame, tuple(block_params) if block_params else (), P)
 
@@ -368,7 +373,7 @@ def each_block(value, c, d: dict, P: dict, fn: Program, inv: Program | None, W) 
     try:
         if type(value) is not list and is_callable(value):  # (a list is never a function: no call to ask)
             value = value(this)
-        out = iterate(value, fn, d, P)
+        out = iterate(value, d, fn, P)
         return "".join(out) if out else run(inv, this, d, P)
     except (TemplateError, RecursionError):
         raise
@@ -525,7 +530,7 @@ def partial(H: dict, name, c, kw: dict | None, d: dict, P: dict, indent: str, W,
     if W[0].no_data:  # data=false: handlebars.js gives partials no @data (no @root, no @index) but @partial-block
         d = {"partial-block": d["partial-block"]} if "partial-block" in d else NoFrame()
     if type(target) is str:
-        target = compile_partial(target, label, W[0].options)
+        target = _compile(target, label, W)
     render = getattr(target, "render_partial", None)
     if render is not None:
         out = render(c, d, P, H) if D is None else render(c, d, P, H, D)
@@ -534,27 +539,14 @@ def partial(H: dict, name, c, kw: dict | None, d: dict, P: dict, indent: str, W,
     return _indent(out, indent) if indent else out
 
 
-_PARTIAL_CACHE: OrderedDict = OrderedDict()
-_PARTIAL_CACHE_LOCK = threading.Lock()
-_PARTIAL_CACHE_SIZE = 256
-
-
-def compile_partial(source: str, name: str, options: dict) -> Template:
-    """Partials passed as source strings are compiled with the caller's options, and cached."""
-    key = (source, name, repr(sorted(options.items())))
-    with _PARTIAL_CACHE_LOCK:
-        hit = _PARTIAL_CACHE.get(key)
-        if hit is not None:
-            _PARTIAL_CACHE.move_to_end(key)
-            return hit
-    from .compiler import Compiler
-
-    template = Compiler().compile(source, name=name, **options)
-    with _PARTIAL_CACHE_LOCK:
-        _PARTIAL_CACHE[key] = template
-        while len(_PARTIAL_CACHE) > _PARTIAL_CACHE_SIZE:
-            _PARTIAL_CACHE.popitem(last=False)
-    return template
+def _compile(source: str, label: str, W) -> Template:
+    """A partial given as source text, through the compile function its caller's module was given."""
+    compile_partial = W[0].compile_partial
+    if compile_partial is None:
+        raise TemplateRuntimeError(f"the partial {label} is source text, and this template was precompiled without "
+                                   "a compiler for partials: precompile it again, or pass compiled partials",
+                                   **_where(W))
+    return compile_partial(source, label, W[0].options)
 
 
 # -- templates -----------------------------------------------------------------
@@ -636,18 +628,19 @@ def _located(message: str, exc: BaseException) -> TemplateRuntimeError:
         tb = tb.tb_next
     if frame is None:
         return TemplateRuntimeError(message)
-    info = frame.f_globals.get("T")
-    where = _position(frame.f_globals.get("LINES", ""), lineno)
-    return TemplateRuntimeError(message, name=info.name, lineno=where[0], column=where[1], source=info.source)
+    line, column, file = _position(frame.f_globals.get("LINES", ""), lineno)
+    info = frame.f_globals.get(f"T{file}" if file else "T")
+    return TemplateRuntimeError(message, name=info.name, lineno=line, column=column, source=info.source)
 
 
-def _position(lines: str, lineno: int) -> tuple[int | None, int | None]:
-    """Template line and column of a generated line, from a module's LINES map ("gen:line:col ...")."""
+def _position(lines: str, lineno: int) -> tuple[int | None, int | None, int]:
+    """Template line, column and file of a generated line, from a module's LINES map ("gen:line:col ...", with
+    ":i" after the column for a node of file ``Ti`` of the module, else of its own ``T``)."""
     for entry in lines.split():
-        gen, line, column = entry.split(":")
+        gen, line, column, *file = entry.split(":")
         if int(gen) == lineno:
-            return int(line), int(column)
-    return None, None
+            return int(line), int(column), int(file[0]) if file else 0
+    return None, None, 0
 
 
 def _merge_helpers(helpers: Mapping | None) -> dict:

@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from pybars import Scope, strlist
+from .pybars_compat import Scope, strlist
 
-from .access import NEVER_TRAVERSED, read_attribute
+from .access import NEVER_TRAVERSED, extra_fields, is_model, read_attribute, set_slots
 
 MISSING = object()  # "undefined": not present at all (None is JavaScript's null)
 
@@ -97,7 +97,7 @@ def to_str(value) -> str:
         return str(value)
     if t is float or isinstance(value, Decimal):
         return js_number(value)
-    if isinstance(value, strlist):
+    if isinstance(value, list) and isinstance(value, strlist):
         return "".join(value)
     if isinstance(value, str):
         return str.__str__(value)
@@ -117,7 +117,7 @@ def escape(value) -> str:
         return escape_html(value) if _NEEDS_ESCAPE.search(value) else value
     if t is int:
         return str(value)  # digits need no escaping
-    if isinstance(value, strlist):
+    if isinstance(value, list) and isinstance(value, strlist):
         return "".join(value)
     html = _html_method(t)
     if html is not None:
@@ -305,7 +305,8 @@ def get(obj, key):
 
 
 def object_keys(obj) -> list | None:
-    """Keys ``each`` iterates over: a mapping's keys, an object's public attributes, else None."""
+    """Keys ``each`` iterates over: a mapping's keys, an object's own data (fields, slots, pydantic extras),
+    else None."""
     if isinstance(obj, Mapping):
         return js_key_order(list(obj.keys()))
     if isinstance(obj, NEVER_TRAVERSED):
@@ -313,8 +314,11 @@ def object_keys(obj) -> list | None:
     try:
         own = object.__getattribute__(obj, "__dict__")
     except AttributeError:
+        own = {}
+    if type(own) is not dict:
         return None
-    return [k for k in own if type(k) is str and not k.startswith("_")] if type(own) is dict else None
+    keys = [k for k in [*own, *set_slots(obj), *extra_fields(obj)] if type(k) is str and not k.startswith("_")]
+    return js_key_order(keys)
 
 
 _MAX_ARRAY_INDEX = 2 ** 32 - 2
@@ -342,7 +346,7 @@ def iterable_items(obj) -> list | None:
     """A list to iterate for ``each`` when ``obj`` is a non-string, non-mapping iterable."""
     if isinstance(obj, (list, tuple)):
         return obj  # type: ignore[return-value]
-    if isinstance(obj, (str, bytes, Mapping)):
+    if isinstance(obj, (str, bytes, Mapping)) or is_model(obj):
         return None
     if isinstance(obj, Iterable):
         return list(obj)

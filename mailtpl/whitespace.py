@@ -19,7 +19,7 @@ _NEXT_WS_ROOT = re.compile(r"^\s*?(?:\r?\n|\Z)")
 _TRAILING_INDENT = re.compile(r"([ \t]+)\Z")
 
 
-class WhitespaceControl:
+class WhitespaceControl(n.NodeVisitor):
     def __init__(self, ignore_standalone: bool = False) -> None:
         self.do_standalone = not ignore_standalone
         self.root_seen = False
@@ -29,7 +29,7 @@ class WhitespaceControl:
         self.root_seen = True
         body = program.body
         for i, current in enumerate(body):
-            strip = self.accept(current)
+            strip = self.visit(current)
             if strip is None:
                 continue
             prev_ws = _is_prev_whitespace(body, i, is_root)
@@ -49,31 +49,34 @@ class WhitespaceControl:
                     m = _TRAILING_INDENT.search(body[i - 1].original)
                     current.indent = m.group(1) if m else ""
             if self.do_standalone and open_standalone:
-                _omit_right((current.program or current.inverse).body)
+                inner, inverse = _bodies(current)
+                _omit_right((inner or inverse).body)
                 _omit_left(body, i)
             if self.do_standalone and close_standalone:
+                inner, inverse = _bodies(current)
                 _omit_right(body, i)
-                _omit_left((current.inverse or current.program).body)
+                _omit_left((inverse or inner).body)
         return program
 
-    def accept(self, node) -> dict | None:
-        if isinstance(node, (n.Block, n.PartialBlock)):
-            return self.block(node)
-        if isinstance(node, n.Mustache):
-            return {"open": node.strip.open, "close": node.strip.close}
-        if isinstance(node, (n.Partial, n.Comment)):
-            return {"inline_standalone": True, "open": node.strip.open, "close": node.strip.close}
+    # visit_*: what a statement strips around itself (None: text, which strips nothing)
+    def visit_Content(self, node: n.Content) -> None:
         return None
 
-    def block(self, block) -> dict:
-        program = block.program
-        inverse_prog = block.inverse
-        if program is not None:
-            self.program(program)
-        if inverse_prog is not None:
-            self.program(inverse_prog)
+    def visit_Mustache(self, node: n.Mustache) -> dict:
+        return {"open": node.strip.open, "close": node.strip.close}
+
+    def visit_Partial(self, node: n.Partial | n.Comment) -> dict:
+        return {"inline_standalone": True, "open": node.strip.open, "close": node.strip.close}
+
+    visit_Comment = visit_Partial
+
+    def visit_Block(self, block: n.Block | n.PartialBlock) -> dict:
+        program, inverse_prog = _bodies(block)
+        for child in (program, inverse_prog):
+            if child is not None:
+                self.program(child)
+        inverse = inverse_prog if program is not None else None
         program = program or inverse_prog
-        inverse = inverse_prog if block.program is not None else None
         first_inverse = last_inverse = inverse
         if inverse is not None and inverse.chained:
             first_inverse = inverse.body[0].program
@@ -102,6 +105,13 @@ class WhitespaceControl:
         elif block.close_strip.open:
             _omit_left(program.body, None, True)
         return strip
+
+    visit_PartialBlock = visit_Block
+
+
+def _bodies(block: n.Block | n.PartialBlock) -> tuple[n.Program | None, n.Program | None]:
+    """A block's program and inverse (a partial block has no inverse)."""
+    return (block.program, block.inverse) if isinstance(block, n.Block) else (block.program, None)
 
 
 def _is_prev_whitespace(body: list, i: int | None = None, is_root: bool = False) -> bool | None:

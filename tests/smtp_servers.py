@@ -55,6 +55,7 @@ class Recorder:
         self.raw: list[bytes] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.commands: list[str] = []
+        self.encrypted: list[bool] = []  # per message accepted: whether its session was TLS (from connect or STARTTLS)
 
     def _next(self, stage: str) -> str | None:
         queue = self.script.get(stage)
@@ -97,6 +98,7 @@ class Recorder:
         self.raw.append(envelope.content)
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.encrypted.append(server.transport.get_extra_info("ssl_object") is not None)
         return "250 2.0.0 Ok: queued"
 
 

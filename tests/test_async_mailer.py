@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from mailtpl.message import build_message
 from mailtpl.smtp import (AsyncMailer, SmtpAuthError, SmtpConfig, SmtpConnectError, SmtpRecipientsRefused,
                           SmtpSenderRejected, SmtpStartTlsError, SmtpTlsError, SmtpTransientError)
 from tests.smtp_servers import SENDER, env, free_port, smtp_server  # noqa: F401 - env is a fixture
@@ -42,12 +43,8 @@ def test_tls_and_starttls_with_login(tmp_path, env, tls, settings):
     with smtp_server(tmp_path, tls=tls, users={"apikey": "s3cret"}) as server:
         m = mailer(env, server.env(SMTP_USERNAME="apikey", SMTP_PASSWORD="s3cret", **settings))
 
-        async def main():
-            async with m:
-                await m.send_verification("ada@example.com", "482913")
-                return m.pool._idle[0].encrypted
-        assert asyncio.run(main())
-    assert len(server.recorder.messages) == 1
+        send(m, lambda: m.send_verification("ada@example.com", "482913"))
+    assert server.recorder.encrypted == [True]
 
 
 def test_wrong_password_is_an_auth_error(tmp_path, env):
@@ -265,7 +262,7 @@ def test_debug_log_shows_the_conversation_as_mailer_does_with_auth_redacted(tmp_
 
 
 def test_send_message_sends_bcc_without_showing_it(tmp_path, env):
-    msg = env.message("verification", {"code": "1"}, to="ada@example.com", sender=SENDER)
+    msg = build_message(env.render("verification", {"code": "1"}), to="ada@example.com", sender=SENDER)
     msg["Bcc"] = "audit@example.com"
     with smtp_server(tmp_path) as server:
         m = mailer(env, server.env())

@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 from mailtpl import Environment
 from mailtpl.capture import CapturedMessage, CaptureError, CaptureServer, CaptureTimeout, Inbox, create_app
 from mailtpl.capture import register
+from mailtpl.message import compose
 from mailtpl.preview import create_app as create_preview_app
 from mailtpl.smtp import Mailer, SmtpConfig
 from tests.smtp_servers import free_port, smtp_server
@@ -407,9 +408,9 @@ def test_listing_and_searching_keep_no_parsed_tree_of_the_mail():
 
 # -- the API ----------------------------------------------------------------------------------------
 def test_api_round_trip(capture, api):
-    composed = Environment(ROOT / "templates", base_url="https://fb.example.org").compose(
-        "invitation", {"link": "https://fb.example.org/link/user-invitation?code=c&email=g%40x.io"},
-        to="g@x.io", sender=SENDER)
+    rendered = Environment(ROOT / "templates", base_url="https://fb.example.org").render(
+        "invitation", {"link": "https://fb.example.org/link/user-invitation?code=c&email=g%40x.io"})
+    composed = compose(rendered, to="g@x.io", sender=SENDER)
     with smtplib.SMTP(capture.host, capture.port, timeout=10) as smtp:
         smtp.sendmail(SENDER, ["g@x.io"], composed.wire)
     send(capture, "Second")

@@ -12,6 +12,7 @@ import pytest
 from mailtpl import (DataError, Environment, TemplateNotFound, TemplateSyntaxError, UndefinedError,
                      invitation_link, reset_password_link)
 from mailtpl.inline import inline_css
+from mailtpl.message import build_message
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
@@ -198,7 +199,8 @@ def test_original_single_file_templates_render_unchanged(tmp_path):
 
 # -- MIME messages ----------------------------------------------------------------------------------
 def test_message_headers_and_parts(env):
-    msg = env.message("verification", {"code": "482913"}, to="ada@example.com", sender="no-reply@fb.example.org")
+    msg = build_message(env.render("verification", {"code": "482913"}), to="ada@example.com",
+                        sender="no-reply@fb.example.org")
     raw = msg.as_bytes()
     assert b'\nFrom: "User feedback" <no-reply@fb.example.org>\n' in b"\n" + raw
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
@@ -216,8 +218,8 @@ def test_message_headers_and_parts(env):
 
 def test_non_ascii_subject_is_rfc2047_encoded(folder):
     (folder / "mailtpl.json").write_text('{"subjects": {"verification": "Bestätigung für {{name}}"}}')
-    msg = Environment(folder, base_url=BASE).message("verification", {"code": "1", "name": "Zoë"},
-                                                     to="a@b.io", sender="s@b.io")
+    msg = build_message(Environment(folder, base_url=BASE).render("verification", {"code": "1", "name": "Zoë"}),
+                        to="a@b.io", sender="s@b.io")
     raw = msg.as_bytes()
     assert b"Subject: =?utf-8?" in raw
     assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == "Bestätigung für Zoë"
@@ -232,7 +234,7 @@ def test_non_ascii_subject_is_rfc2047_encoded(folder):
 def test_header_injection_and_bad_addresses_are_refused(env, kwargs, field):
     kwargs.setdefault("sender", "s@b.io")
     with pytest.raises(ValueError, match=field):
-        env.message("verification", {"code": "1"}, **kwargs)
+        build_message(env.render("verification", {"code": "1"}), **kwargs)
 
 
 def test_subject_with_line_break_is_refused(folder):
@@ -271,7 +273,8 @@ def test_concurrent_renders_and_invalidations(folder):
 ])
 def test_long_subjects_survive_the_wire(folder, subject):
     (folder / "mailtpl.json").write_text(json.dumps({"subjects": {"verification": subject}}))
-    msg = Environment(folder, base_url=BASE).message("verification", {"code": "1"}, to="a@b.io", sender="s@b.io")
+    msg = build_message(Environment(folder, base_url=BASE).render("verification", {"code": "1"}), to="a@b.io",
+                        sender="s@b.io")
     raw = msg.as_bytes(policy=email.policy.SMTP)
     assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
     assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == subject.strip()
@@ -279,7 +282,8 @@ def test_long_subjects_survive_the_wire(folder, subject):
 
 def test_non_ascii_and_long_lines_go_quoted_printable(folder):
     (folder / "verification.hbs").write_text('{{#> layout}}<p class="text">' + "x" * 1200 + " Grüße {{code}}</p>{{/layout}}\n")
-    msg = Environment(folder, base_url=BASE).message("verification", {"code": "ü1"}, to="a@b.io", sender="s@b.io")
+    msg = build_message(Environment(folder, base_url=BASE).render("verification", {"code": "ü1"}), to="a@b.io",
+                        sender="s@b.io")
     text, html = msg.iter_parts()
     assert html["Content-Transfer-Encoding"] == "quoted-printable"
     assert "x" * 1200 + " Grüße ü1</p>" in html.get_content()

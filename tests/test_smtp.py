@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from mailtpl import reset_password_link
 from mailtpl.cli import main
+from mailtpl.message import build_message
 from mailtpl.smtp import (ConfigError, Mailer, SmtpAuthError, SmtpConfig, SmtpConnectError, SmtpConnectionLost,
                           SmtpGreetingError, SmtpInsecureAuthError, SmtpRecipientsRefused, SmtpSenderRejected,
                           SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError, SmtpTransientError)
@@ -78,7 +79,7 @@ def test_tls_and_starttls_with_login(tmp_path, env, tls, settings):
     with smtp_server(tmp_path, tls=tls, users={"apikey": "s3cret"}) as server, \
             mailer(env, server, SMTP_USERNAME="apikey", SMTP_PASSWORD="s3cret", **settings) as m:
         m.send_verification("ada@example.com", "482913")
-        assert m.pool._idle[0].encrypted
+    assert server.recorder.encrypted == [True]
     (msg,) = server.recorder.messages
     assert msg["Subject"] == "User feedback Email Verification" and "482913" in msg.get_body("plain").get_content()
 
@@ -146,7 +147,7 @@ def test_refused_recipients_are_reported(tmp_path, env):
 
 
 def test_send_message_sends_bcc_without_showing_it(tmp_path, env):
-    msg = env.message("verification", {"code": "1"}, to="ada@example.com", sender=SENDER)
+    msg = build_message(env.render("verification", {"code": "1"}), to="ada@example.com", sender=SENDER)
     msg["Bcc"] = "audit@example.com"
     with smtp_server(tmp_path) as server, mailer(env, server) as m:
         m.send_message(msg)
@@ -206,8 +207,7 @@ def test_failed_starttls_stops_unless_opportunistic(tmp_path, env, caplog):
         caplog.set_level(logging.WARNING, logger="mailtpl")
         with mailer(env, server, SMTP_OPPORTUNISTIC_TLS="true", **untrusted) as m:
             m.send_verification("ada@example.com", "1")
-            assert not m.pool._idle[0].encrypted
-    assert len(server.recorder.messages) == 1
+    assert server.recorder.encrypted == [False]
     assert any("continuing unencrypted" in r.getMessage() for r in caplog.records)
 
 

@@ -1,38 +1,32 @@
 """Release a caught message to the real SMTP_* server: the bytes unchanged, to one confirmed recipient."""
 from __future__ import annotations
 
-import smtplib
-
 from ..message import check_address
-from ..smtp import SmtpConfig, SmtpError
+from ..smtp import SmtpConfig, SmtpError, SmtpRecipientsRefused
+from ..smtp.delivery import Retry, transaction
+from ..smtp.mailer import drive
 from ..smtp.transport import open_connection
 from .message import CapturedMessage
 
 
 def release(message: CapturedMessage, to: str, config: SmtpConfig) -> str:
-    """Send ``message`` as caught to ``to`` only (envelope sender SMTP_SENDER); the server's reply to DATA."""
+    """Send ``message`` as caught to ``to`` only (envelope sender SMTP_SENDER); the server's reply to DATA.
+
+    The Mailer's transport and transaction, once (no retry: the person releasing sees the reply), unsigned: the
+    bytes go out as they were caught.
+    """
     to = check_address(to, "to")
     connection = open_connection(config)
     try:
-        smtp = connection.smtp
-        code, reply = smtp.mail(config.sender)
-        if code != 250:
-            raise SmtpError(f"{config.host}:{config.port} rejected the sender {config.sender}", code=code,
-                            reply=reply.decode("utf-8", "replace"),
-                            fix="SMTP_SENDER must be a sender the server accepts")
-        code, reply = smtp.rcpt(to)
-        if code not in (250, 251):
-            raise SmtpError(f"{config.host}:{config.port} refused the recipient {to}", code=code,
-                            reply=reply.decode("utf-8", "replace"))
-        code, reply = smtp.data(message.raw)
-        if code != 250:
-            raise SmtpError(f"{config.host}:{config.port} refused the message", code=code,
-                            reply=reply.decode("utf-8", "replace"))
-        return f"{code} {reply.decode('utf-8', 'replace')}"
-    except smtplib.SMTPResponseException as exc:
-        raise SmtpError(f"{config.host}:{config.port} refused the message", code=exc.smtp_code,
-                        reply=exc.smtp_error.decode("utf-8", "replace")) from None
-    except (smtplib.SMTPException, OSError) as exc:
-        raise SmtpError(f"the connection to {config.host}:{config.port} failed while releasing: {exc}") from None
+        result = drive(connection.smtp, transaction(config.sender, [to], message.raw, ""))
+    except Retry as retry:  # 4xx, or the connection lost: not retried here
+        error = retry.error
+        raise SmtpError(error.message, code=error.code, reply=error.reply,
+                        fix="the server did not take it this time: release it again later") from None
     finally:
         connection.close()
+    if not result.accepted:
+        code, reply = result.refused[to]
+        raise SmtpRecipientsRefused(f"{config.host}:{config.port} refused the recipient {to}", result.refused,
+                                    code=code, reply=reply)
+    return result.reply

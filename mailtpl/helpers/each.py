@@ -14,14 +14,17 @@ def each(this, options, *args, **hash):
     context = args[0]
     if is_callable(context):
         context = context(this)
-    out = iterate(context, options.program or _nothing, options.data, options.partials)
+    fn = options.fn
+    out = iterate(context, options.data, lambda item, data, block_params, _: fn(item, data, block_params))
     return "".join(out) if out else options.inverse(this)
 
 
-def iterate(context, program, frame: dict, partials: dict) -> list[str]:
-    """The block rendered for each item of ``context`` (none: an empty list, and ``each`` renders its inverse).
+def iterate(context, frame: dict, render, partials=None) -> list[str]:
+    """``render(item, data, block_params, partials)`` for each item of ``context`` (none: an empty list, and
+    ``each`` renders its inverse); ``data`` is a child of ``frame`` with @index, @key, @first and @last.
 
-    Compiled templates call this directly where ``each`` is the builtin (see mailtpl.runtime.each_block).
+    Compiled templates give it their block's body itself where ``each`` is the builtin
+    (mailtpl.runtime.each_block): one call per item.
     """
     if context is None:
         return []
@@ -34,13 +37,13 @@ def iterate(context, program, frame: dict, partials: dict) -> list[str]:
         last = len(items) - 1
         if not counted:
             for i, item in enumerate(items):
-                append(program(item, data, (item, i), partials))
+                append(render(item, data, (item, i), partials))
             return out
         for i, item in enumerate(items):  # item stores, not data.update(key=...): no keyword dict per item
             data["key"] = data["index"] = i
             data["first"] = i == 0
             data["last"] = i == last
-            append(program(item, data, (item, i), partials))
+            append(render(item, data, (item, i), partials))
         return out
     keys = object_keys(context) or ()
     last = len(keys) - 1
@@ -51,9 +54,5 @@ def iterate(context, program, frame: dict, partials: dict) -> list[str]:
             data["index"] = i
             data["first"] = i == 0
             data["last"] = i == last
-        append(program(value, data, (value, key), partials))
+        append(render(value, data, (value, key), partials))
     return out
-
-
-def _nothing(c, d, bp, P) -> str:
-    return ""

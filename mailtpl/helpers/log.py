@@ -1,11 +1,10 @@
 """``{{log value... level="warn"}}``: writes to the ``mailtpl.template`` logger, renders nothing.
 
 As in pybars3, ``pybars.log`` is called too (with the value, or the values as a tuple), so code that
-replaced that hook keeps seeing what templates log.
+replaced that hook keeps seeing what templates log; when pybars3 is not imported, nothing can have replaced it.
 """
 import logging
-
-import pybars
+import sys
 
 from ..values import to_str
 
@@ -23,5 +22,7 @@ def log(this, *args, **hash):
     else:
         levelno = _LEVELS.get(str(level).lower(), logging.INFO)
     logger.log(levelno, " ".join(to_str(a) for a in args))
-    pybars.log(args[0] if len(args) == 1 else args)
+    pybars = sys.modules.get("pybars")
+    if pybars is not None:
+        pybars.log(args[0] if len(args) == 1 else args)
     return None

@@ -54,12 +54,9 @@ class _TracingCompiler(Compiler):
         return program
 
     def _mark(self, program: n.Program, file: str) -> None:
-        for stmt in program.body:
-            if isinstance(stmt, n.Content):
-                stmt.value = self._marked(stmt, file)
-            for child in (getattr(stmt, "program", None), getattr(stmt, "inverse", None)):
-                if child is not None:
-                    self._mark(child, file)
+        for node in n.walk(program):
+            if isinstance(node, n.Content):
+                node.value = self._marked(node, file)
 
     def _marked(self, content: n.Content, file: str) -> str:
         value = content.value
@@ -95,7 +92,7 @@ class Traced:
 def traced_environment(env: Environment) -> Environment:
     """An environment like ``env`` whose HTML templates mark their elements."""
     tracer = Environment(env.root, base_url=env.base_url, helpers=env.helpers, inline_css=env.inline_css,
-                         sender_name=env._sender_name, **{**env.options, "strict": env.strict})
+                         **{**env.options.as_dict(), "strict": env.strict})
     tracer._compiler = _TracingCompiler()
     return tracer
 

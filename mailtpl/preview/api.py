@@ -2,23 +2,23 @@
 from __future__ import annotations
 
 import email.utils
-import os
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
 from ..environment import FixtureExists
-from ..errors import PybarsError
+from ..errors import TemplateError
 from ..message import compose
 from ..snapshots import SnapshotError, snapshot_stem
 from .assets import image_report
 from .frames import Frame, frames
 from .guard import RateLimit, error, json_body
-from .rendering import base_url, error_details, preview_env, render, render_data
+from .rendering import base_url, error_details, preview_env, render
 from .status import folder_status
 
 blueprint = Blueprint("api", __name__)
 PREVIEW_RECIPIENT = "preview@example.com"
+PREVIEW_SENDER = "no-reply@example.com"  # the From shown while SMTP_SENDER is not set
 
 
 def check_email(name: str) -> None:
@@ -55,13 +55,16 @@ def email_data(name: str):
 
 @blueprint.route("/api/render/<name>", methods=["GET", "POST"])
 def render_email(name: str):
+    from ..smtp.config import sender_from_env
+    from ..smtp.delivery import default_sender_name
+
     env = preview_env()
     check_email(name)
     body = json_body() if request.method == "POST" else {"fixture": request.args.get("fixture")}
     try:
         rendered, generated = render(env, name, body)
-        sender = os.environ.get("SMTP_SENDER") or "no-reply@example.com"
-        wire = compose(rendered, to=PREVIEW_RECIPIENT, sender=sender, sender_name=env.sender_name).wire
+        wire = compose(rendered, to=PREVIEW_RECIPIENT, sender=sender_from_env() or PREVIEW_SENDER,
+                       sender_name=default_sender_name(env)).wire
     except Exception as exc:  # the boundary: whatever the templates or data do, the page gets an error to show
         return jsonify(error=error_details(exc)), 422
     token = frames().put(Frame(name, rendered.html, wire))
@@ -99,10 +102,10 @@ def send_test(name: str):
         return error(f"too many test sends: at most {limit.count} per {limit.period:.0f} s; try again in "
                      f"{wait:.0f} s", 429)
     try:
-        context, _ = render_data(env, name, body)
+        rendered, _ = render(env, name, body)  # what the page shows, composed and sent by the Mailer
         with Mailer(env, SmtpConfig.from_env(), attempts=2) as mailer:
-            result = mailer.send(name, to, context)
-    except (PybarsError, ValueError, SmtpError) as exc:
+            result = mailer.send_rendered(rendered, to)
+    except (TemplateError, ValueError, SmtpError) as exc:
         return jsonify(error=error_details(exc)), 422
     return jsonify(message_id=result.message_id, accepted=result.accepted, reply=result.reply)
 
@@ -136,7 +139,7 @@ def save_fixture(name: str):
         path = env.save_fixture(name, fixture, data, overwrite=body.get("replace") is True)
     except FixtureExists:
         raise Conflict(f'{name}.preview.json already has a set named "{fixture}": replace it?') from None
-    except PybarsError as exc:
+    except TemplateError as exc:
         return jsonify(error=error_details(exc)), 422
     return jsonify(saved=fixture, file=path.name, fixtures=env.fixtures(name))
 

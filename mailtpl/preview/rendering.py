@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, request
 
 from ..environment import Environment
-from ..errors import PybarsError, TemplateError, TemplateNotFound
+from ..errors import TemplateError, TemplateNotFound
 from ..rendered import RenderedEmail
 from .guard import unexpected
 
@@ -23,7 +23,7 @@ def error_details(exc: Exception) -> dict:
     if isinstance(exc, TemplateError):
         return {"message": str(exc).splitlines()[0], "file": exc.name, "line": exc.lineno, "column": exc.column,
                 "source_line": exc.source_line, "text": str(exc)}
-    if isinstance(exc, (PybarsError, ValueError, LookupError)):
+    if isinstance(exc, (TemplateError, ValueError, LookupError)):
         return {"message": str(exc), "text": str(exc)}
     text = unexpected(exc)
     return {"message": text, "text": text}

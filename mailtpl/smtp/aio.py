@@ -29,11 +29,12 @@ from email.message import EmailMessage
 import aiosmtplib
 
 from ..environment import Environment
+from ..rendered import RenderedEmail
 from .config import SmtpConfig
-from .delivery import Attempts, BaseMailer, Outgoing, Reply, Retry, SendResult, lost, transaction
+from .delivery import Attempts, BaseMailer, Outgoing, Reply, Retry, SendResult, lost
 from .errors import (SmtpAuthError, SmtpConnectError, SmtpError, SmtpGreetingError, SmtpInsecureAuthError,
                      SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError, text_of)
-from .pool import needs_reset
+from .pool import needs_reset, survives
 from .transport import (address, is_loopback, log_command, log_reply, login_failed, plaintext_warning, speaks_tls,
                         tls_context)
 
@@ -218,11 +219,17 @@ class AsyncPool:
             conn = await self._take()
             try:
                 yield conn
-            except BaseException:
-                await conn.close()
+            except BaseException as exc:
+                if survives(exc):
+                    self._put(conn)
+                else:
+                    await conn.close()
                 raise
-            conn.released_at = time.monotonic()
-            self._idle.append(conn)
+            self._put(conn)
+
+    def _put(self, conn: AsyncConnection) -> None:
+        conn.released_at = time.monotonic()
+        self._idle.append(conn)
 
     async def _take(self) -> AsyncConnection:
         while self._idle:
@@ -248,7 +255,7 @@ class AsyncPool:
 class AsyncMailer(BaseMailer):
     """``async with AsyncMailer(env, config) as mailer: await mailer.send_verification(...)``."""
 
-    def __init__(self, env: Environment, config: SmtpConfig, *, pool_size: int = 4, **options) -> None:
+    def __init__(self, env: Environment | None, config: SmtpConfig, *, pool_size: int = 4, **options) -> None:
         super().__init__(env, config, **options)
         self.pool = AsyncPool(config, size=pool_size)
 
@@ -262,10 +269,18 @@ class AsyncMailer(BaseMailer):
         await self.close()
 
     async def send(self, name: str, to: str | Iterable[str], context: Mapping | None = None, *,
-                   reply_to: str | Iterable[str] | None = None, message_id: str | None = None,
-                   **headers: str) -> SendResult:
-        """Render email ``name`` for ``to`` and send it. Extra headers: ``X_Tag="v"`` becomes ``X-Tag: v``."""
-        return await self._deliver(self._compose(name, to, context, reply_to, message_id, headers))
+                   fixture: str | None = None, reply_to: str | Iterable[str] | None = None,
+                   message_id: str | None = None, **headers: str) -> SendResult:
+        """Render email ``name`` (with the sample-data set ``fixture`` under ``context``, if given) and send it to
+        ``to``. Extra headers: ``X_Tag="v"`` becomes ``X-Tag: v``."""
+        return await self.send_rendered(self._render(name, context, fixture), to, reply_to=reply_to,
+                                        message_id=message_id, **headers)
+
+    async def send_rendered(self, rendered: RenderedEmail, to: str | Iterable[str], *,
+                            reply_to: str | Iterable[str] | None = None, message_id: str | None = None,
+                            **headers: str) -> SendResult:
+        """Send an email rendered elsewhere (``env.render(...)``, or a :class:`RenderedEmail` of your own)."""
+        return await self._deliver(self._compose(rendered, to, reply_to, message_id, headers))
 
     async def send_message(self, msg: EmailMessage, *, name: str = "message") -> SendResult:
         """Send a message built elsewhere: to its To, Cc and Bcc (Bcc is not shown to anyone)."""
@@ -284,30 +299,14 @@ class AsyncMailer(BaseMailer):
             await asyncio.sleep(delay)
 
     async def _attempt(self, out: Outgoing, recipients: list[str]) -> SendResult:
-        deferred = None
         async with self.pool.connection() as conn:
             if self.limiter is not None:  # on an open connection: the limit spaces what the server sees
                 await asyncio.sleep(self.limiter.reserve())
-            conn.clean = False
-            try:
-                result = await self._transaction(conn.smtp, out, recipients)
-            except Retry as retry:
-                if retry.reconnect:
-                    raise  # the pool closes this connection
-                deferred = retry  # the pool resets this connection (RSET) before its next message
-            else:
-                conn.clean = bool(result.accepted)
-        if deferred is not None:
-            raise deferred
-        return result
-
-    async def _transaction(self, smtp: aiosmtplib.SMTP, out: Outgoing, recipients: list[str]) -> SendResult:
-        """One transaction, bounded as a whole by SMTP_TIMEOUT."""
-        try:
-            async with asyncio.timeout(self.config.timeout):
-                return await _run(smtp, transaction(self.config.sender, recipients, out.data, out.message_id))
-        except TimeoutError:
-            raise lost(TimeoutError(f"no reply within SMTP_TIMEOUT={self.config.timeout:g}s")) from None
+            try:  # bounded as a whole by SMTP_TIMEOUT
+                async with asyncio.timeout(self.config.timeout):
+                    return await _run(conn.smtp, self._transaction(conn, out, recipients))
+            except TimeoutError:
+                raise lost(TimeoutError(f"no reply within SMTP_TIMEOUT={self.config.timeout:g}s")) from None
 
 
 async def _run(smtp: _LoggedSMTP, steps) -> SendResult:

@@ -102,12 +102,8 @@ class SmtpConfig:
     def from_env(cls, environ: Mapping[str, str] | None = None,
                  dotenv: str | os.PathLike | None = ".env") -> SmtpConfig:
         """Read SMTP_* from ``environ`` (default: the process environment) over a ``.env`` file."""
-        values: dict[str, str | None] = {}
-        if dotenv is not None and Path(dotenv).is_file():
-            values.update({k: v for k, v in dotenv_values(dotenv).items() if k in SETTINGS})
-        env = os.environ if environ is None else environ
-        values.update({k: env[k] for k in SETTINGS if k in env})
-        get = lambda key: (values.get(key) or "").strip() or None  # noqa: E731
+        values = _read(environ, dotenv)
+        get = lambda key: _value(values, key)  # noqa: E731
         problems: dict[str, str] = {}
 
         host = get("SMTP_HOST")
@@ -123,14 +119,7 @@ class SmtpConfig:
             problems["SMTP_PORT"] = f"must be a number from 1 to 65535, not {raw_port!r}"
         else:
             port = int(raw_port)
-        sender = get("SMTP_SENDER")
-        if sender is None:
-            problems["SMTP_SENDER"] = "required: " + SETTINGS["SMTP_SENDER"]
-        else:
-            try:
-                sender = check_address(sender, "SMTP_SENDER")  # IDNA domain: MAIL FROM is ASCII
-            except ValueError:
-                problems["SMTP_SENDER"] = f"{sender!r} is not an email address"
+        sender = _sender(values, problems)
         tls = _bool(get("SMTP_TLS"), "SMTP_TLS", problems)
         opportunistic = _bool(get("SMTP_OPPORTUNISTIC_TLS"), "SMTP_OPPORTUNISTIC_TLS", problems)
         require_tls = _bool(get("SMTP_REQUIRE_TLS"), "SMTP_REQUIRE_TLS", problems)
@@ -171,6 +160,45 @@ class SmtpConfig:
                    rate_limit=rate_limit,
                    daily_limit=daily_limit, dkim_domain=dkim["DKIM_DOMAIN"], dkim_selector=dkim["DKIM_SELECTOR"],
                    dkim_private_key_file=dkim["DKIM_PRIVATE_KEY_FILE"])
+
+
+def sender_from_env(environ: Mapping[str, str] | None = None, dotenv: str | os.PathLike | None = ".env") -> str | None:
+    """SMTP_SENDER as :meth:`SmtpConfig.from_env` reads it, for what shows the From of mail without sending it
+    (the preview): None when unset, ConfigError when it is not an address."""
+    values, problems = _read(environ, dotenv), {}
+    if _value(values, "SMTP_SENDER") is None:
+        return None
+    sender = _sender(values, problems)
+    if problems:
+        raise ConfigError(problems)
+    return sender
+
+
+def _read(environ: Mapping[str, str] | None, dotenv: str | os.PathLike | None) -> dict[str, str | None]:
+    """The settings of ``environ`` (default: the process environment) over those of a ``.env`` file."""
+    values: dict[str, str | None] = {}
+    if dotenv is not None and Path(dotenv).is_file():
+        values.update({k: v for k, v in dotenv_values(dotenv).items() if k in SETTINGS})
+    env = os.environ if environ is None else environ
+    values.update({k: env[k] for k in SETTINGS if k in env})
+    return values
+
+
+def _value(values: Mapping[str, str | None], key: str) -> str | None:
+    return (values.get(key) or "").strip() or None
+
+
+def _sender(values: Mapping[str, str | None], problems: dict[str, str]) -> str | None:
+    """SMTP_SENDER with an IDNA domain (MAIL FROM is ASCII); None, and a problem, when unset or not an address."""
+    sender = _value(values, "SMTP_SENDER")
+    if sender is None:
+        problems["SMTP_SENDER"] = "required: " + SETTINGS["SMTP_SENDER"]
+        return None
+    try:
+        return check_address(sender, "SMTP_SENDER")
+    except ValueError:
+        problems["SMTP_SENDER"] = f"{sender!r} is not an email address"
+        return None
 
 
 MIN_RATE_LIMIT = 1 / 86400  # messages per second; slower spacing is a daily cap (and overflows sleep())

@@ -9,14 +9,15 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import getaddresses
 
 from ..environment import Environment
 from ..links import invitation_link, reset_password_link
-from ..message import SMTP_WIRE, check_address
+from ..message import DEFAULT_SENDER_NAME, SMTP_WIRE, check_address, compose
+from ..rendered import RenderedEmail
 from .config import SmtpConfig
 from .dkim import DkimSigner
 from .errors import SmtpConnectionLost, SmtpError, SmtpRecipientsRefused, SmtpSenderRejected, SmtpTransientError
@@ -196,14 +197,34 @@ class Attempts:
                        attempts=self.number)
 
 
-class BaseMailer:
-    """Rendering, composing, signing and the three emails: everything but the I/O of sending (``send``)."""
+def default_sender_name(env: Environment | None) -> str:
+    """The From display name of mail from ``env``: mailtpl.json's ``sender_name``, else "User feedback"."""
+    return (env.setting("sender_name") if env is not None else None) or DEFAULT_SENDER_NAME
 
-    def __init__(self, env: Environment, config: SmtpConfig, *, attempts: int = 4, backoff: float = 0.5,
-                 max_backoff: float = 8.0, limiter: Limiter | None = None) -> None:
+
+def tracked(conn, steps: Generator[Command, Reply, SendResult]) -> Generator[Command, Reply, SendResult]:
+    """``steps`` on ``conn``, keeping ``conn.clean``: False from MAIL FROM until the server's 250 to DATA ends
+    the transaction (the pools RSET a connection that is not clean before its next message)."""
+    conn.clean = False
+    result = yield from steps
+    conn.clean = bool(result.accepted)
+    return result
+
+
+class BaseMailer:
+    """Rendering, composing, signing and the three emails: everything but the I/O of sending.
+
+    ``env``: the templates (None: a mailer that sends only what is rendered or built elsewhere, as
+    ``mailtpl doctor`` does). ``sender_name``: the From display name, default :func:`default_sender_name`.
+    """
+
+    def __init__(self, env: Environment | None, config: SmtpConfig, *, sender_name: str | None = None,
+                 attempts: int = 4, backoff: float = 0.5, max_backoff: float = 8.0,
+                 limiter: Limiter | None = None) -> None:
         """``limiter``: default from SMTP_RATE_LIMIT / SMTP_DAILY_LIMIT, per process."""
         self.env = env
         self.config = config
+        self.sender_name = sender_name
         self.retry = RetryPolicy(attempts, backoff, max_backoff)
         self.limiter = limiter if limiter is not None else RateLimiter.from_config(config)
         self.signer = DkimSigner.from_config(config)
@@ -219,18 +240,27 @@ class BaseMailer:
         return self.send("invitation", email, {"link": invitation_link(self._base_url(), code, email)})
 
     def _base_url(self) -> str:
-        base = self.env.admin_url()
+        base = self._templates().admin_url()
         if not base:
             raise ValueError("links need the admin web address: set ADMIN_WEB_URL (or Environment(base_url=...))")
         return base
 
-    # -- composing ----------------------------------------------------------------------------------
-    def _compose(self, name: str, to, context, reply_to, message_id: str | None, headers: dict) -> Outgoing:
-        """Extra headers: ``X_Tag="v"`` becomes ``X-Tag: v``."""
-        composed = self.env.compose(name, context, to=to, sender=self.config.sender, reply_to=reply_to,
-                                    message_id=message_id,
-                                    headers={key.replace("_", "-"): value for key, value in headers.items()})
-        return self._outgoing(composed.wire, composed.recipients, composed.message_id, name)
+    # -- render -> message ------------------------------------------------------------------------
+    def _templates(self) -> Environment:
+        if self.env is None:
+            raise ValueError("this mailer has no templates: give it an Environment to send emails by name")
+        return self.env
+
+    def _render(self, name: str, context: Mapping | None, fixture: str | None) -> RenderedEmail:
+        return self._templates().render(name, context, fixture=fixture)
+
+    def _compose(self, rendered: RenderedEmail, to, reply_to, message_id: str | None, headers: dict) -> Outgoing:
+        """The rendered email as signed bytes from SMTP_SENDER. Extra headers: ``X_Tag="v"`` becomes ``X-Tag: v``."""
+        composed = compose(rendered, to=to, sender=self.config.sender,
+                           sender_name=self.sender_name or default_sender_name(self.env), reply_to=reply_to,
+                           message_id=message_id,
+                           headers={key.replace("_", "-"): value for key, value in headers.items()})
+        return self._outgoing(composed.wire, composed.recipients, composed.message_id, rendered.name)
 
     def _compose_message(self, msg: EmailMessage, name: str) -> Outgoing:
         """A message built elsewhere goes to its To, Cc and Bcc (Bcc is not shown to anyone)."""
@@ -247,6 +277,11 @@ class BaseMailer:
         if self.signer is not None:
             wire = self.signer.sign(wire)
         return Outgoing(wire, recipients, message_id, name)
+
+    # -- message -> transport ---------------------------------------------------------------------
+    def _transaction(self, conn, out: Outgoing, recipients: list[str]) -> Generator[Command, Reply, SendResult]:
+        """One transaction of ``out`` to ``recipients`` on ``conn``, for the mailer's connection to drive."""
+        return tracked(conn, transaction(self.config.sender, recipients, out.data, out.message_id))
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,16 @@
 and say, for the first step that fails, what to change."""
 from __future__ import annotations
 
-import smtplib
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from ..message import compose
+
 from ..rendered import RenderedEmail
 from .config import ConfigError, SmtpConfig
 from .dkim import Resolver, dns_txt, domain_records
-from .errors import SmtpError, SmtpSenderRejected
-from .transport import open_connection
+from .errors import SmtpError
+from .mailer import Mailer
+from .transport import Connection, open_connection
 
 
 @dataclass(frozen=True)
@@ -67,31 +67,26 @@ def diagnose(environ=None, dotenv: str | None = ".env", to: str | None = None,
         return steps
     add(Step("TCP", True, f"{config.host}:{config.port} accepts connections"))
 
-    conn = None
-    try:
+    def connect(config: SmtpConfig) -> Connection:  # Mailer's transport, each step it passes shown
         conn = open_connection(config, report=lambda name, ok, detail: add(Step(name, ok, detail)) if ok else None)
         if conn.warning:
             add(Step("plaintext", True, conn.warning, warn=True))
-        code, reply = conn.smtp.mail(config.sender)
-        if code != 250:
-            raise SmtpSenderRejected(f"MAIL FROM:<{config.sender}> refused", code=code,
-                                     reply=reply.decode(errors="replace"))
-        conn.smtp.rset()
-        add(Step("MAIL FROM", True, f"{config.sender} accepted"))
-        if to:
-            text = "This test message was sent by `mailtpl doctor`: the SMTP settings work.\n"
-            test = RenderedEmail("doctor", "mailtpl doctor: test message", f"<p>{text}</p>", text)
-            composed = compose(test, to=to, sender=config.sender, sender_name="mailtpl doctor")
-            refused = conn.smtp.sendmail(config.sender, composed.recipients, composed.wire)
-            add(Step("test message", True, f"accepted for {to} {composed.message_id}"
-                     + (f" (refused: {refused})" if refused else "")))
-    except SmtpError as exc:
-        add(Step(type(exc).__name__, False, exc.message + (f" ({exc.code} {exc.reply})" if exc.code else ""), exc.fix))
-    except smtplib.SMTPException as exc:
-        add(Step("test message", False, str(exc), "the server refused the test message; its reply says why"))
-    except ValueError as exc:
-        add(Step("test message", False, str(exc), "pass a valid address to --to"))
-    finally:
-        if conn is not None:
-            conn.close()
+            conn.warning = None  # shown as a step: the pool need not log it too
+        return conn
+
+    # Mailer's own code from here on: the pool, the transaction, the composing (and DKIM signing) of the test.
+    with Mailer(None, config, pool_size=1, attempts=1, sender_name="mailtpl doctor", connect=connect) as mailer:
+        try:
+            mailer.check_sender()
+            add(Step("MAIL FROM", True, f"{config.sender} accepted"))
+            if to:
+                text = "This test message was sent by `mailtpl doctor`: the SMTP settings work.\n"
+                test = RenderedEmail("doctor", "mailtpl doctor: test message", f"<p>{text}</p>", text)
+                result = mailer.send_rendered(test, to)
+                add(Step("test message", True, f"accepted for {to} {result.message_id}"))
+        except SmtpError as exc:
+            add(Step(type(exc).__name__, False, exc.message + (f" ({exc.code} {exc.reply})" if exc.code else ""),
+                     exc.fix))
+        except ValueError as exc:
+            add(Step("test message", False, str(exc), "pass a valid address to --to"))
     return steps

@@ -12,10 +12,11 @@ import logging
 import smtplib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from .config import SmtpConfig
+from .delivery import Retry
 from .errors import SmtpConnectError
 from .transport import Connection, open_connection
 
@@ -27,12 +28,22 @@ def needs_reset(conn, idle_probe: float) -> bool:
     return not conn.clean or time.monotonic() - conn.released_at >= idle_probe
 
 
+def survives(exc: BaseException) -> bool:
+    """Whether a connection goes back to its pool after ``exc``: only after a 4xx reply that leaves the session
+    usable (it is reset before its next message); anything else may have left it in any state, so it is closed."""
+    return isinstance(exc, Retry) and not exc.reconnect
+
+
 class SmtpPool:
+    """``connect`` opens a connection (``mailtpl doctor`` passes one that reports each step)."""
+
     def __init__(self, config: SmtpConfig, size: int = 4, acquire_timeout: float = 60.0,
-                 idle_probe: float = 5.0) -> None:
+                 idle_probe: float = 5.0, *,
+                 connect: Callable[[SmtpConfig], Connection] = open_connection) -> None:
         if size < 1:
             raise ValueError("pool size must be at least 1")
         self.config = config
+        self.connect = connect
         self.size = size
         self.acquire_timeout = acquire_timeout
         self.idle_probe = idle_probe
@@ -50,16 +61,21 @@ class SmtpPool:
         try:
             conn = self._take()
             yield conn
-        except BaseException:
-            if conn is not None:
+        except BaseException as exc:
+            if conn is not None and survives(exc):
+                self._put(conn)
+            elif conn is not None:
                 conn.close()
             raise
         else:
-            conn.released_at = time.monotonic()
-            with self._lock:
-                self._idle.append(conn)
+            self._put(conn)
         finally:
             self._slots.release()
+
+    def _put(self, conn: Connection) -> None:
+        conn.released_at = time.monotonic()
+        with self._lock:
+            self._idle.append(conn)
 
     def _take(self) -> Connection:
         while True:
@@ -77,7 +93,7 @@ class SmtpPool:
             except (smtplib.SMTPException, OSError):
                 pass
             conn.close()
-        conn = open_connection(self.config)
+        conn = self.connect(self.config)
         if conn.warning:
             logger.warning("%s", conn.warning)
         with self._lock:

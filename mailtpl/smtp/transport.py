@@ -379,7 +379,7 @@ def _session(smtp: smtplib.SMTP, config: SmtpConfig, report: Report, skip_startt
     if code != 250:
         error = SmtpGreetingError if 400 <= code < 500 else SmtpConnectError
         raise error(f"{address(config)} refused EHLO", code=code, reply=reply.decode(errors="replace"))
-    report("EHLO", True, smtp.ehlo_resp.decode(errors="replace").splitlines()[0] if smtp.ehlo_resp else "")
+    report("EHLO", True, (text_of(reply).splitlines() or [""])[0])
     encrypted = config.tls
     if not config.tls and not skip_starttls:
         if smtp.has_extn("starttls"):

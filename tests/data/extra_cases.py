@@ -161,6 +161,18 @@ case("order/partial-hash-over-context", "{{> p b=1 z=2}}", {"z": 0, "a": 5}, {"p
 case("order/object-keys", "{{#each o}}{{@key}},{{/each}}", {"o": {"b": 1, "10": 2, "a": 3, "2": 4, "-1": 5, "01": 6, "4294967295": 7, "4294967294": 8, "0": 9}})
 case("order/object-keys-in-partial-context", "{{> p x=1}}", {"b": 1, "3": 2}, {"p": "{{#each .}}{{@key}}{{/each}}"})
 case("order/utf16-length", "{{s.length}} {{e.length}} {{a.length}}", {"s": "a😀é", "e": "", "a": ["😀"]})
+# where pybars3 0.9.7 disagrees with handlebars.js (tools/pybars3_suite.py, class (a); README "Differences from pybars3")
+case("pybars3/standalone-block-keeps-last-newline", "  {{#if v}}\n    {{v}}\n  {{/if}}", {"v": "Hi"})
+case("pybars3/standalone-block-trailing-spaces", "{{#if v}}  \r\n  {{v}}\r\n{{/if}}   ", {"v": "Hi"})
+case("pybars3/standalone-nested-blocks", " {{#if v}}{{#if v}} \n  {{v}}\n {{/if}} {{/if}}\n{{#if v}}\n  {{v}}\n{{/if}}", {"v": "Hi"})
+case("pybars3/parent-data-frame-is-not-parent-context", "{{#each xs}}{{x}}[{{@_parent.n}}]{{/each}}", {"n": "N", "xs": [{"x": 1}, {"x": 2}]})
+case("pybars3/dotdot-in-helper-block-on-same-context", "{{#noop}}[{{../n}}]{{/noop}}", {"n": "N"}, None, None, ["noop"])
+case("pybars3/hash-key-not-python-identifier", "[{{f 0x=\"y\"}}][{{f a-b=1}}]", {})
+case("pybars3/raw-block-without-helper", "[{{{{raw}}}}{{x}} <b>{{{{/raw}}}}]", {"x": 1})
+case("pybars3/nested-raw-blocks-without-helper", "[{{{{a}}}} {{{{b}}}} {{{{/b}}}} {{{{/a}}}}]", {})
+case("pybars3/raw-block-without-helper-in-sections", "{{#ok}}[{{{{raw}}}}{{x}}{{{{/raw}}}}]{{/ok}}{{^no}}[{{{{raw}}}}{{x}}{{{{/raw}}}}]{{/no}}", {"ok": True, "no": False})
+case("pybars3/dotdot-first-in-with", "{{#with a}}{{../b}}{{/with}}|{{#with a}}{{x}}{{../b}}{{/with}}", {"a": {"x": 1}, "b": "B"})
+case("pybars3/raw-block-over-a-true-value", "[{{{{raw}}}} {{ .x }} {{{{/raw}}}}]", {"raw": True})
 # syntax errors
 for name, t in [("open-sexpr", "{{foo (bar}}"), ("bad-hash", "{{foo a=}}"), ("unclosed-comment", "{{!-- x"),
                 ("unclosed-raw", "{{{{raw}}}} x"), ("mismatched-raw", "{{{{raw}}}} x {{{{/other}}}}"),
