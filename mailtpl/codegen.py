@@ -63,6 +63,7 @@ class CodeGenerator(n.NodeVisitor):
         self.stack: list[_Function] = []  # functions being generated, innermost last
         self.statics: list[str] = []  # module-level constants for text-only block bodies
         self.segments: list[_Function] = []  # module-level parts of a long template's top level
+        self.programs: dict[str, _Function] = {}  # block bodies defined so far, by name
 
     # -- entry point -----------------------------------------------------------
     def module(self, program: n.Program) -> str:
@@ -230,6 +231,7 @@ class CodeGenerator(n.NodeVisitor):
         fn = self.function(self.fresh("_p"), program, level + 1, scopes)
         setup.extend(fn.before)
         setup.extend(fn.lines)
+        self.programs[fn.name] = fn
         return fn.name, fn.inline or "None"
 
     # -- statements ------------------------------------------------------------
@@ -295,7 +297,12 @@ class CodeGenerator(n.NodeVisitor):
             if _simple_id(path) and path.parts[0] in _FAST_BLOCKS and len(params) == 1 and not pairs and \
                     stmt.program is not None:
                 builtin = self.hoist(f"H.get({path.parts[0]!r}) is BUILTINS[{path.parts[0]!r}]")
-                fast = f"{_FAST_BLOCKS[path.parts[0]]}({params[0]}, c, d, P, {fn}, {inv}, {where})"
+                loop = self.each_loop(self.programs.get(fn), stmt.program, setup) if path.parts[0] == "each" else None
+                if loop is not None:  # a non-empty list in a @data frame: the body's own loop
+                    fast = (f"(each_list({loop}, _v, d, P, {where}) if type(_v := {params[0]}) is list and _v and "
+                            f"type(d) is dict else each_block(_v, c, d, P, {fn}, {inv}, {where}))")
+                else:
+                    fast = f"{_FAST_BLOCKS[path.parts[0]]}({params[0]}, c, d, P, {fn}, {inv}, {where})"
                 return f"({fast} if {builtin} else {general})"
             if _simple_id(path):
                 return general
@@ -306,6 +313,29 @@ class CodeGenerator(n.NodeVisitor):
             return f"btxt(ablock(H, {path.parts[0]!r}, c, {base}, d, P, {fn}, {inv}, {where}))"
         value = self.path(path, level, scopes, terminal=True)
         return f"btxt(section(H, lam({value}, c), {path.original!r}, c, d, P, {fn}, {inv}, {where}))"
+
+    def each_loop(self, body: _Function | None, program: n.Program, setup: list[str]) -> str | None:
+        """``{{#each}}``'s loop over a list written around a copy of its body's code, for a body that defines
+        no functions of its own: runtime.iterate's work (a child @data frame with @key, @index, @first and
+        @last; block parameters (item, index)) without a call per item. None where the body does not qualify."""
+        if body is None or body.before or body.inline or any(line.startswith("    def ") for line in body.lines):
+            return None
+        start = next(i for i, line in enumerate(body.lines) if line.startswith("    return "))
+        name = self.fresh("_l")
+        lines = [f"def {name}(_items, d, P):", "    d = dict(d, _parent=d)", "    _last = len(_items) - 1",
+                 "    _out = []", "    for _i, c in enumerate(_items):", '        d["key"] = d["index"] = _i',
+                 '        d["first"] = _i == 0', '        d["last"] = _i == _last']
+        if program.block_params:
+            lines.append("        bp = (c, _i)")
+        lines.extend("    " + line for line in body.lines[1:start])
+        statement = body.lines[start:]
+        statement[0] = statement[0].replace("    return ", "    _out.append(", 1)
+        code, mark, where = statement[-1].rpartition(_LINE_MARK)
+        statement[-1] = f"{code}){mark}{where}" if mark else statement[-1] + ")"
+        lines.extend("    " + line for line in statement)
+        lines.append("    return _out")
+        setup.extend(lines)
+        return name
 
     def inline_call(self, program: n.Program | None, name: str) -> str:
         """Code rendering a block's program as the builtin if/unless would: its text when it is only text."""

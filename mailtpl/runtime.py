@@ -381,6 +381,16 @@ def each_block(value, c, d: dict, P: dict, fn: Program, inv: Program | None, W) 
         raise _helper_error("each", exc, W) from exc
 
 
+def each_list(loop, items: list, d: dict, P: dict, W) -> str:
+    """``each_block`` for a non-empty list in a @data frame: the compiled body's own loop (codegen.each_loop)."""
+    try:
+        return "".join(loop(items, d, P))
+    except (TemplateError, RecursionError):
+        raise
+    except Exception as exc:
+        raise _helper_error("each", exc, W) from exc
+
+
 def with_block(value, c, d: dict, P: dict, fn: Program, inv: Program | None, W) -> str:
     this = NULL_CONTEXT if c is None else c
     try:

@@ -155,3 +155,21 @@ def test_int_shortcut_equals_the_general_path(n):
     data = {"n": n, "o": {"n": n}, "xs": [n, n], "data": _Dict(n=n)}
     slow = {"n": _Int(n), "o": {"n": _Int(n)}, "xs": [_Int(n), _Int(n)], "data": _Dict(n=_Int(n))}
     assert template(data) == template(slow, helpers=SLOW_HELPERS)
+
+
+class _BadStr:
+    def __str__(self):
+        raise ValueError("no text")
+
+
+@pytest.mark.parametrize("source, options", [
+    ("{{#each xs}}\n  {{.}}{{/each}}", {}),
+    ("{{#each xs as |x i|}}{{i}}:{{x.name}}{{/each}}", {}),
+    ("{{#each xs}}{{#each ../xs}}{{@../index}}{{@index}}{{/each}}{{/each}}", {}),
+    ("{{#each xs}}\n{{nope}}{{/each}}", {"strict": True}),
+    ("{{#each xs}}{{../top}}{{top}}{{/each}}", {"compat": True}),
+])
+@pytest.mark.parametrize("xs", [[_BadStr()], [{"name": "a"}, {"name": "<b>"}], [1, None, "s"]], ids=repr)
+def test_each_loop_over_a_list_equals_the_general_path_errors_included(source, options, xs):
+    """The compiled loop over a list (codegen.each_loop), its error positions included."""
+    assert_fast_equals_slow(Compiler().compile(source, name="loop.hbs", **options), {"xs": xs, "top": "T"})
