@@ -526,18 +526,26 @@ _SEGMENT_CHARS = 1 << 16
 
 
 def _return(pieces: list[str]) -> list[str]:
-    code = [repr(str(p)) if isinstance(p, _Static) else p + p.where for p in pieces]
-    if not code:
+    """The lines returning the pieces' text: each expression into a local, in order, then one f-string of
+    the text and the locals (CPython builds it in one step: no tuple and no ''.join call)."""
+    if not pieces:
         return ["return ''"]
-    if len(code) == 1:
-        return [f"return {code[0]}"]
-    return ["return ''.join(("] + [_comma(p) for p in code] + ["))"]
+    if len(pieces) == 1:
+        return [f"return {_text_or_code(pieces[0])}"]
+    lines: list[str] = []
+    parts: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, _Static):
+            parts.append(repr(str(piece)))
+        else:
+            local = f"_{len(lines)}"
+            lines.append(f"{local} = {_text_or_code(piece)}")
+            parts.append(f"f'{{{local}}}'")
+    return lines + [f"return ({' '.join(parts)})"]
 
 
-def _comma(line: str) -> str:
-    """``    piece,`` keeping a line mark at the end."""
-    code, mark, where = line.rpartition(_LINE_MARK)
-    return f"    {code},{mark}{where}" if mark else f"    {line},"
+def _text_or_code(piece: str) -> str:
+    return repr(str(piece)) if isinstance(piece, _Static) else piece + piece.where
 
 
 def _assemble(statements: list[list[str]]) -> str:
