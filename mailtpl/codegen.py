@@ -78,7 +78,8 @@ class CodeGenerator(n.NodeVisitor):
         # data=false: handlebars.js makes no @data frame for a template that reads none (its partials see none)
         no_data = self.data is False and not program.uses_data
         statements = [[_HEADER.format(name=self.name, options=self.options, source=self.source, no_data=no_data)]]
-        statements.extend([f"T{i} = TemplateInfo({file!r}, {self.sources.get(file, '')!r}, OPTIONS, "  # T's, but file
+        # Ti: T for another file whose nodes were written in (a flattened email's partials), named in errors
+        statements.extend([f"T{i} = TemplateInfo({file!r}, {self.sources.get(file, '')!r}, OPTIONS, "
                            "no_data=T.no_data, compile_partial=T.compile_partial)"]
                           for i, file in enumerate(self.files, 1))
         statements.append(["W = []"])

@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Callable
 
 from . import nodes as n
+from .parser import MAX_NESTING
 
 
 class NotFlat(Exception):
@@ -35,6 +36,7 @@ class _Flattener(n.NodeVisitor):
 
     def __init__(self, partial_source: PartialSource) -> None:
         self.partial_source = partial_source
+        self.nesting = 0  # blocks around the statement visited, across the partials written in
 
     def program(self, program: n.Program, blocks: list[n.Program], depth: int) -> n.Program:
         if depth > 20:
@@ -53,8 +55,14 @@ class _Flattener(n.NodeVisitor):
     def visit_Block(self, stmt: n.Block, blocks: list[n.Program], depth: int) -> list:
         if stmt.decorator:
             raise NotFlat(f"inline partial at {_where(stmt)}")
-        return [dataclasses.replace(stmt, program=stmt.program and self.program(stmt.program, blocks, depth),
-                                    inverse=stmt.inverse and self.program(stmt.inverse, blocks, depth))]
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:  # each file is within the limit; written into each other, they may not be
+            raise NotFlat(f"blocks nest more than {MAX_NESTING} deep once the partials are written in "
+                          f"(at {_where(stmt)})")
+        block = dataclasses.replace(stmt, program=stmt.program and self.program(stmt.program, blocks, depth),
+                                    inverse=stmt.inverse and self.program(stmt.inverse, blocks, depth))
+        self.nesting -= 1
+        return [block]
 
     def visit_Partial(self, stmt: n.Partial | n.PartialBlock, blocks: list[n.Program], depth: int) -> list:
         if isinstance(stmt.name, n.SubExpr):

@@ -19,17 +19,15 @@ import inspect
 from contextvars import ContextVar
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
-
-from .pybars_compat import Scope, strlist
 
 from .access import OPTION_NAMES as ACCESS_OPTIONS, AccessPolicy, current as current_policy, denial
 from .errors import HelperError, TemplateError, TemplateRuntimeError, UndefinedError
 from .helpers import BUILTINS
 from .helpers.each import iterate
+from .pybars_compat import Scope, strlist
 from .values import MISSING, NoFrame, get, is_callable, is_empty, lookup, loose_equal, object_keys, to_str, truthy
 
-Program = Callable[[Any, dict, tuple, dict], str]
+Program = Callable[[object, dict, tuple, dict], str]  # (c, d, bp, P): object, not typing.Any (2 ms to import)
 
 
 CODE_FILENAME = "<mailtpl template>"  # of all generated code: CPython keeps every distinct filename alive

@@ -12,9 +12,8 @@ import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from .pybars_compat import Scope, strlist
-
 from .access import NEVER_TRAVERSED, extra_fields, is_model, read_attribute, set_slots
+from .pybars_compat import Scope, strlist
 
 MISSING = object()  # "undefined": not present at all (None is JavaScript's null)
 

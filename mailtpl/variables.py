@@ -140,7 +140,7 @@ class _Scope:
         return replace(self, stack=(frame, *self.stack))
 
 
-class _Walker:
+class _Walker(n.NodeVisitor):
     """Follows the statements of a template in document order, as a render would."""
 
     def __init__(self, partials: PartialSource, helpers: Iterable[str]) -> None:
@@ -165,16 +165,7 @@ class _Walker:
             raise TemplateError(f"following the partials means reading more than {_MOST_STEPS:,} statements "
                                 "(partials that include each other many times over?); mailtpl stops analysing "
                                 "the variables here", name=scope.file, lineno=s.line, column=s.column)
-        if isinstance(s, n.Content):
-            self.see(s.value)
-        elif isinstance(s, n.Mustache):
-            self.mustache(s, scope)
-        elif isinstance(s, n.Block) and not s.decorator:
-            self.block(s, scope)
-        elif isinstance(s, n.PartialBlock):
-            self.partial(s, scope, block=s.program)
-        elif isinstance(s, n.Partial):
-            self.partial(s, scope)
+        self.visit(s, scope)
 
     # -- expressions --------------------------------------------------------------------------------
     def resolve(self, path: n.PathExpr, scope: _Scope) -> _Slot | None:
@@ -226,8 +217,14 @@ class _Walker:
         return isinstance(path, n.PathExpr) and _simple(path) and path.parts[0] in self.helpers \
             and path.parts[0] not in scope.params
 
-    # -- statements -----------------------------------------------------------------------------------
-    def mustache(self, s: n.Mustache, scope: _Scope) -> None:
+    # -- statements (visit_* by node type; a comment reads nothing) ----------------------------------------
+    def visit_Content(self, s: n.Content, scope: _Scope) -> None:
+        self.see(s.value)
+
+    def visit_Comment(self, s: n.Comment, scope: _Scope) -> None:
+        pass
+
+    def visit_Mustache(self, s: n.Mustache, scope: _Scope) -> None:
         if s.params or s.hash or self.is_helper(s.path, scope):
             self.arguments(s.params, s.hash, scope)
         else:
@@ -237,7 +234,9 @@ class _Walker:
     def see(self, text: str) -> None:
         self.text = (self.text + text)[-_SEEN_TEXT:]
 
-    def block(self, s: n.Block, scope: _Scope) -> None:
+    def visit_Block(self, s: n.Block, scope: _Scope) -> None:
+        if s.decorator:  # {{#*inline}}: read where the partial is used (see _inline_partials)
+            return
         helper = s.path.parts[0] if self.is_helper(s.path, scope) else None
         if helper in ("if", "unless") and len(s.params) == 1:
             self.read(s.params[0], scope, "condition")
@@ -266,7 +265,10 @@ class _Walker:
         given = {name: values[i] if i < len(values) else None for i, name in enumerate(names)}
         return replace(scope, params={**scope.params, **given})
 
-    def partial(self, s: n.Partial | n.PartialBlock, scope: _Scope, block: n.Program | None = None) -> None:
+    def visit_PartialBlock(self, s: n.PartialBlock, scope: _Scope) -> None:
+        self.visit_Partial(s, scope, block=s.program)
+
+    def visit_Partial(self, s: n.Partial | n.PartialBlock, scope: _Scope, block: n.Program | None = None) -> None:
         name = _name(s.name)
         if name is None:  # dynamic: {{> (expr)}}
             self.read(s.name, scope, None)

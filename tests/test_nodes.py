@@ -247,3 +247,20 @@ def test_inlined_errors_equal_per_render_errors(tmp_path):
             compared += 1
             errors += expected is not True
     assert compared >= 100 and errors >= 30  # the cases are compiled at compile time and fail often
+
+
+def test_partials_that_nest_blocks_too_deep_once_written_in_render_per_render(tmp_path):
+    """Each file nests 79 blocks (the parser allows 80); written into each other they would nest hundreds
+    deep, which Python cannot compile (a TemplateSyntaxError for an email that renders) or flatten recursed
+    through (a RecursionError traceback). The email is inlined per render instead."""
+    (tmp_path / "partials").mkdir()
+    chain = 8
+    for i in range(chain):
+        inner = f"{{{{> p{i + 1}}}}}" if i + 1 < chain else '<b class="x">{{a}}</b>'
+        (tmp_path / "partials" / f"p{i}.hbs").write_text("{{#if a}}" * 79 + inner + "{{/if}}" * 79)
+    (tmp_path / "e.hbs").write_text("<style>.x { color: red }</style>{{> p0}}")
+    env = Environment(tmp_path, base_url=BASE)
+    rendered = env.render("e", {"a": "1"})
+    assert rendered.inlining == "per-render" and '<b class="x" style="color:red">1</b>' in rendered.html
+    assert env.info("e").inline_reason.startswith("blocks nest more than 80 deep once the partials are written in")
+    assert rendered.text.strip() == "1"
