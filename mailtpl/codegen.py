@@ -318,8 +318,11 @@ class CodeGenerator(n.NodeVisitor):
     def each_loop(self, body: _Function | None, program: n.Program, setup: list[str]) -> str | None:
         """``{{#each}}``'s loop over a list written around a copy of its body's code, for a body that defines
         no functions of its own: runtime.iterate's work (a child @data frame with @key, @index, @first and
-        @last; block parameters (item, index)) without a call per item. None where the body does not qualify."""
-        if body is None or body.before or body.inline or any(line.startswith("    def ") for line in body.lines):
+        @last; block parameters (item, index)) without a call per item. None where the body does not qualify
+        (it defines functions, or its code is long enough that writing it twice would cost compile time and
+        memory: a long body is better off calling its segments)."""
+        if body is None or body.before or body.inline or sum(map(len, body.lines)) > _LOOP_CHARS or \
+                any(line.startswith("    def ") for line in body.lines):
             return None
         start = next(i for i, line in enumerate(body.lines) if line.startswith("    return "))
         name = self.fresh("_l")
@@ -524,6 +527,7 @@ _SITES_PER_STATEMENT = 1000
 _STATEMENTS_PER_SEGMENT = 400
 SEGMENT_BREAK = "\n#--\n"  # between top-level statements that load() may compile separately
 _SEGMENT_CHARS = 1 << 16
+_LOOP_CHARS = 1 << 14  # the longest each body (in generated code) written a second time as its own loop
 
 
 def _return(pieces: list[str]) -> list[str]:

@@ -173,3 +173,11 @@ class _BadStr:
 def test_each_loop_over_a_list_equals_the_general_path_errors_included(source, options, xs):
     """The compiled loop over a list (codegen.each_loop), its error positions included."""
     assert_fast_equals_slow(Compiler().compile(source, name="loop.hbs", **options), {"xs": xs, "top": "T"})
+
+
+def test_each_body_too_long_to_write_twice_renders_through_each_block():
+    """A long each body is not copied into a loop (compile time and memory); the output is the same."""
+    body = "<p>" + "x" * 20000 + "{{name}}</p>"
+    template = Compiler().compile("{{#each xs}}" + body + "{{/each}}")
+    assert "each_list" not in Compiler().precompile("{{#each xs}}" + body + "{{/each}}")
+    assert assert_fast_equals_slow(template, {"xs": [{"name": "a"}, {"name": "<b>"}]}).endswith("&lt;b&gt;</p>")
