@@ -49,7 +49,7 @@ def cases() -> list[tuple[str, Path, str, dict]]:
     for label, folder in FOLDERS.items():
         env = Environment(folder, base_url=BASE_URL)
         for name in env.names():
-            out.append((f"{label}: {name}", folder, name, env.context(name, fixture="default")))
+            out.append((f"{label}: {name}", folder, name, {"baseUrl": BASE_URL, **env.loader.fixture(name, "default")}))
     return out
 
 

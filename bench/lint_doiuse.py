@@ -97,8 +97,8 @@ def mailtpl_side(folder: Path, name: str) -> tuple[str, set[str], set[str], floa
         seconds = min(seconds, time.perf_counter() - started)
     titles = {slug: f["title"].strip() for slug, f in features().items()}
     flagged = {titles[f.rule.removeprefix("caniemail:")] for f in report.findings if f.rule.startswith("caniemail:")}
-    traced = trace(env, linter._tracer, name, fixture=next(iter(env.fixtures(name)), None))
-    doc = Document(name, traced, linter.clients, env.preview_base_url, linter._source)
+    traced = trace(env, linter._tracer, name, fixture=next(iter(env.loader.fixtures(name)), None))
+    doc = Document(name, traced, linter.clients, env.loader.preview_base_url, linter._source)
     detected = {titles[slug] for slug, *_ in hits(doc)}
     return traced.rendered.html, flagged, detected, seconds
 

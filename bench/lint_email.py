@@ -34,7 +34,7 @@ def main() -> None:
     env = preview_environment(ROOT / "templates")
     linter = Linter(env)
     for name in env.names():
-        fixture = next(iter(env.fixtures(name)))
+        fixture = next(iter(env.loader.fixtures(name)))
         rendered = env.render(name, fixture=fixture)
         linter.lint(name, fixture=fixture)  # warm: templates compiled, caniemail's data loaded
         finished = fastest(lambda: lint_email(rendered, clients=linter.clients))

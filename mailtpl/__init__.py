@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Compiler": ".compiler", "Environment": ".environment", "RenderedEmail": ".rendered", "Template": ".runtime",
     "SafeString": ".values", "Scope": ".pybars_compat", "strlist": ".pybars_compat",
-    "reset_password_link": ".links", "invitation_link": ".links",
+    "reset_password_link": ".links", "invitation_link": ".links", "FileSystemLoader": ".loader",
     # PybarsError is pybars3's own class: reading it loads pybars3, which mailtpl itself never needs
     "PybarsError": ".errors", "TemplateError": ".errors", "TemplateSyntaxError": ".errors",
     "UndefinedError": ".errors", "TemplateRuntimeError": ".errors", "TemplateNotFound": ".errors",
@@ -34,5 +34,5 @@ def __dir__() -> list[str]:
 __all__ = [
     "Compiler", "Template", "SafeString", "Environment", "RenderedEmail", "reset_password_link", "invitation_link", "Scope", "strlist", "PybarsError",
     "TemplateError", "TemplateSyntaxError", "UndefinedError", "TemplateRuntimeError",
-    "TemplateNotFound", "DataError", "HelperError",
+    "TemplateNotFound", "DataError", "HelperError", "FileSystemLoader",
 ]

@@ -107,8 +107,8 @@ def sample(name: str, fixture: str, force: bool, templates: str) -> None:
     env = Environment(templates)
     snapshot_stem(name, fixture)  # a set name `mailtpl build` could not use is refused now
     data = env.sample_data(name)
-    env.render(name, env.context(name, data, preview=True))  # the generated data renders (strict mode)
-    path = env.save_fixture(name, fixture, data, overwrite=force)
+    env.render(name, data, preview=True)  # the generated data renders (strict mode)
+    path = env.loader.save_fixture(name, fixture, data, overwrite=force)
     click.echo(f"wrote sample-data set {fixture!r} to {path}:\n{json.dumps(data, indent=2, ensure_ascii=False)}")
 
 
@@ -237,7 +237,7 @@ def preview(templates: str, host: str, port: int, assets: str | None, capture: b
 
         register(app, server.inbox, address=(server.host, server.port))
     _serve(app, host, port, server,
-           lambda bound: f"previewing {env.root}/ on http://{host}:{bound}/ (Ctrl-C to stop)")
+           lambda bound: f"previewing {env.loader.root}/ on http://{host}:{bound}/ (Ctrl-C to stop)")
 
 
 def _serve(app, host: str, port: int, capture, announce) -> None:

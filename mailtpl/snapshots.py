@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from .environment import Environment
 from .files import replace_file
+from .loader import FileSystemLoader
 from .rendered import RenderedEmail
 
 MANIFEST = ".mailtpl-snapshots"
@@ -85,10 +86,10 @@ def snapshot_text(rendered: RenderedEmail) -> str:
 
 
 def preview_environment(templates: str | os.PathLike, **options) -> Environment:
-    """An environment whose output does not depend on this machine (ADMIN_WEB_URL is ignored)."""
-    env = Environment(templates, **options)
-    env.base_url = env.preview_base_url
-    return env
+    """An environment whose output does not depend on this machine: ``{{baseUrl}}`` is the folder's
+    ``preview_base_url`` (ADMIN_WEB_URL is ignored)."""
+    loader = FileSystemLoader(templates)
+    return Environment(loader, base_url=loader.preview_base_url, **options)
 
 
 def snapshot_files(stem: str, rendered: RenderedEmail) -> dict[str, str]:
@@ -98,7 +99,7 @@ def snapshot_files(stem: str, rendered: RenderedEmail) -> dict[str, str]:
 
 def without_sample_data(env: Environment) -> list[str]:
     """Emails that no snapshot covers, because they have no NAME.preview.json."""
-    return [name for name in env.names() if not env.fixtures(name)]
+    return [name for name in env.names() if not env.loader.fixtures(name)]
 
 
 def render_snapshots(env: Environment) -> dict[str, str]:
@@ -107,7 +108,7 @@ def render_snapshots(env: Environment) -> dict[str, str]:
     entries = []
     seen: dict[str, tuple[str, str]] = {}  # stem as any file system compares it -> (email, set)
     for name in env.names():
-        for fixture in env.fixtures(name):
+        for fixture in env.loader.fixtures(name):
             stem = snapshot_stem(name, fixture)
             if (other := seen.setdefault(_one_file(stem), (name, fixture))) != (name, fixture):
                 why = _why_one_file(snapshot_stem(*other), stem)

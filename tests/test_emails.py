@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
 BASE = "https://fb.example.org"
 SHIPPED = [(name, fixture) for name in Environment(TEMPLATES).names()
-           for fixture in Environment(TEMPLATES).fixtures(name)]
+           for fixture in Environment(TEMPLATES).loader.fixtures(name)]
 
 
 @pytest.fixture
@@ -176,7 +176,7 @@ def test_unbalanced_block_falls_back_to_inlining_per_render(folder):
         "{{#if wrap}} at verification.hbs:1 opens and closes in different places of the HTML")
     html = env.render("verification", {"code": "1", "wrap": True}).html
     assert dom(html) == dom(inline_css(env.compiled("verification").html(
-        env.context("verification", {"code": "1", "wrap": True}),
+        {"code": "1", "wrap": True, "baseUrl": BASE},
         partials=env.compiled("verification").partials)))
 
 

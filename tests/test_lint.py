@@ -210,7 +210,7 @@ def test_traced_html_without_markers_is_the_rendered_html():
         env = preview_environment(templates)
         tracer = traced_environment(env)
         for name in env.names():
-            for fixture in env.fixtures(name):
+            for fixture in env.loader.fixtures(name):
                 marked = tracer.render(name, fixture=fixture).html
                 assert "data-mtpl-src" in marked
                 assert unmarked(marked) == env.render(name, fixture=fixture).html

@@ -31,10 +31,10 @@ def test_finished_email_gets_the_findings_of_its_templates(templates):
     env = preview_environment(templates)
     linter = Linter(env)
     for name in env.names():
-        for fixture in env.fixtures(name):
+        for fixture in env.loader.fixtures(name):
             from_templates = linter.lint(name, fixture=fixture)
             rendered = env.render(name, fixture=fixture)
-            caught = lint_email(rendered, clients=linter.clients, placeholder_url=env.preview_base_url)
+            caught = lint_email(rendered, clients=linter.clients, placeholder_url=env.loader.preview_base_url)
             assert same_checks(from_templates) <= same_checks(caught), (name, fixture)
             # the template path keeps one finding per template place and message (elements of a loop)
             assert {f[:2] for f in same_checks(caught)} == {f[:2] for f in same_checks(from_templates)}

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from mailtpl import Compiler, DataError, Environment, TemplateError, UndefinedError
 from mailtpl.cli import main
-from mailtpl.environment import FixtureExists
+from mailtpl.loader import FileSystemLoader, FixtureExists
 from mailtpl.variables import analyze, sample_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,9 +57,9 @@ def test_variables_of_the_shipped_emails():
 @pytest.mark.parametrize("name", ["verification", "resetPassword", "invitation"])
 def test_generated_data_renders_the_shipped_emails_in_strict_mode(bare, name):
     env = Environment(bare)  # strict
-    assert env.fixtures(name) == {}
+    assert env.loader.fixtures(name) == {}
     data = env.sample_data(name)
-    rendered = env.render(name, env.context(name, data, preview=True))
+    rendered = env.render(name, data, preview=True)
     if name == "verification":
         assert data == {"code": "[code]"} and '[code]</div>' in rendered.html
     else:
@@ -75,7 +75,7 @@ def test_generated_data_renders_the_original_single_file_templates():
         "invitation": {"baseUrl": "url", "link": "url"},
     }
     for name in env.names():
-        rendered = env.render(name, env.context(name, env.sample_data(name), preview=True))
+        rendered = env.render(name, env.sample_data(name), preview=True)
         assert "https://feedback.example.com/assets/" in rendered.html
 
 
@@ -164,13 +164,13 @@ def test_generated_data_renders_the_tricky_template_in_strict_mode(tmp_path):
     data = env.sample_data("order")
     assert len(data["order"]["items"]) == 2 and data["payUrl"] == "https://feedback.example.com/payurl"
     assert data["order"]["trackingUrl"] == "https://feedback.example.com/order-trackingurl"
-    html = env.render("order", env.context("order", data, preview=True)).html
+    html = env.render("order", data, preview=True).html
     for text in ("[order.items.1.options.0.label] of [order.items.1.name] in [shop.name]", "Hi [order.customer.first]",
                  "ship: [order.shipping.street]", "[company]",
                  "[order.items.0.sku]", "[vipNote]", "<s>[coupons.code]</s>"):
         assert text in html
     with pytest.raises(UndefinedError, match="shop"):  # each variable is needed: without one, strict mode fails
-        env.render("order", env.context("order", {k: v for k, v in data.items() if k != "shop"}, preview=True))
+        env.render("order", {k: v for k, v in data.items() if k != "shop"}, preview=True)
 
 
 def test_partial_block_inside_each_sees_the_item_and_climbs_from_where_it_was_written(tmp_path):
@@ -178,7 +178,7 @@ def test_partial_block_inside_each_sees_the_item_and_climbs_from_where_it_was_wr
                                         "layouts/row.hbs": "{{#each rows}}<p>{{> @partial-block}}</p>{{/each}}"}))
     assert shape(env.variables("card")) == {"rows": "list", "rows[]": "object", "rows[].text": "text",
                                             "title": "text"}
-    html = env.render("card", env.context("card", env.sample_data("card"), preview=True)).html
+    html = env.render("card", env.sample_data("card"), preview=True).html
     assert "<p>[rows.0.text] / [title]</p>" in html and "<p>[rows.1.text] / [title]</p>" in html
 
 
@@ -190,7 +190,7 @@ def test_recursive_partial_is_followed_two_levels_and_its_data_ends_there(tmp_pa
                                             "children[].children[]": "text"}
     data = env.sample_data("tree")
     assert data["children"][0] == {"name": "[children.0.name]", "children": []}
-    html = env.render("tree", env.context("tree", data, preview=True)).html
+    html = env.render("tree", data, preview=True).html
     assert "([name]([children.0.name])([children.1.name]))" in html
 
 
@@ -332,10 +332,10 @@ def test_generated_sets_build_snapshots(bare, monkeypatch):
 
 def test_save_fixture_api(bare):
     env = Environment(bare)
-    env.save_fixture("invitation", "default", {"link": "https://x.io"})
+    env.loader.save_fixture("invitation", "default", {"link": "https://x.io"})
     with pytest.raises(FixtureExists):
-        env.save_fixture("invitation", "default", {"link": "https://y.io"})
-    assert env.fixtures("invitation") == {"default": {"link": "https://x.io"}}
+        env.loader.save_fixture("invitation", "default", {"link": "https://y.io"})
+    assert env.loader.fixtures("invitation") == {"default": {"link": "https://x.io"}}
 
 
 def test_save_fixture_that_cannot_be_written_leaves_the_file_as_it_was(tmp_path):
@@ -344,7 +344,7 @@ def test_save_fixture_that_cannot_be_written_leaves_the_file_as_it_was(tmp_path)
     before = path.read_bytes()
     env = Environment(tmp_path / "templates")
     with pytest.raises(DataError, match="not Unicode"):
-        env.save_fixture("verification", "default", {"code": "\ud800"}, overwrite=True)
+        env.loader.save_fixture("verification", "default", {"code": "\ud800"}, overwrite=True)
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(".mailtpl-")) == []
 
@@ -354,11 +354,11 @@ def test_save_fixture_keeps_the_file_as_written_when_it_adds_a_set(tmp_path):
     path = tmp_path / "templates" / "verification.preview.json"
     before = path.read_text()
     env = Environment(tmp_path / "templates")
-    env.save_fixture("verification", "zoë", {"code": "7"})
+    env.loader.save_fixture("verification", "zoë", {"code": "7"})
     after = path.read_text()
     assert after.startswith(before.rstrip()[:-1].rstrip() + ",\n")  # the sets already there, byte for byte
     assert json.loads(after) == {**json.loads(before), "zoë": {"code": "7"}}
-    env.save_fixture("verification", "zoë", {"code": "8"}, overwrite=True)  # replacing: only that set's value
+    env.loader.save_fixture("verification", "zoë", {"code": "8"}, overwrite=True)  # replacing: only that set's value
     assert path.read_text() == after.replace('{"code": "7"}', '{"code": "8"}')
     assert list(json.loads(path.read_text())) == ["default", "leading-zeros", "zoë"]
 
@@ -375,7 +375,7 @@ def test_replacing_a_set_keeps_every_other_byte_of_the_file(tmp_path, text, expe
     (tmp_path / "e.hbs").write_text("<p>{{code}}</p>")
     path = tmp_path / "e.preview.json"
     path.write_text(text, encoding="utf-8")
-    Environment(tmp_path).save_fixture("e", "default", {"code": "9"}, overwrite=True)
+    FileSystemLoader(tmp_path).save_fixture("e", "default", {"code": "9"}, overwrite=True)
     assert path.read_text(encoding="utf-8") == expected
 
 
@@ -397,14 +397,14 @@ def test_only_ascii_digits_are_list_indexes(tmp_path, source):
     env = Environment(folder(tmp_path, {"t.hbs": source}))
     data = env.sample_data("t")
     assert isinstance(data["a"], dict)
-    env.render("t", env.context("t", data, preview=True))  # strict mode
+    env.render("t", data, preview=True)  # strict mode
 
 
 def test_an_index_past_the_generated_items_is_a_key(tmp_path):
     env = Environment(folder(tmp_path, {"t.hbs": "<p>{{a.[100].x}} {{a.[99999999999999999999].y}}</p>"}))
     data = env.sample_data("t")
     assert data == {"a": {"100": {"x": "[a.100.x]"}, "99999999999999999999": {"y": "[a.99999999999999999999.y]"}}}
-    assert "[a.100.x] [a.99999999999999999999.y]" in env.render("t", env.context("t", data, preview=True)).html
+    assert "[a.100.x] [a.99999999999999999999.y]" in env.render("t", data, preview=True).html
 
 
 @pytest.mark.parametrize("target_exists", [True, False])
@@ -440,7 +440,7 @@ def test_an_index_read_beside_named_fields_is_a_key(tmp_path, source, data):
     """``user.[0]`` next to ``user.name`` (and not iterated) is an object with a key "0", as JavaScript reads it."""
     env = Environment(folder(tmp_path, {"t.hbs": source}))
     assert env.sample_data("t") == data
-    env.render("t", env.context("t", data, preview=True))  # strict mode
+    env.render("t", data, preview=True)  # strict mode
 
 
 @pytest.mark.parametrize("source", ["{{^ok}}not ok{{/ok}}", "{{#each rows}}{{else}}no rows{{/each}}", "{{log note}}"])
@@ -451,7 +451,7 @@ def test_generated_data_that_renders_an_empty_email_is_not_a_crash(tmp_path, sou
     result = CliRunner().invoke(main, ["sample", "t", "--templates", str(bare)])
     assert result.exit_code == 0, result.output
     env = Environment(bare)
-    html = env.render("t", env.context("t", env.sample_data("t"), preview=True)).html
+    html = env.render("t", env.sample_data("t"), preview=True).html
     assert html.strip() in ("", "<html>\n<head></head>\n<body></body>\n</html>")
 
 

@@ -27,8 +27,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 
-from ..environment import CONFIG_FILE, Environment
+from ..environment import Environment
 from ..errors import DataError, TemplateError
+from ..loader import CONFIG_FILE
 from ..rendered import RenderedEmail
 from . import compat, rules
 from .data import DEFAULT_CLIENTS, Client, features, parse_clients
@@ -47,11 +48,13 @@ class Linter:
 
     def __init__(self, env: Environment, clients: list[str] | tuple[str, ...] | None = None, *,
                  base_url: str | None = None) -> None:
-        """``base_url``: what ``{{baseUrl}}`` is in the renders linted (default the folder's preview_base_url);
-        addresses under it stand for the email's real base URL and are not flagged as local or http."""
+        """``base_url``: what ``{{baseUrl}}`` is in the renders linted (default: as a preview renders it, see
+        :meth:`Environment.render`); addresses under it (default: under the folder's preview_base_url) stand
+        for the email's real base URL and are not flagged as local or http."""
         self.env = env
-        self.base_url = base_url or env.preview_base_url
-        settings = env.setting("lint") or {}
+        self._render_base_url = base_url
+        self.base_url = base_url or env.loader.preview_base_url
+        settings = env.loader.setting("lint") or {}
         if not isinstance(settings, Mapping):
             raise DataError('"lint" must be an object', name=CONFIG_FILE)
         configured = settings.get("clients")
@@ -69,7 +72,7 @@ class Linter:
         an email without any, data made up from what it reads: :meth:`Environment.sample_data`)."""
         started = time.perf_counter()
         if fixture is None and context is None:
-            runs = [(f, None) for f in self.env.fixtures(name)] or [(None, self._made_up(name))]
+            runs = [(f, None) for f in self.env.loader.fixtures(name)] or [(None, self._made_up(name))]
         else:
             runs = [(fixture, context)]
         found: dict[tuple, Finding] = {}
@@ -83,14 +86,15 @@ class Linter:
 
     def _made_up(self, name: str) -> dict:
         try:
-            return self.env.context(name, self.env.sample_data(name), preview=True)
+            return self.env.sample_data(name)
         except TemplateError:
             return {}  # the render reports what is wrong with the template
 
     def _lint_once(self, name: str, fixture: str | None, context: Mapping | None) -> list[Finding]:
         try:
             with self._lock:  # the tracer's origin table grows while it compiles
-                traced = trace(self.env, self._tracer, name, context, fixture=fixture)
+                traced = trace(self.env, self._tracer, name, context, fixture=fixture, preview=True,
+                               base_url=self._render_base_url)
         except TemplateError as exc:
             return [Finding("render", "error", exc.message + (f" (sample data {fixture!r})" if fixture else ""),
                             name, exc.name or f"{name}.hbs", exc.lineno, exc.column)]
@@ -108,7 +112,7 @@ class Linter:
         return report
 
     def _source(self, file: str) -> str:
-        return (self.env.root / file).read_text(encoding="utf-8")
+        return self.env.loader.read(file)
 
     def _switched(self, finding: Finding) -> Finding:
         for scope in (finding.email, "*"):

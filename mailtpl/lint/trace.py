@@ -91,15 +91,16 @@ class Traced:
 
 def traced_environment(env: Environment) -> Environment:
     """An environment like ``env`` whose HTML templates mark their elements."""
-    tracer = Environment(env.root, base_url=env.base_url, helpers=env.helpers, inline_css=env.inline_css,
+    tracer = Environment(env.loader, base_url=env.base_url, helpers=env.helpers, inline_css=env.inline_css,
                          **{**env.options.as_dict(), "strict": env.strict})
     tracer._compiler = _TracingCompiler()
     return tracer
 
 
-def trace(env: Environment, tracer: Environment, name: str, context=None, *, fixture: str | None = None) -> Traced:
-    rendered = env.render(name, context, fixture=fixture)
-    marked = tracer.render(name, context, fixture=fixture).html
+def trace(env: Environment, tracer: Environment, name: str, context=None, **render_options) -> Traced:
+    """The email as :meth:`Environment.render` gives it with ``render_options``, and traced."""
+    rendered = env.render(name, context, **render_options)
+    marked = tracer.render(name, context, **render_options).html
     return Traced(rendered, parse(marked), tracer._compiler.origins, f"{name}.hbs")
 
 

@@ -6,8 +6,8 @@ import email.utils
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
-from ..environment import FixtureExists
 from ..errors import TemplateError
+from ..loader import FixtureExists
 from ..message import compose
 from ..snapshots import SnapshotError, snapshot_stem
 from .assets import image_report
@@ -42,7 +42,7 @@ def email_data(name: str):
     env = preview_env()
     check_email(name)
     try:
-        fixtures, problem = env.fixtures(name), None
+        fixtures, problem = env.loader.fixtures(name), None
     except Exception as exc:
         fixtures, problem = {}, error_details(exc)
     try:
@@ -136,12 +136,12 @@ def save_fixture(name: str):
     if not isinstance(data, dict):
         raise BadRequest("give the sample data as a JSON object")
     try:
-        path = env.save_fixture(name, fixture, data, overwrite=body.get("replace") is True)
+        path = env.loader.save_fixture(name, fixture, data, overwrite=body.get("replace") is True)
     except FixtureExists:
         raise Conflict(f'{name}.preview.json already has a set named "{fixture}": replace it?') from None
     except TemplateError as exc:
         return jsonify(error=error_details(exc)), 422
-    return jsonify(saved=fixture, file=path.name, fixtures=env.fixtures(name))
+    return jsonify(saved=fixture, file=path.name, fixtures=env.loader.fixtures(name))
 
 
 @blueprint.get("/events")

@@ -33,8 +33,8 @@ blueprint = Blueprint("assets", __name__)
 
 def assets_folder(env: Environment, given: str | os.PathLike | None = None) -> Path | None:
     """The assets folder to serve, or None when there is none."""
-    configured = env.setting("assets")
-    path = Path(given) if given else env.root / configured if isinstance(configured, str) else env.root / "assets"
+    root, configured = env.loader.root, env.loader.setting("assets")
+    path = Path(given) if given else root / configured if isinstance(configured, str) else root / "assets"
     return path.resolve() if path.is_dir() else None
 
 

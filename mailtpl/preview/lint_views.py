@@ -8,7 +8,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from ..lint import Linter
 from ..lint.trace import parse
-from .rendering import base_url, error_details, preview_env, render_data
+from .rendering import base_url, error_details, preview_data, preview_env
 from .frames import FRAME_CSP, LOOKS, frame_html, frames
 from .guard import error, json_body
 
@@ -26,9 +26,9 @@ def lint(name: str):
         raise NotFound(f"no email named {name!r}")
     body = json_body() if request.method == "POST" else {"fixture": request.args.get("fixture")}
     try:
-        context, _ = render_data(env, name, body)
+        chosen = preview_data(env, name, body)
         # a new linter sees saved files; the preview's own address stands for {{baseUrl}} when it serves assets
-        report = Linter(env, base_url=base_url()).lint(name, context=context)
+        report = Linter(env, base_url=base_url()).lint(name, fixture=chosen.fixture, context=chosen.context)
     except Exception as exc:  # the boundary, as for /api/render: the panel shows the error
         return jsonify(error=error_details(exc)), 422
     return jsonify(findings=[f.to_json() for f in report.findings], clean=report.clean,

@@ -1,10 +1,12 @@
 """Rendering for the preview: the data an email is shown with, and failures as the page shows them."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app, request
 
 from ..environment import Environment
-from ..errors import TemplateError, TemplateNotFound
+from ..errors import TemplateError
 from ..rendered import RenderedEmail
 from .guard import unexpected
 
@@ -29,32 +31,34 @@ def error_details(exc: Exception) -> dict:
     return {"message": text, "text": text}
 
 
-def render_data(env: Environment, name: str, body: dict) -> tuple[dict, bool]:
-    """The data to render with: the edited ``data`` as given, else the sample-data set ``fixture`` (none
-    named: the first), else (an email without sample data) data generated from its variables; and
-    whether it was generated."""
+@dataclass(frozen=True)
+class PreviewData:
+    """What a page asks to render with: ``context`` (edited or generated data) or the sample-data set
+    ``fixture``; ``generated``: the data was made up from the email's variables."""
+
+    context: dict | None
+    fixture: str | None
+    generated: bool = False
+
+
+def preview_data(env: Environment, name: str, body: dict) -> PreviewData:
+    """The edited ``data`` as given, else the sample-data set ``fixture`` (none named: the first), else (an
+    email without sample data) data generated from its variables."""
     fixture, data = body.get("fixture"), body.get("data")
-    if data is not None and not isinstance(data, dict):
-        raise ValueError('the data must be a JSON object, like {"code": "482913"}')
-    generated = False
-    if data is None:
-        fixtures = env.fixtures(name)
-        if fixture:
-            if not isinstance(fixture, str) or fixture not in fixtures:
-                raise TemplateNotFound(str(fixture), list(fixtures), what=f"sample data set for {name!r}")
-            data = fixtures[fixture]
-        elif fixtures:
-            data = next(iter(fixtures.values()))
-        else:
-            data, generated = env.sample_data(name), True
-    data = dict(data or {})
-    base = base_url()
-    if base and "baseUrl" not in data:
-        data["baseUrl"] = base
-    return env.context(name, data, preview=True), generated
+    if data is not None:
+        if not isinstance(data, dict):
+            raise ValueError('the data must be a JSON object, like {"code": "482913"}')
+        return PreviewData(data, None)
+    if fixture:
+        fixture = str(fixture)
+        env.loader.fixture(name, fixture)  # TemplateNotFound naming the sets there are, before any render
+        return PreviewData(None, fixture)
+    first = next(iter(env.loader.fixtures(name)), None)
+    return PreviewData(None, first) if first is not None else PreviewData(env.sample_data(name), None, True)
 
 
 def render(env: Environment, name: str, body: dict) -> tuple[RenderedEmail, bool]:
     """The rendered email, and whether its data was generated."""
-    data, generated = render_data(env, name, body)
-    return env.render(name, data), generated
+    chosen = preview_data(env, name, body)
+    rendered = env.render(name, chosen.context, fixture=chosen.fixture, preview=True, base_url=base_url())
+    return rendered, chosen.generated

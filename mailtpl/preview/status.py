@@ -2,12 +2,11 @@
 and files the folder holds for emails that are gone (a rename leaves them behind)."""
 from __future__ import annotations
 
-from ..environment import CONFIG_FILE, EmailInfo, Environment
+from ..environment import EmailInfo, Environment
 from .rendering import error_details, render
 
 _STYLES = {"compile-time": "styles inlined once, when compiled", "per-render": "styles inlined on every render",
            "off": "styles not inlined"}
-_BELONGING = (".preview.json", ".txt.hbs")
 
 
 def email_info(env: Environment, name: str) -> EmailInfo:
@@ -41,21 +40,6 @@ def _failure(env: Environment, name: str, body: dict) -> str | None:
     return None
 
 
-def orphans(env: Environment) -> list[str]:
-    """Files and settings of emails that are not in the folder (left behind by a rename or a delete)."""
-    names = set(env.names())
-    notes = []
-    for suffix in _BELONGING:
-        for path in sorted(env.root.glob("*" + suffix)):
-            email = path.name[:-len(suffix)]
-            if email not in names:
-                notes.append(f"{path.name} belongs to no email: {email}.hbs is not in the folder (renamed?)")
-    for email in (env.setting("subjects") or {}):
-        if email not in names:
-            notes.append(f'{CONFIG_FILE} has a subject for "{email}", which is not an email here (renamed?)')
-    return notes
-
-
 def folder_status(env: Environment, folder_error: str | None) -> dict:
-    return {"emails": [summary(env, name) for name in env.names()], "orphans": orphans(env),
+    return {"emails": [summary(env, name) for name in env.names()], "orphans": env.loader.orphans(),
             "folder_error": folder_error}

@@ -25,7 +25,7 @@ def script_json(value) -> Markup:
 def _page(template: str, **state):
     env = preview_env()
     assets = current_app.config.get("MAILTPL_ASSETS")
-    return render_template(template, root=env.root, assets=assets, **state)
+    return render_template(template, root=env.loader.root, assets=assets, **state)
 
 
 @blueprint.get("/")
@@ -37,7 +37,7 @@ def index():
 def email_page(name: str):
     env = preview_env()
     if name not in env.names():
-        abort(404, f"no email named {name!r} in {env.root}: it was deleted or renamed?")
+        abort(404, f"no email named {name!r} in {env.loader.root}: it was deleted or renamed?")
     can_send, send_status = smtp_status()
     return _page("email.html", name=name, state={"name": name, "canSend": can_send, "sendStatus": send_status,
                                                  "assets": bool(current_app.config.get("MAILTPL_ASSETS"))})
@@ -47,11 +47,11 @@ def email_page(name: str):
 def source(relpath: str):
     """A template file's source, only for files of the templates folder (anything else is a 404)."""
     env = preview_env()
-    root = env.root.resolve()
+    root = env.loader.root.resolve()
     try:
         target = (root / relpath).resolve()
     except (OSError, ValueError):  # a NUL byte, a name too long for the system: no such file
         abort(404)
-    if root not in target.parents or target not in {p.resolve() for p in env.files()}:
+    if root not in target.parents or target not in {p.resolve() for p in env.loader.files()}:
         abort(404)
     return Response(target.read_text(encoding="utf-8", errors="replace"), mimetype="text/plain")

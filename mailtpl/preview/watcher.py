@@ -19,7 +19,6 @@ from ..environment import Environment
 from .events import Hub
 
 logger = logging.getLogger("mailtpl.preview")
-_WATCHED = (".hbs", ".json")
 _STRUCTURAL = ("created", "deleted", "moved")
 
 
@@ -37,7 +36,7 @@ class Watcher(FileSystemEventHandler):
         self._thread = threading.Thread(target=self._flush_loop, name="mailtpl-watcher", daemon=True)
 
     def start(self) -> Watcher:
-        self.observer.schedule(self, str(self.env.root), recursive=True)
+        self.observer.schedule(self, str(self.env.loader.root), recursive=True)
         self.observer.daemon = True
         self.observer.start()
         self._thread.start()
@@ -55,7 +54,7 @@ class Watcher(FileSystemEventHandler):
         if event.is_directory or event.event_type in ("opened", "closed_no_write"):
             return
         paths = [Path(p) for p in (event.src_path, getattr(event, "dest_path", "")) if p]
-        paths = [p for p in paths if p.name.endswith(_WATCHED)]
+        paths = [p for p in paths if self.env.loader.watches(p)]
         if not paths:
             return
         now = time.monotonic()
@@ -86,7 +85,7 @@ class Watcher(FileSystemEventHandler):
             changed = self.env.invalidate(None if self.error or any(batch.values()) else list(batch))
             self.error = None
         except Exception as exc:  # a broken mailtpl.json, a duplicate partial: show it, keep watching
-            logger.warning("reloading %s failed: %s", self.env.root, exc)
+            logger.warning("reloading %s failed: %s", self.env.loader.root, exc)
             self.error = str(exc)
             changed = set()
         self.hub.publish("change", {"emails": sorted(changed), "files": sorted({p.name for p in batch}),

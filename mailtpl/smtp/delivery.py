@@ -199,7 +199,7 @@ class Attempts:
 
 def default_sender_name(env: Environment | None) -> str:
     """The From display name of mail from ``env``: mailtpl.json's ``sender_name``, else "User feedback"."""
-    return (env.setting("sender_name") if env is not None else None) or DEFAULT_SENDER_NAME
+    return (env.loader.setting("sender_name") if env is not None else None) or DEFAULT_SENDER_NAME
 
 
 def tracked(conn, steps: Generator[Command, Reply, SendResult]) -> Generator[Command, Reply, SendResult]:
