@@ -11,6 +11,10 @@ pybars.PybarsError`` catches every mailtpl error raised while pybars3 is loaded.
 Errors that point into a template carry ``name``, ``lineno`` and ``column``
 (both 1-based) and format themselves as ``name:line:col: message`` followed by
 the offending line and a caret.
+
+Every error's ``args`` are its constructor's arguments, so ``type(err)(*err.args)``
+rebuilds it: that is how pickle and Celery's result backend (which keeps only
+the type's name and ``args``) give the caller the same error back.
 """
 from __future__ import annotations
 
@@ -80,14 +84,24 @@ class TemplateError(_PybarsBase):
         lineno: int | None = None,
         column: int | None = None,
         source: str | None = None,
+        line: str | None = None,
     ) -> None:
+        """``source`` is the template's text, of which only line ``lineno`` is kept; or give that ``line``."""
         self.message = message
         self.name = name
         self.lineno = lineno
         self.column = column
-        self.source_line = source_line(source, lineno) if source and lineno else None
+        self.source_line = source_line(source, lineno) if source and lineno else line
         _link_pybars()
         super().__init__(str(self))
+
+    _after_message: tuple[str, ...] = ()  # the attributes a subclass's constructor takes after ``message``
+
+    @property
+    def args(self) -> tuple:
+        """The constructor's arguments (the source reduced to its ``line``): ``type(err)(*err.args)`` rebuilds it."""
+        extra = tuple(getattr(self, attribute) for attribute in self._after_message)
+        return (self.message, *extra, self.name, self.lineno, self.column, None, self.source_line)
 
     @property
     def location(self) -> str:
@@ -104,16 +118,8 @@ class TemplateError(_PybarsBase):
         caret = " " * max((self.column or 1) - 1, 0) + "^"
         return f"{self.location}: {self.message}\n    {self.source_line.replace(chr(9), ' ')}\n    {caret}"
 
-    def __reduce__(self):  # keep errors picklable (multiprocessing, pytest-xdist)
-        return (_rebuild, (type(self), self.__dict__))
-
-
-def _rebuild(cls, state):
-    _link_pybars()
-    err = cls.__new__(cls)
-    err.__dict__.update(state)
-    Exception.__init__(err, str(err))
-    return err
+    def __reduce__(self):  # pickle (multiprocessing, pytest-xdist) rebuilds it from its arguments
+        return (type(self), self.args)
 
 
 class TemplateSyntaxError(TemplateError):
@@ -123,9 +129,11 @@ class TemplateSyntaxError(TemplateError):
 class UndefinedError(TemplateError):
     """Strict mode: a variable the template uses is not in the data."""
 
-    def __init__(self, message: str, path: str, **where) -> None:
+    _after_message = ("path",)
+
+    def __init__(self, message: str, path: str, *where, **where_named) -> None:
         self.path = path
-        super().__init__(message, **where)
+        super().__init__(message, *where, **where_named)
 
 
 class TemplateRuntimeError(TemplateError):
@@ -137,8 +145,13 @@ class TemplateNotFound(TemplateError, LookupError):
 
     def __init__(self, name: str, available: list[str] | tuple[str, ...] = (), what: str = "template") -> None:
         self.available = sorted(available)
+        self.what = what
         listing = ", ".join(self.available) if self.available else "none"
         super().__init__(f"no {what} named {name!r} (available: {listing})", name=name)
+
+    @property
+    def args(self) -> tuple:
+        return (self.name, self.available, self.what)
 
     @property
     def location(self) -> str:

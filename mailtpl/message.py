@@ -31,8 +31,12 @@ class HeaderError(ValueError):
     """A header value or name that cannot be sent as it is; ``field`` says which."""
 
     def __init__(self, message: str, field: str) -> None:
+        self.message = message
         self.field = field
-        super().__init__(message)
+        super().__init__(message, field)  # its arguments, so that type(err)(*err.args) rebuilds it
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class AddressError(HeaderError):

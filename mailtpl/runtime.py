@@ -231,7 +231,7 @@ def _find_helper(H: dict, name: str, c, W, simple: bool, value=MISSING):
         value = sget(c, name, W) if W[0].strict else get(c, name)
     if is_callable(value):
         return value
-    if value is not None and W[0].strict:
+    if truthy(value) or (value is not None and W[0].strict):  # handlebars.js: a truthy value is called, and throws
         raise TemplateRuntimeError(f'"{W[3]}" is not a helper or a function ({type(value).__name__})', **_where(W))
     return None
 
@@ -279,14 +279,19 @@ class ProgramFn:
 
 
 def _unscope(scope, frame: dict):
-    """A pybars3 Scope(item, parent, root, index=...) becomes the item plus an @data frame."""
-    extra = {}
+    """A pybars3 Scope(item, parent, root, overrides=..., index=...) becomes the item (extended with the
+    overrides, names that shadow its own) plus an @data frame."""
+    extra, overrides = {}, {}
     while isinstance(scope, Scope):
         for attr in ("index", "key", "first", "last"):
             value = getattr(scope, attr)
             if value is not None and attr not in extra:
                 extra[attr] = value
+        for name, value in (scope.overrides or {}).items():
+            overrides.setdefault(name, value)
         scope = scope.context
+    if overrides:
+        scope = _partial_context(scope, overrides)
     if extra:
         frame = dict(frame, _parent=frame, **extra)
     return scope, frame

@@ -42,8 +42,12 @@ class SnapshotError(ValueError):
     """A snapshot file name or manifest entry that is not a plain file name inside the snapshot folder."""
 
     def __init__(self, message: str, entry: object = None) -> None:
+        self.message = message
         self.entry = entry
-        super().__init__(message)
+        super().__init__(message, entry)  # its arguments, so that type(err)(*err.args) rebuilds it
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def unsafe_file_name(name: object) -> str | None:

@@ -306,6 +306,8 @@ def get(obj, key):
 def object_keys(obj) -> list | None:
     """Keys ``each`` iterates over: a mapping's keys, an object's own data (fields, slots, pydantic extras),
     else None."""
+    if isinstance(obj, Scope):
+        return object_keys(obj.context)
     if isinstance(obj, Mapping):
         return js_key_order(list(obj.keys()))
     if isinstance(obj, NEVER_TRAVERSED):
@@ -345,6 +347,8 @@ def iterable_items(obj) -> list | None:
     """A list to iterate for ``each`` when ``obj`` is a non-string, non-mapping iterable."""
     if isinstance(obj, (list, tuple)):
         return obj  # type: ignore[return-value]
+    if isinstance(obj, Scope):  # pybars3's wrapper is iterable by its own rules (indexes until one fails)
+        return iterable_items(obj.context)
     if isinstance(obj, (str, bytes, Mapping)) or is_model(obj):
         return None
     if isinstance(obj, Iterable):

@@ -500,6 +500,31 @@ def test_release_refuses_to_send_to_itself_or_without_settings(capture, api, tmp
     assert len(capture.inbox) == 1
 
 
+def own_address() -> str:
+    """This machine's address on its default route (a UDP connect sends nothing), else its name's."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the outgoing interface
+            return probe.getsockname()[0]
+        except OSError:
+            return socket.gethostbyname(socket.gethostname())
+
+
+# Names the capture (on 127.0.0.1) is reached by, or that resolve to this machine, that a check of the name's
+# text misses: the resolver reads 127.1 and 2130706433 as 127.0.0.1, and 0.0.0.0 connects to this machine.
+@pytest.mark.parametrize("host", ["localhost", "127.1", "2130706433", "0.0.0.0", "127.0.0.2", "LocalHost.",
+                                  socket.gethostname(), own_address()])
+def test_release_to_this_capture_by_another_name_is_refused(capture, api, tmp_path, monkeypatch, host):
+    monkeypatch.chdir(tmp_path)
+    for key, value in {"SMTP_HOST": host, "SMTP_PORT": str(capture.port), "SMTP_SENDER": SENDER}.items():
+        monkeypatch.setenv(key, value)
+    send(capture, "x")
+    message_id = capture.inbox.messages[0].id
+    status, body = api.json(f"/api/messages/{message_id}/release", "POST", {"to": "me@example.net"})
+    assert status == 409 and "point at this capture server" in body["error"]["message"]
+    assert len(capture.inbox) == 1  # not caught a second time
+
+
 # -- the preview and the command --------------------------------------------------------------------
 def test_preview_serves_the_inbox_only_with_capture(capture, tmp_path):
     env = Environment(ROOT / "templates")

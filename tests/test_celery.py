@@ -188,3 +188,21 @@ def test_a_recipient_deferred_while_others_accept_gets_the_mail_once_later(tmp_p
         assert follow_up["accepted"] == ["later@example.com"] and follow_up["refused"] == {}
         assert handler.delivered == {"now@example.com": 1, "later@example.com": 1}  # each once, none lost
         assert handler.deferrals == 3
+
+
+def test_a_template_error_reaches_the_caller_typed_and_whole(tmp_path, redis_url):
+    """README: a permanent failure is the task's result as the typed error (through the JSON result backend)."""
+    from mailtpl.errors import TemplateNotFound, UndefinedError
+
+    with running_worker(tmp_path, redis_url, Timed()) as handler:
+        with pytest.raises(UndefinedError) as undefined:
+            send.delay("verification", "ada@example.com", {}).get(timeout=60)
+        with pytest.raises(TemplateNotFound) as not_found:
+            send.delay("nope", "ada@example.com", {}).get(timeout=60)
+    error = undefined.value
+    assert error.name and error.name.startswith("verification") and error.lineno and error.column and error.path
+    assert str(error).startswith(f"{error.name}:{error.lineno}:{error.column}: ")
+    assert error.source_line is not None and error.path in error.source_line
+    assert not_found.value.available == ["invitation", "resetPassword", "verification"]
+    assert str(not_found.value) == "no email named 'nope' (available: invitation, resetPassword, verification)"
+    assert handler.arrivals == []  # nothing was sent

@@ -11,10 +11,11 @@ import json
 import sys
 from pathlib import Path
 
+import pybars
 import pydantic
 import pytest
 
-from mailtpl import Compiler, TemplateRuntimeError, UndefinedError
+from mailtpl import Compiler, Scope, TemplateRuntimeError, UndefinedError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -136,9 +137,54 @@ def test_block_helper_may_return_a_tuple_as_pybars3_documents():
     assert render("{{#wrap}}{{x}}{{/wrap}}", {"x": "&"}, helpers={"wrap": wrap}) == "<b>&amp;</b>!"
 
 
+def test_scope_overrides_shadow_the_context_names():
+    """pybars.Scope(context, parent, root, overrides={...}): the overrides are names over the context's own
+    (pybars3's own Scope inside mailtpl's)."""
+    def shadow(this, options):
+        inner = pybars.Scope({"a": 1, "b": "own"}, this, options["root"], overrides={"b": "inner"}, index=3)
+        return options["fn"](Scope(inner, this, options["root"], overrides={"b": "outer", "c": "c"}))
+
+    assert render("{{#shadow}}{{a}} {{b}} {{c}} {{@index}} {{@root.top}}{{/shadow}}", {"top": "T"},
+                  helpers={"shadow": shadow}) == "1 outer c 3 T"
+
+
+def test_each_over_a_scope_iterates_what_it_wraps():
+    """A pybars.Scope in the data is its context: each visited Scope's own attributes (context, parent, ...)."""
+    assert render("{{#each xs}}{{@index}}{{this}};{{/each}}", {"xs": Scope(["a", "b"], None, None)}) == "0a;1b;"
+    assert render("{{#each o}}{{@key}}={{this}};{{/each}}", {"o": Scope({"k": 1}, None, None)}) == "k=1;"
+
+
 def test_one_letter_hash_keys_reach_the_helper():
     """pybars3 0.9.7 refuses {{h x=1}} as a syntax error (two letters work); handlebars.js takes any name."""
     assert render("{{h x=1 y='b'}}", {}, helpers={"h": lambda this, **hash: f"{hash['y']}{hash['x']}"}) == "b1"
+
+
+def test_helpers_get_the_plain_context_as_this_and_a_mailtpl_strlist_from_fn():
+    """handlebars.js calls a helper with the current context as ``this`` (``{{#each}}`` and ``{{#with}}`` included);
+    pybars3 passes a ``pybars.Scope`` (so ``this.context`` works there, not here). ``options['fn'](this)`` returns a
+    ``mailtpl.strlist``; pybars3's strlist counts as mailtpl's, not the other way round (README, The compiler)."""
+    pybars = pytest.importorskip("pybars")
+    import mailtpl
+
+    seen = []
+
+    def block(this, options):
+        seen.append(this)
+        out = options["fn"](this)
+        assert isinstance(out, mailtpl.strlist) and not isinstance(out, pybars.strlist)
+        return out
+
+    def inline(this):
+        seen.append(this)
+        return ""
+
+    data = {"xs": [{"a": 1}], "o": {"z": 1}}
+    render("{{i}}{{#b}}{{i}}{{/b}}{{#each xs}}{{i}}{{/each}}{{#with o}}{{i}}{{/with}}", data,
+           helpers={"b": block, "i": inline})
+    assert seen == [data, data, data, {"a": 1}, {"z": 1}] and all(type(this) is dict for this in seen)
+    assert isinstance(pybars.strlist(), mailtpl.strlist) and not isinstance(mailtpl.strlist(), pybars.strlist)
+    with pytest.raises(TemplateRuntimeError, match="has no attribute 'context'"):
+        render("{{h}}", {"a": 1}, helpers={"h": lambda this: this.context["a"]})
 
 
 # -- tools/pybars3_suite.py's classification points at proofs that exist ----------------------------

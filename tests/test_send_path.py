@@ -208,8 +208,11 @@ def test_the_preview_sends_the_email_it_shows_through_the_mailer(tmp_path, folde
 @pytest.mark.parametrize("script, says", [
     ({}, None),
     ({"MAIL": ["550 5.7.1 sender not verified"]}, "SMTP_SENDER is not a sender this server accepts"),
-    ({"RCPT:me@example.net": ["550 5.1.1 no such user"]}, "refused the recipient me@example.net"),
-    ({"DATA": ["451 4.3.0 try later"]}, "release it again later"),
+    ({"RCPT:me@example.net": ["550 5.1.1 no such user"]},
+     r"refused every recipient: me@example.net \(550 5.1.1 no such user\)\nfix: check the recipient addresses"),
+    ({"RCPT:me@example.net": ["450 4.2.1 mailbox busy"]},
+     r"deferred: me@example.net \(450 4.2.1 mailbox busy\)\nfix: .*temporary.*release it again later"),
+    ({"DATA": ["451 4.3.0 try later"]}, r"temporary\): release it again later"),
 ])
 def test_release_goes_through_the_mailers_transaction(tmp_path, script, says):
     from mailtpl.capture.message import CapturedMessage

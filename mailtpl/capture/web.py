@@ -94,8 +94,7 @@ def delete_all():
 def release_message(message_id: str):
     """Send the message to the real SMTP_* server, to the one recipient in the body: ``{"to": "..."}``."""
     from ..smtp import ConfigError, SmtpConfig, SmtpError
-    from ..smtp.transport import is_loopback
-    from .release import release
+    from .release import is_this_machine, release
 
     message = _message(message_id)
     if message is None:
@@ -108,7 +107,7 @@ def release_message(message_id: str):
     except ConfigError as exc:
         return guard.error(str(exc), 409)
     listener = current_app.config.get("MAILTPL_CAPTURE_ADDRESS")
-    if listener and config.port == listener[1] and is_loopback(config.host) and is_loopback(listener[0]):
+    if listener and config.port == listener[1] and is_this_machine(config.host):  # the capture's own port here
         return guard.error(f"SMTP_HOST/SMTP_PORT ({config.host}:{config.port}) point at this capture server: set "
                            "the real server's SMTP_* settings where mailtpl runs to release", 409)
     try:

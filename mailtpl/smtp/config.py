@@ -41,8 +41,11 @@ class ConfigError(ValueError):
 
     def __init__(self, problems: dict[str, str]) -> None:
         self.problems = problems
-        lines = "\n".join(f"  {name}: {problem}" for name, problem in problems.items())
-        super().__init__(f"SMTP settings are not usable:\n{lines}")
+        super().__init__(problems)  # its arguments, so that type(err)(*err.args) rebuilds it
+
+    def __str__(self) -> str:
+        lines = "\n".join(f"  {name}: {problem}" for name, problem in self.problems.items())
+        return f"SMTP settings are not usable:\n{lines}"
 
 
 def _bool(value: str | None, name: str, problems: dict) -> bool:

@@ -95,6 +95,17 @@ def reply_error(reply: Reply, stage: str, sender: str) -> Exception:
                      fix="the server refused this message permanently (5xx); its reply says why")
 
 
+def listing(refused: Mapping[str, tuple[int, str]]) -> str:
+    return ", ".join(f"{rcpt} ({code} {text})" for rcpt, (code, text) in refused.items())
+
+
+def refusal(refused: Mapping[str, tuple[int, str]]) -> SmtpError:
+    """Every recipient refused: transient when each refusal was 4xx (deferred: try again later), else permanent."""
+    if all(400 <= code < 500 for code, _ in refused.values()):
+        return SmtpTransientError(f"every recipient was deferred: {listing(refused)}")
+    return SmtpRecipientsRefused(f"the server refused every recipient: {listing(refused)}", dict(refused))
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how patiently a transient failure is retried: bounded exponential backoff."""
@@ -150,8 +161,7 @@ class Attempts:
             self.refused.update(self.deferred)
             return None
         self.pending = list(self.deferred)
-        return self._wait("deferred " + ", ".join(f"{rcpt} ({code} {text})"
-                                                  for rcpt, (code, text) in self.deferred.items()))
+        return self._wait("deferred " + listing(self.deferred))
 
     def retry_after(self, error: SmtpError) -> float | None:
         """Seconds to wait before trying again. With no attempt left, or an error that is not transient: raises
@@ -179,12 +189,9 @@ class Attempts:
 
     def sent(self) -> SendResult:
         """The result when anyone got the message; else the error."""
-        refused = ", ".join(f"{rcpt} ({code} {text})" for rcpt, (code, text) in self.refused.items())
+        refused = listing(self.refused)
         if not self.accepted:
-            if all(400 <= code < 500 for code, _ in self.refused.values()):
-                error: SmtpError = SmtpTransientError(f"every recipient was deferred: {refused}")
-            else:
-                error = SmtpRecipientsRefused(f"the server refused every recipient: {refused}", self.refused)
+            error = refusal(self.refused)
             error.attempts = self.number
             self.failed(error)
             raise error

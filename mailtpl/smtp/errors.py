@@ -14,20 +14,30 @@ class SmtpError(Exception):
     """An SMTP failure. ``fix`` says which setting to change; ``code``/``reply`` are the server's words.
 
     ``transient`` errors are worth retrying; ``attempts`` says how many tries were made before this one was raised.
+    ``args`` are the constructor's arguments, so ``type(err)(*err.args)`` rebuilds it (pickle, Celery's results).
     """
 
     fix = ""
     transient = False
-    attempts = 1
+    _after_message: tuple[str, ...] = ()  # the attributes a subclass's constructor takes after ``message``
 
-    def __init__(self, message: str, *, code: int | None = None, reply: str | None = None,
-                 fix: str | None = None) -> None:
+    def __init__(self, message: str, code: int | None = None, reply: str | None = None, fix: str | None = None,
+                 attempts: int = 1) -> None:
         self.message = text_of(message)  # it may quote the server
         self.code = code
         self.reply = None if reply is None else text_of(reply)
         if fix is not None:
             self.fix = fix
+        self.attempts = attempts
         super().__init__(str(self))
+
+    @property
+    def args(self) -> tuple:
+        extra = tuple(getattr(self, attribute) for attribute in self._after_message)
+        return (self.message, *extra, self.code, self.reply, vars(self).get("fix"), self.attempts)  # fix: if given
+
+    def __reduce__(self):
+        return (type(self), self.args)
 
     def __str__(self) -> str:
         server = f" (server said: {self.code} {self.reply})" if self.code else ""
@@ -82,9 +92,11 @@ class SmtpSenderRejected(SmtpError):
 class SmtpRecipientsRefused(SmtpError):
     fix = "check the recipient addresses; the server refused them"
 
-    def __init__(self, message: str, refused: dict[str, tuple[int, str]], **kwargs) -> None:
-        self.refused = refused
-        super().__init__(message, **kwargs)
+    _after_message = ("refused",)
+
+    def __init__(self, message: str, refused: dict[str, tuple[int, str]], *args, **kwargs) -> None:
+        self.refused = {rcpt: (code, text) for rcpt, (code, text) in refused.items()}  # tuples again after JSON
+        super().__init__(message, *args, **kwargs)
 
 
 class SmtpTransientError(SmtpError):
@@ -103,6 +115,8 @@ class SmtpDailyLimitError(SmtpError):
 
     fix = "SMTP_DAILY_LIMIT messages were sent today (UTC day): wait for the next day, or raise SMTP_DAILY_LIMIT"
 
-    def __init__(self, message: str, retry_after: float, **kwargs) -> None:
+    _after_message = ("retry_after",)
+
+    def __init__(self, message: str, retry_after: float, *args, **kwargs) -> None:
         self.retry_after = retry_after
-        super().__init__(message, **kwargs)
+        super().__init__(message, *args, **kwargs)

@@ -81,6 +81,11 @@ case("helper/this-dot-name-not-helper", "{{./upper}}{{this.upper}}", {"upper": "
 case("helper/missing-block-helper", "{{#nohelper x}}y{{/nohelper}}", {"x": 1})
 case("helper/missing-hash-only", "[{{nohelper x=1}}]", {})
 case("helper/subexpr-hash", "{{upper (concat a b)}}", {"a": "x", "b": "y"}, None, None, ["upper", "concat"])
+case("helper/data-value-called-in-subexpression", "[{{concat (name) 'x'}}]", {"name": "p"}, None, None, ["concat"])
+case("helper/data-value-called-with-hash", "[{{name k=1}}]", {"name": "p"})
+case("helper/data-list-called-in-block-param", "[{{#if (xs)}}y{{/if}}]", {"xs": []})
+case("helper/data-object-called-as-block-with-hash", "[{{#name k=1}}x{{/name}}]", {"name": {"a": 1}})
+case("helper/falsy-data-values-called-are-missing", "[{{concat (a) (b) (c) (d) 'x'}}]", {"a": "", "b": 0, "c": False, "d": None}, None, None, ["concat"])
 # strict & options
 case("strict/intermediate-missing", "{{a.b.c}}", {"a": {}}, None, {"strict": True})
 case("strict/param-missing-ok", "{{#if a.b}}y{{else}}n{{/if}}", {"a": {}}, None, {"strict": True})
@@ -172,6 +177,14 @@ case("pybars3/raw-block-without-helper", "[{{{{raw}}}}{{x}} <b>{{{{/raw}}}}]", {
 case("pybars3/nested-raw-blocks-without-helper", "[{{{{a}}}} {{{{b}}}} {{{{/b}}}} {{{{/a}}}}]", {})
 case("pybars3/raw-block-without-helper-in-sections", "{{#ok}}[{{{{raw}}}}{{x}}{{{{/raw}}}}]{{/ok}}{{^no}}[{{{{raw}}}}{{x}}{{{{/raw}}}}]{{/no}}", {"ok": True, "no": False})
 case("pybars3/dotdot-first-in-with", "{{#with a}}{{../b}}{{/with}}|{{#with a}}{{x}}{{../b}}{{/with}}", {"a": {"x": 1}, "b": "B"})
+case("pybars3/with-else-on-null", "{{#with o}}{{a}}{{else}}none{{/with}}", {"o": None})
+case("pybars3/long-comment-holding-a-mustache", "x{{!-- {{y}} --}}y", {"y": 1})
+case("pybars3/escaped-mustache", "\\{{x}} {{x}}", {"x": 1})
+case("pybars3/else-if-chain", "{{#if a}}A{{else if b}}B{{/if}}", {"b": 1})
+case("pybars3/string-literal-name", "[{{'a b'}}]", {"a b": "ab"})
+case("pybars3/unless-else", "{{#unless a}}u{{else}}e{{/unless}}", {"a": 1})
+case("pybars3/if-include-zero", "{{#if z includeZero=true}}y{{else}}n{{/if}}", {"z": 0})
+case("pybars3/lookup-negative-index", "[{{lookup xs -1}}][{{lookup xs '-1'}}]", {"xs": [1, 2]})
 case("pybars3/raw-block-over-a-true-value", "[{{{{raw}}}} {{ .x }} {{{{/raw}}}}]", {"raw": True})
 # syntax errors
 for name, t in [("open-sexpr", "{{foo (bar}}"), ("bad-hash", "{{foo a=}}"), ("unclosed-comment", "{{!-- x"),
