@@ -29,6 +29,9 @@ SOURCE = {source!r}
 T = TemplateInfo(NAME, SOURCE, OPTIONS, no_data={no_data!r}, compile_partial=compile_partial)
 '''
 
+# The runtime's shortcuts for builtin block helpers (see runtime.each_block)
+_FAST_BLOCKS = {"each": "each_block", "with": "with_block"}
+
 
 class CodeGenerator(n.NodeVisitor):
     def __init__(self, name: str | None, sources: Mapping[str | None, str], options: CompileOptions) -> None:
@@ -55,11 +58,12 @@ class CodeGenerator(n.NodeVisitor):
         self.sites: list[str] = []
         self.counter = 0
         self.uses_depths = False
-        self.hoisted: dict[str, str] = {}  # per-render facts computed once at the top of _main
+        self.hoisted: dict[str, str] = {}  # facts about the render's helpers, computed once at the top of _main
         self.ambiguous_names: set[str] = set()  # {{name}}s that may be helpers or data
         self.stack: list[_Function] = []  # functions being generated, innermost last
         self.statics: list[str] = []  # module-level constants for text-only block bodies
         self.segments: list[_Function] = []  # module-level parts of a long template's top level
+        self.programs: dict[str, _Function] = {}  # block bodies defined so far, by name
 
     # -- entry point -----------------------------------------------------------
     def module(self, program: n.Program) -> str:
@@ -67,9 +71,10 @@ class CodeGenerator(n.NodeVisitor):
         main = self.function("_main", program, 0, [], is_main=True)
         if self.ambiguous_names:  # {{name}}s that a helper of that name would take over
             self.hoisted = {"not AMBIGUOUS.intersection(H)": "_plain", **self.hoisted}
-        hoisted = [f"    {var} = {code}" for code, var in self.hoisted.items()]
-        for fn in (*self.segments, main):
-            fn.lines[1:1] = hoisted
+        if self.hoisted:  # computed once per module for the builtins alone, the common case
+            hoisted = [f"    {', '.join(self.hoisted.values())}, = BUILTIN_FACTS if H is BUILTINS else _facts(H)"]
+            for fn in (*self.segments, main):
+                fn.lines[1:1] = hoisted
         # data=false: handlebars.js makes no @data frame for a template that reads none (its partials see none)
         no_data = self.data is False and not program.uses_data
         statements = [[_HEADER.format(name=self.name, options=self.options, source=self.source, no_data=no_data)]]
@@ -83,6 +88,9 @@ class CodeGenerator(n.NodeVisitor):
         statements.append(["W = tuple(W)"])
         if self.ambiguous_names:
             statements.append([f"AMBIGUOUS = frozenset({sorted(self.ambiguous_names)!r})"])
+        if self.hoisted:
+            statements.append(["def _facts(H):", f"    return ({''.join(code + ', ' for code in self.hoisted)})",
+                               "BUILTIN_FACTS = _facts(BUILTINS)"])
         statements.extend([static] for static in self.statics)
         statements.extend(fn.lines for fn in (*self.segments, main))
         # render: the name pybars3's precompiled modules give their template function
@@ -198,9 +206,14 @@ class CodeGenerator(n.NodeVisitor):
     @staticmethod
     def finish(fn: _Function, args: str, setup: list[str], pieces: list[str]) -> None:
         """The lines of ``def fn(args)``: its setup, then the return of its pieces."""
-        if fn.uses_get:  # data values are read through g: c.get, or never-a-string when names may be helpers
+        # g reads data values: c.get, or never-a-string when names may be helpers; cg reads the context's
+        # values: c.get for a dict, else the general lookup. Both: one test of the context's type.
+        if fn.uses_get and fn.uses_cg:
+            setup[0:0] = ["if type(c) is dict:", "    cg = c.get", "    g = cg if _plain else no_get", "else:",
+                          "    cg = context_get(c)", "    g = no_get"]
+        elif fn.uses_get:
             setup.insert(0, "g = c.get if _plain and type(c) is dict else no_get")
-        if fn.uses_cg:  # the context's values: c.get for a dict, else the general lookup
+        elif fn.uses_cg:
             setup.insert(0, "cg = c.get if type(c) is dict else context_get(c)")
         fn.lines.append(f"def {fn.name}({args}):")
         fn.lines.extend("    " + line for line in setup)
@@ -219,6 +232,7 @@ class CodeGenerator(n.NodeVisitor):
         fn = self.function(self.fresh("_p"), program, level + 1, scopes)
         setup.extend(fn.before)
         setup.extend(fn.lines)
+        self.programs[fn.name] = fn
         return fn.name, fn.inline or "None"
 
     # -- statements ------------------------------------------------------------
@@ -245,19 +259,18 @@ class CodeGenerator(n.NodeVisitor):
         wrap = "esc" if escaped else "txt"
         path = _as_path(stmt.path)
         kind = self.classify(stmt, path, scopes)
-        fast_out = "esc_str(_v)" if escaped else "_v"
         if kind == "simple":
             value = self.path(path, level, scopes, terminal=True)
-            return f"({fast_out} if type(_v := {value}) is str else {wrap}(lam(_v, c)))"
+            return _output(value, escaped, f"{wrap}(lam(_v, c))")
         general = f"{wrap}({self.call_value(stmt, level, scopes, path, kind)})"
         if kind == "ambiguous" and path.data and not self.strict:  # {{@index}}: @data frames are plain dicts of plain values
             name = path.parts[0]
             plain = self.hoist(f"{name!r} not in H and H.get('helperMissing') is BUILTINS['helperMissing']")
-            return f"({wrap}(d.get({name!r})) if {plain} else {general})"
+            return f"({_output(f'd.get({name!r})', escaped, f'{wrap}(_v)')} if {plain} else {general})"
         if kind == "ambiguous" and not self.compat:
             self.ambiguous_names.add(path.parts[0])
             self.stack[-1].uses_get = True
-            return f"({fast_out} if type(_v := g({path.parts[0]!r})) is str else {general})"
+            return _output(f"g({path.parts[0]!r})", escaped, general)
         return general
 
     def block(self, stmt: n.Block, level: int, scopes: list, setup: list[str]) -> str:
@@ -278,8 +291,20 @@ class CodeGenerator(n.NodeVisitor):
                 zero = dict(pairs).get("includeZero", "False")
                 yes, no = (stmt.program, stmt.inverse) if path.parts[0] == "if" else (stmt.inverse, stmt.program)
                 yes, no = (self.inline_call(p, fn if p is stmt.program else inv) for p in (yes, no))
-                test = f"condition({params[0]}, NULL_CONTEXT if c is None else c, {zero})"
+                # condition()'s own first tests, inline: true, false and null data need no call
+                test = (f"((_v := {params[0]}) is True or _v is not False and _v is not None and "
+                        f"condition(_v, NULL_CONTEXT if c is None else c, {zero}))")
                 return f"(({yes} if {test} else {no}) if {builtin} else {general})"
+            if _simple_id(path) and path.parts[0] in _FAST_BLOCKS and len(params) == 1 and not pairs and \
+                    stmt.program is not None:
+                builtin = self.hoist(f"H.get({path.parts[0]!r}) is BUILTINS[{path.parts[0]!r}]")
+                loop = self.each_loop(self.programs.get(fn), stmt.program, setup) if path.parts[0] == "each" else None
+                if loop is not None:  # a non-empty list in a @data frame: the body's own loop
+                    fast = (f"(each_list({loop}, _v, d, P, {where}) if type(_v := {params[0]}) is list and _v and "
+                            f"type(d) is dict else each_block(_v, c, d, P, {fn}, {inv}, {where}))")
+                else:
+                    fast = f"{_FAST_BLOCKS[path.parts[0]]}({params[0]}, c, d, P, {fn}, {inv}, {where})"
+                return f"({fast} if {builtin} else {general})"
             if _simple_id(path):
                 return general
             value = self.path(path, level, scopes, terminal=True)
@@ -289,6 +314,32 @@ class CodeGenerator(n.NodeVisitor):
             return f"btxt(ablock(H, {path.parts[0]!r}, c, {base}, d, P, {fn}, {inv}, {where}))"
         value = self.path(path, level, scopes, terminal=True)
         return f"btxt(section(H, lam({value}, c), {path.original!r}, c, d, P, {fn}, {inv}, {where}))"
+
+    def each_loop(self, body: _Function | None, program: n.Program, setup: list[str]) -> str | None:
+        """``{{#each}}``'s loop over a list written around a copy of its body's code, for a body that defines
+        no functions of its own: runtime.iterate's work (a child @data frame with @key, @index, @first and
+        @last; block parameters (item, index)) without a call per item. None where the body does not qualify
+        (it defines functions, or its code is long enough that writing it twice would cost compile time and
+        memory: a long body is better off calling its segments)."""
+        if body is None or body.before or body.inline or sum(map(len, body.lines)) > _LOOP_CHARS or \
+                any(line.startswith("    def ") for line in body.lines):
+            return None
+        start = next(i for i, line in enumerate(body.lines) if line.startswith("    return "))
+        name = self.fresh("_l")
+        lines = [f"def {name}(_items, d, P):", "    d = dict(d, _parent=d)", "    _last = len(_items) - 1",
+                 "    _out = []", "    for _i, c in enumerate(_items):", '        d["key"] = d["index"] = _i',
+                 '        d["first"] = _i == 0', '        d["last"] = _i == _last']
+        if program.block_params:
+            lines.append("        bp = (c, _i)")
+        lines.extend("    " + line for line in body.lines[1:start])
+        statement = body.lines[start:]
+        statement[0] = statement[0].replace("    return ", "    _out.append(", 1)
+        code, mark, where = statement[-1].rpartition(_LINE_MARK)
+        statement[-1] = f"{code}){mark}{where}" if mark else statement[-1] + ")"
+        lines.extend("    " + line for line in statement)
+        lines.append("    return _out")
+        setup.extend(lines)
+        return name
 
     def inline_call(self, program: n.Program | None, name: str) -> str:
         """Code rendering a block's program as the builtin if/unless would: its text when it is only text."""
@@ -413,8 +464,8 @@ class CodeGenerator(n.NodeVisitor):
             elif i == 0 and expr == "c":
                 expr = f"cg({part!r})"
                 self.stack[-1].uses_cg = True
-            else:
-                expr = f"get({expr}, {part!r})"
+            else:  # get()'s dict case inline
+                expr = f"(_o.get({part!r}) if type(_o := {expr}) is dict else get(_o, {part!r}))"
         return expr
 
 
@@ -428,6 +479,13 @@ class _Function:
         self.inline: str | None = None
         self.uses_get = False
         self.uses_cg = False
+
+
+def _output(value: str, escaped: bool, slow: str) -> str:
+    """Code for the output of ``value``: a str (escaped where it needs it) or an int directly, anything else
+    through ``slow``, an expression that may use the value as ``_v``."""
+    fast = "(replace_escapes(_v) if needs_escape(_v) else _v)" if escaped else "_v"
+    return f"({fast} if type(_v := {value}) is str else str(_v) if type(_v) is int else {slow})"
 
 
 def _args(params: list[str]) -> str:
@@ -469,21 +527,30 @@ _SITES_PER_STATEMENT = 1000
 _STATEMENTS_PER_SEGMENT = 400
 SEGMENT_BREAK = "\n#--\n"  # between top-level statements that load() may compile separately
 _SEGMENT_CHARS = 1 << 16
+_LOOP_CHARS = 1 << 14  # the longest each body (in generated code) written a second time as its own loop
 
 
 def _return(pieces: list[str]) -> list[str]:
-    code = [repr(str(p)) if isinstance(p, _Static) else p + p.where for p in pieces]
-    if not code:
+    """The lines returning the pieces' text: each expression into a local, in order, then one f-string of
+    the text and the locals (CPython builds it in one step: no tuple and no ''.join call)."""
+    if not pieces:
         return ["return ''"]
-    if len(code) == 1:
-        return [f"return {code[0]}"]
-    return ["return ''.join(("] + [_comma(p) for p in code] + ["))"]
+    if len(pieces) == 1:
+        return [f"return {_text_or_code(pieces[0])}"]
+    lines: list[str] = []
+    parts: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, _Static):
+            parts.append(repr(str(piece)))
+        else:
+            local = f"_{len(lines)}"
+            lines.append(f"{local} = {_text_or_code(piece)}")
+            parts.append(f"f'{{{local}}}'")
+    return lines + [f"return ({' '.join(parts)})"]
 
 
-def _comma(line: str) -> str:
-    """``    piece,`` keeping a line mark at the end."""
-    code, mark, where = line.rpartition(_LINE_MARK)
-    return f"    {code},{mark}{where}" if mark else f"    {line},"
+def _text_or_code(piece: str) -> str:
+    return repr(str(piece)) if isinstance(piece, _Static) else piece + piece.where
 
 
 def _assemble(statements: list[list[str]]) -> str:

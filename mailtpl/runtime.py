@@ -23,8 +23,9 @@ from types import MappingProxyType
 from .access import OPTION_NAMES as ACCESS_OPTIONS, AccessPolicy, current as current_policy, denial
 from .errors import HelperError, TemplateError, TemplateRuntimeError, UndefinedError
 from .helpers import BUILTINS
+from .helpers.each import iterate
 from .pybars_compat import Scope, strlist
-from .values import MISSING, NoFrame, get, is_callable, lookup, loose_equal, object_keys, to_str, truthy
+from .values import MISSING, NoFrame, get, is_callable, is_empty, lookup, loose_equal, object_keys, to_str, truthy
 
 Program = Callable[[object, dict, tuple, dict], str]  # (c, d, bp, P): object, not typing.Any (2 ms to import)
 
@@ -182,14 +183,17 @@ def _invoke(h, name: str, this, args: tuple, kw: dict, W):
         this = NULL_CONTEXT
     try:
         return h(this, *args, **kw)
-    except TemplateError:
-        raise
-    except HelperError as exc:
-        raise TemplateRuntimeError(str(exc), **_where(W)) from exc
-    except RecursionError:
+    except (TemplateError, RecursionError):
         raise
     except Exception as exc:
-        raise TemplateRuntimeError(f"helper {name!r} raised {type(exc).__name__}: {exc}", **_where(W)) from exc
+        raise _helper_error(name, exc, W) from exc
+
+
+def _helper_error(name: str, exc: Exception, W) -> TemplateRuntimeError:
+    """What a helper's exception becomes: a HelperError's message, else what was raised, at the call site."""
+    if isinstance(exc, HelperError):
+        return TemplateRuntimeError(str(exc), **_where(W))
+    return TemplateRuntimeError(f"helper {name!r} raised {type(exc).__name__}: {exc}", **_where(W))
 
 
 HOOKS = frozenset({"helperMissing", "blockHelperMissing"})
@@ -293,6 +297,15 @@ def _unscope(scope, frame: dict):
     return scope, frame
 
 
+def run(program: Program | None, this, frame: dict, P: dict, block_params=None) -> str:
+    """A block's program (or None: nothing) on ``this``, as ``options.fn(this)`` runs it."""
+    if program is None:
+        return ""
+    if type(this) is not dict and isinstance(this, Scope):
+        this, frame = _unscope(this, frame)
+    return program(this, frame, tuple(block_params) if block_params else (), P)
+
+
 _OPTION_KEYS = ("fn", "inverse", "hash", "data", "name", "helpers", "partials", "root")
 
 
@@ -317,12 +330,7 @@ class Options(Mapping):
         self.hash = kw
 
     def run(self, program: Program | None, this, data: dict | None = None, block_params=None) -> str:
-        if program is None:
-            return ""
-        frame = self.data if data is None else data
-        if type(this) is not dict and isinstance(this, Scope):
-            this, frame = _unscope(this, frame)
-        return program(this, frame, tuple(block_params) if block_params else (), self.partials)
+        return run(program, this, self.data if data is None else data, self.partials, block_params)
 
     def fn(self, this=None, data: dict | None = None, block_params=None) -> str:
         return self.run(self.program, this, data, block_params)
@@ -359,6 +367,43 @@ def block(H: dict, name: str, c, d: dict, P: dict, fn, inv, args: tuple, kw: dic
     if h is None:
         return _missing(H, name, c, args, kw, W)
     return _invoke(h, name, c, (Options(name, fn, inv, d, P, H, kw),) + args, kw, W)
+
+
+# Compiled {{#each x}} and {{#with x}} call these while the builtin helper is in effect (a check made once per
+# render): the builtin's work and errors without the helper lookup and the Options object.
+def each_block(value, c, d: dict, P: dict, fn: Program, inv: Program | None, W) -> str:
+    this = NULL_CONTEXT if c is None else c
+    try:
+        if type(value) is not list and is_callable(value):  # (a list is never a function: no call to ask)
+            value = value(this)
+        out = iterate(value, d, fn, P)
+        return "".join(out) if out else run(inv, this, d, P)
+    except (TemplateError, RecursionError):
+        raise
+    except Exception as exc:
+        raise _helper_error("each", exc, W) from exc
+
+
+def each_list(loop, items: list, d: dict, P: dict, W) -> str:
+    """``each_block`` for a non-empty list in a @data frame: the compiled body's own loop (codegen.each_loop)."""
+    try:
+        return "".join(loop(items, d, P))
+    except (TemplateError, RecursionError):
+        raise
+    except Exception as exc:
+        raise _helper_error("each", exc, W) from exc
+
+
+def with_block(value, c, d: dict, P: dict, fn: Program, inv: Program | None, W) -> str:
+    this = NULL_CONTEXT if c is None else c
+    try:
+        if type(value) is not dict and is_callable(value):
+            value = value(this)
+        return run(inv, this, d, P) if is_empty(value) else run(fn, value, d, P, (value,))
+    except (TemplateError, RecursionError):
+        raise
+    except Exception as exc:
+        raise _helper_error("with", exc, W) from exc
 
 
 def ablock(H: dict, name: str, c, base, d: dict, P: dict, fn, inv, W):
@@ -545,8 +590,11 @@ class Template:
         if data:
             d.update(data)
         policy = AccessPolicy.from_options(self.info.options, _access_options(access)) if access else self.info.policy
-        token = current_policy.set(policy)
-        hooks = allow_hooks.set(bool(allow_calls_to_helper_missing))
+        # Setting a context variable to the value it has already changes nothing and costs a third of a
+        # small render: set (and reset) only what differs.
+        token = current_policy.set(policy) if current_policy.get() is not policy else None
+        allow = bool(allow_calls_to_helper_missing)
+        hooks = allow_hooks.set(allow) if allow_hooks.get() is not allow else None
         try:
             return self._main(context, d, partials if partials is not None else {}, H)  # never modified
         except RecursionError:
@@ -559,8 +607,10 @@ class Template:
         except Exception as exc:  # raised by a data object (__str__, __eq__, __getitem__, a property, ...)
             raise _located(f"a value in the data raised {type(exc).__name__}: {exc}", exc) from exc
         finally:
-            current_policy.reset(token)
-            allow_hooks.reset(hooks)
+            if token is not None:
+                current_policy.reset(token)
+            if hooks is not None:
+                allow_hooks.reset(hooks)
 
     render = __call__
 

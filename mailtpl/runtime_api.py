@@ -22,9 +22,9 @@ from .helpers import BUILTINS
 from .helpers.if_ import condition
 from .runtime import (
     NULL_CONTEXT, InlinePartial, Raw, Static, Template, TemplateInfo, ablock, amb, block, btxt, call, cfind,
-    context_get, data_up, depth, lam, no_get, oget, partial, push, section, sget,
+    context_get, data_up, depth, each_block, each_list, lam, no_get, oget, partial, push, section, sget, with_block,
 )
-from .values import escape as esc, escape_html as esc_str, get, to_str as txt
+from .values import escape as esc, escape_html as esc_str, get, needs_escape, replace_escapes, to_str as txt
 
 __all__ = [
     # what a template module builds: its facts, block bodies, inline partials, the template itself
@@ -35,6 +35,8 @@ __all__ = [
     "esc", "esc_str", "txt", "btxt", "lam",
     # helpers, blocks, sections and partials
     "BUILTINS", "NULL_CONTEXT", "condition", "call", "amb", "block", "ablock", "section", "partial",
+    # shortcuts while the builtin helper is in effect, and for a str value (mailtpl 0.2)
+    "each_block", "each_list", "with_block", "needs_escape", "replace_escapes",
 ]
 
 _CACHE: OrderedDict = OrderedDict()

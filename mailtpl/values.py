@@ -29,12 +29,18 @@ class SafeString(str):
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;", "`": "&#x60;", "=": "&#x3D;"}
 _NEEDS_ESCAPE = re.compile(r"[&<>\"'`=]")
+needs_escape = _NEEDS_ESCAPE.search  # compiled {{x}} of a str: replace_escapes(x) where this finds a character
 
 
 def escape_html(s: str) -> str:
     """Escape ``& < > " ' ` =`` exactly as handlebars.js's escapeExpression."""
     if _NEEDS_ESCAPE.search(s) is None:
         return s
+    return replace_escapes(s)
+
+
+def replace_escapes(s: str) -> str:
+    """escape_html's replacements, for a string known to need some."""
     # str.replace runs in C: three times faster here than a regex substitution with a callback ("&" first)
     return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
             .replace("'", "&#x27;").replace("`", "&#x60;").replace("=", "&#x3D;"))

@@ -14,24 +14,45 @@ def each(this, options, *args, **hash):
     context = args[0]
     if is_callable(context):
         context = context(this)
-    counted = not isinstance(options.data, NoFrame)  # handlebars.js: no @data, no frame and no @index
-    data = options.frame() if counted else options.data
-    fn, out = options.fn, []
-    items = iterable_items(context) if context is not None else None
+    fn = options.fn
+    out = iterate(context, options.data, lambda item, data, block_params, _: fn(item, data, block_params))
+    return "".join(out) if out else options.inverse(this)
+
+
+def iterate(context, frame: dict, render, partials=None) -> list[str]:
+    """``render(item, data, block_params, partials)`` for each item of ``context`` (none: an empty list, and
+    ``each`` renders its inverse); ``data`` is a child of ``frame`` with @index, @key, @first and @last.
+
+    Compiled templates give it their block's body itself where ``each`` is the builtin
+    (mailtpl.runtime.each_block): one call per item.
+    """
+    if context is None:
+        return []
+    out = []
+    append = out.append
+    counted = not isinstance(frame, NoFrame)  # handlebars.js: no @data, no frame and no @index
+    data = dict(frame, _parent=frame) if counted else frame
+    items = context if type(context) is list else iterable_items(context)
     if items is not None:
         last = len(items) - 1
-        for i, item in enumerate(items):
-            if counted:
-                data.update(key=i, index=i, first=i == 0, last=i == last)
-            out.append(fn(item, data, (item, i)))
-    elif context is not None:
-        keys = object_keys(context) or ()
-        last = len(keys) - 1
-        for i, key in enumerate(keys):
-            value = lookup(context, key)
-            if counted:
-                data.update(key=key, index=i, first=i == 0, last=i == last)
-            out.append(fn(value, data, (value, key)))
-    if not out:
-        return options.inverse(this)
-    return "".join(out)
+        if not counted:
+            for i, item in enumerate(items):
+                append(render(item, data, (item, i), partials))
+            return out
+        for i, item in enumerate(items):  # item stores, not data.update(key=...): no keyword dict per item
+            data["key"] = data["index"] = i
+            data["first"] = i == 0
+            data["last"] = i == last
+            append(render(item, data, (item, i), partials))
+        return out
+    keys = object_keys(context) or ()
+    last = len(keys) - 1
+    for i, key in enumerate(keys):
+        value = lookup(context, key)
+        if counted:
+            data["key"] = key
+            data["index"] = i
+            data["first"] = i == 0
+            data["last"] = i == last
+        append(render(value, data, (value, key), partials))
+    return out
