@@ -293,7 +293,7 @@ class CodeGenerator(n.NodeVisitor):
                 yes, no = (self.inline_call(p, fn if p is stmt.program else inv) for p in (yes, no))
                 # condition()'s own first tests, inline: true, false and null data need no call
                 test = (f"((_v := {params[0]}) is True or _v is not False and _v is not None and "
-                        f"condition(_v, NULL_CONTEXT if c is None else c, {zero}))")
+                        f"if_test(_v, NULL_CONTEXT if c is None else c, {zero}, {path.parts[0]!r}, {where}))")
                 return f"(({yes} if {test} else {no}) if {builtin} else {general})"
             if _simple_id(path) and path.parts[0] in _FAST_BLOCKS and len(params) == 1 and not pairs and \
                     stmt.program is not None:

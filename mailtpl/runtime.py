@@ -23,6 +23,7 @@ from types import MappingProxyType
 from .access import OPTION_NAMES as ACCESS_OPTIONS, AccessPolicy, current as current_policy, denial
 from .errors import HelperError, TemplateError, TemplateRuntimeError, UndefinedError
 from .helpers import BUILTINS
+from .helpers.if_ import condition
 from .helpers.each import iterate
 from .pybars_compat import Scope, strlist
 from .values import MISSING, NoFrame, get, is_callable, is_empty, lookup, loose_equal, object_keys, to_str, truthy
@@ -190,10 +191,25 @@ def _invoke(h, name: str, this, args: tuple, kw: dict, W):
 
 
 def _helper_error(name: str, exc: Exception, W) -> TemplateRuntimeError:
-    """What a helper's exception becomes: a HelperError's message, else what was raised, at the call site."""
+    """What an exception from a helper's call becomes: a HelperError's message at the call site; one that rose
+    in template code the helper ran (its block) as a value in the data at the tag that read it, as the compiled
+    if/unless, which call no helper, report it; else what the helper raised, at the call site."""
     if isinstance(exc, HelperError):
         return TemplateRuntimeError(str(exc), **_where(W))
+    in_block = _located(f"a value in the data raised {type(exc).__name__}: {exc}", exc)
+    if in_block.lineno is not None:
+        return in_block
     return TemplateRuntimeError(f"helper {name!r} raised {type(exc).__name__}: {exc}", **_where(W))
+
+
+def if_test(value, this, include_zero, name: str, W) -> bool:
+    """``condition()`` for the compiled if/unless: what it raises (a data function) is what the helper raises."""
+    try:
+        return condition(value, this, include_zero)
+    except (TemplateError, RecursionError):
+        raise
+    except Exception as exc:
+        raise _helper_error(name, exc, W) from exc
 
 
 HOOKS = frozenset({"helperMissing", "blockHelperMissing"})

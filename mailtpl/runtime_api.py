@@ -22,7 +22,7 @@ from .helpers import BUILTINS
 from .helpers.if_ import condition
 from .runtime import (
     NULL_CONTEXT, InlinePartial, Raw, Static, Template, TemplateInfo, ablock, amb, block, btxt, call, cfind,
-    context_get, data_up, depth, each_block, each_list, lam, no_get, oget, partial, push, section, sget, with_block,
+    context_get, data_up, depth, each_block, each_list, if_test, lam, no_get, oget, partial, push, section, sget, with_block,
 )
 from .values import escape as esc, escape_html as esc_str, get, needs_escape, replace_escapes, to_str as txt
 
@@ -36,7 +36,7 @@ __all__ = [
     # helpers, blocks, sections and partials
     "BUILTINS", "NULL_CONTEXT", "condition", "call", "amb", "block", "ablock", "section", "partial",
     # shortcuts while the builtin helper is in effect, and for a str value (mailtpl 0.2)
-    "each_block", "each_list", "with_block", "needs_escape", "replace_escapes",
+    "each_block", "each_list", "with_block", "if_test", "needs_escape", "replace_escapes",
 ]
 
 _CACHE: OrderedDict = OrderedDict()
