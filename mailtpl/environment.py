@@ -74,7 +74,7 @@ class Environment:
         ``base_url``: ``{{baseUrl}}`` unless the data sets it, else ADMIN_WEB_URL from the process environment,
         else from the ``dotenv`` file (read once, here). ``inline_css``: True inlines at compile time where that
         is safe and per render elsewhere, "per-render" always per render, False not at all. ``options``: the
-        compile and data access options of :class:`mailtpl.compiler.CompileOptions` (``compat=True``,
+        compile and data access options of :class:`mailtpl.options.CompileOptions` (``compat=True``,
         ``allowed_proto_properties=...``)."""
         if inline_css not in (True, False, "per-render"):
             raise ValueError('inline_css must be True, False or "per-render"')
