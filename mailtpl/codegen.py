@@ -247,11 +247,11 @@ class CodeGenerator(n.NodeVisitor):
 
     def visit_Mustache(self, stmt: n.Mustache, level: int, scopes: list, pieces: list[str],
                        setup: list[str]) -> None:
-        pieces.append(_Code(self.mustache(stmt, level, scopes), self.position(stmt)))
+        pieces.append(_Code(_one_line(self.mustache(stmt, level, scopes), stmt), self.position(stmt)))
 
     def visit_Block(self, stmt: n.Block, level: int, scopes: list, pieces: list[str], setup: list[str]) -> None:
         if not stmt.decorator:  # inline partials are defined by the program they are in
-            pieces.append(_Code(self.block(stmt, level, scopes, setup), self.position(stmt)))
+            pieces.append(_Code(_one_line(self.block(stmt, level, scopes, setup), stmt), self.position(stmt)))
 
     def mustache(self, stmt: n.Mustache, level: int, scopes: list) -> str:
         """``{{value}}``; a string value (the common case) takes a short path to the output."""
@@ -486,6 +486,11 @@ def _output(value: str, escaped: bool, slow: str) -> str:
     through ``slow``, an expression that may use the value as ``_v``."""
     fast = "(replace_escapes(_v) if needs_escape(_v) else _v)" if escaped else "_v"
     return f"({fast} if type(_v := {value}) is str else str(_v) if type(_v) is int else {slow})"
+
+
+def _one_line(code: str, stmt: n.Mustache | n.Block) -> str:
+    """Code for a tag's output, checked for line breaks when flatten wrote it into an indented partial."""
+    return f"one_line({code})" if stmt.indented else code
 
 
 def _args(params: list[str]) -> str:

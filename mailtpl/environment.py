@@ -22,7 +22,7 @@ from .message import check_header
 from .options import CompileOptions
 from .placeholders import Document, NotRebuilt
 from .rendered import RenderedEmail
-from .runtime import Template
+from .runtime import LineBreak, Template
 from .text import compile_text, finish_text, html_to_text
 from .variables import Variable, analyze, sample_data
 
@@ -283,16 +283,26 @@ class Environment:
 
     def _render(self, name: str, email: CompiledEmail, data: dict) -> RenderedEmail:
         partials = email.partials  # compiled with the email: a concurrent invalidate cannot pull them away
+        html = None
+        # flattened templates (inlined, compiled_text) raise LineBreak where a value's line break would be
+        # indented by a partial written in (see mailtpl.flatten): the email is rendered with its partials
+        flat = True
         if email.inlined is not None:  # its nodes keep their files: its errors name the partial they come from
-            html, mode = email.inlined(data, helpers=self.helpers, partials=partials), "compile-time"
-        else:
+            try:
+                html, mode = email.inlined(data, helpers=self.helpers, partials=partials), "compile-time"
+            except LineBreak:
+                flat = False
+        if html is None:
             html = email.html(data, helpers=self.helpers, partials=partials)
             html, mode = (inline_css(html), "per-render") if self.inline_css else (html, "off")
         text = None
         if email.text:
             text = email.text(data, helpers=self.helpers, partials=partials)
-        elif email.compiled_text:
-            text = finish_text(email.compiled_text(data, helpers=self.helpers, partials=partials))
+        elif email.compiled_text and flat:
+            try:
+                text = finish_text(email.compiled_text(data, helpers=self.helpers, partials=partials))
+            except LineBreak:
+                pass
         if text is None:
             text = html_to_text(html)
         subject = check_header(email.subject(data, helpers=self.helpers).strip(), f"subject of {name!r}")

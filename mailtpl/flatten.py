@@ -2,7 +2,9 @@
 
 ``{{> footer}}`` and ``{{#> layout}}...{{/layout}}`` with a fixed name and no
 arguments are replaced by the partial's own AST (indentation of standalone
-partials applied to its text), so the whole email can be seen, and CSS-inlined,
+partials applied to its text; its tags marked ``indented``, as a line break in
+their output would need indenting per render: see :func:`_indented`), so the
+whole email can be seen, and CSS-inlined,
 as one HTML document at compile time. The flattened AST, compiled with the
 compile options, renders what the email renders with them (its partials compiled
 with them too). Anything whose output could differ once written in place raises
@@ -165,7 +167,9 @@ def _indented(body: list, indent: str, what: str) -> list:
     """Indent every line of a partial's output, as the runtime does for a standalone partial.
 
     Text is indented at the start and after each newline, except a newline that ends the
-    partial's output. Values rendered into the partial are assumed to hold no newline.
+    partial's output. The tags are marked ``indented``: a line break in what one renders
+    (a value's, a helper's) would start a line the runtime indents, so it stops the render
+    (see runtime.LineBreak) and the email is rendered with its partials.
     """
     if any(not isinstance(stmt, (n.Content, n.Comment, n.Mustache)) and _has_newline(stmt) for stmt in body):
         raise NotFlat(f"{what} is indented and contains blocks with line breaks")
@@ -194,7 +198,7 @@ def _indented(body: list, indent: str, what: str) -> list:
                 out.append(n.Content(line=stmt.line, column=stmt.column, file=stmt.file, value=indent,
                                      original=indent))
                 last_line = stmt
-            out.append(stmt)
+            out.append(dataclasses.replace(stmt, indented=True))
             at_line_start = False
     if last_line is not None:  # the runtime does not indent an empty last line
         raise NotFlat(f"{what} is indented and ends with a line that only the tag at {_where(last_line)} "

@@ -133,6 +133,7 @@ class Mustache(Node):
     hash: Hash | None
     escaped: bool
     strip: Strip
+    indented: bool = False  # see Block.indented
 
     def children(self) -> Iterator[Node]:
         return _call_children(self.path, self.params, self.hash)
@@ -150,6 +151,9 @@ class Block(Node):
     close_strip: Strip = field(default_factory=Strip)
     decorator: bool = False  # {{#*inline "name"}}
     raw: bool = False  # {{{{raw}}}}...{{{{/raw}}}}: the body is text, and pybars3 hands it to the helper as a str
+    # written into an indented partial by mailtpl.flatten, which indents text only: a line break in its output
+    # stops the render (runtime.one_line), as the runtime would indent the line it starts
+    indented: bool = False
 
     def children(self) -> Iterator[Node]:
         yield from _call_children(self.path, self.params, self.hash)

@@ -143,6 +143,20 @@ def btxt(value) -> str:
     return to_str(value)
 
 
+class LineBreak(BaseException):
+    """A line break in the output of a tag that :mod:`mailtpl.flatten` wrote into an indented partial: the
+    runtime indents the line it starts, the flattened email cannot. Caught by the Environment, which renders
+    that email with its partials instead. A BaseException, as asyncio's CancelledError: the ``except
+    Exception`` of the runtime and of helpers lets it through."""
+
+
+def one_line(text: str) -> str:
+    """The output of a tag marked ``indented`` (see :class:`LineBreak`)."""
+    if "\n" in text:
+        raise LineBreak
+    return text
+
+
 def context_get(c):
     """``cg(key)`` for a context that is not a dict (a list, an object, a pybars3 Scope)."""
     return functools.partial(get, c)

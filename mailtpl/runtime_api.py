@@ -22,7 +22,8 @@ from .helpers import BUILTINS
 from .helpers.if_ import condition
 from .runtime import (
     NULL_CONTEXT, InlinePartial, Raw, Static, Template, TemplateInfo, ablock, amb, block, btxt, call, cfind,
-    context_get, data_up, depth, each_block, each_list, if_test, lam, no_get, oget, partial, push, section, sget, with_block,
+    context_get, data_up, depth, each_block, each_list, if_test, lam, no_get, oget, one_line, partial, push, section,
+    sget, with_block,
 )
 from .values import escape as esc, escape_html as esc_str, get, needs_escape, replace_escapes, to_str as txt
 
@@ -37,6 +38,8 @@ __all__ = [
     "BUILTINS", "NULL_CONTEXT", "condition", "call", "amb", "block", "ablock", "section", "partial",
     # shortcuts while the builtin helper is in effect, and for a str value (mailtpl 0.2)
     "each_block", "each_list", "with_block", "if_test", "needs_escape", "replace_escapes",
+    # the output of a tag written into an indented partial at compile time (mailtpl 0.2)
+    "one_line",
 ]
 
 _CACHE: OrderedDict = OrderedDict()
