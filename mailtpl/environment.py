@@ -326,4 +326,3 @@ def _static_partial_names(program: n.Program) -> Iterable[str]:
     for node in n.walk(program):
         if isinstance(node, (n.Partial, n.PartialBlock)) and not isinstance(node.name, n.SubExpr):
             yield node.name.original
-
