@@ -6,6 +6,7 @@ changed partial). :meth:`Environment.render` is the one place that decides ``{{b
 """
 from __future__ import annotations
 
+import copy
 import importlib
 import os
 import threading
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from . import nodes as n
 from .compiler import Compiler
+from .envfile import read_dotenv
 from .errors import DataError, TemplateError, UndefinedError
 from .flatten import NotFlat, flatten
 from .inline import CssError, MarkupError, NotStatic, check_structure, compile_time, inline_css
@@ -56,6 +58,7 @@ class EmailInfo:
 
 
 HELPER_PACKS = ("standard", "sendgrid")
+SET_ADMIN_URL = "set ADMIN_WEB_URL (or Environment(base_url=...)) to the admin web address"
 
 
 def helper_pack(name: str) -> dict:
@@ -82,15 +85,32 @@ class Environment:
         self.strict = strict
         self.options = CompileOptions(strict=strict, **options)
         self.base_url = base_url
-        self._dotenv_admin_url = _dotenv_value(dotenv, "ADMIN_WEB_URL")
+        self._dotenv_admin_url = read_dotenv(dotenv, ["ADMIN_WEB_URL"]).get("ADMIN_WEB_URL") or None
         self.inline_css = inline_css
         self.helpers = helper_pack(helpers) if isinstance(helpers, str) else dict(helpers or {})
-        self._compiler = Compiler()
+        self._start(Compiler())
+
+    def _start(self, compiler: Compiler) -> None:
+        """An empty compile cache filled by ``compiler``."""
+        self._compiler = compiler
         self._lock = threading.RLock()
         self._emails: dict[str, CompiledEmail] = {}
         self._partials: dict[str, Template] = {}
         self._asts: dict[str, n.Program] = {}
         self._variables: dict[str, tuple[Variable, ...]] = {}
+
+    @property
+    def compiler(self) -> Compiler:
+        """What parses and compiles this environment's templates."""
+        return self._compiler
+
+    def with_compiler(self, compiler: Compiler) -> Environment:
+        """An environment with every setting of this one (loader, options, helpers, base_url, the .env file's
+        ADMIN_WEB_URL as read here) whose templates ``compiler`` parses and compiles, in a cache of its own
+        (the linter's tracer marks each element with its template place this way)."""
+        variant = copy.copy(self)  # every attribute: a setting added later cannot be left behind
+        variant._start(compiler)
+        return variant
 
     def names(self) -> list[str]:
         """The emails in the folder."""
@@ -242,10 +262,13 @@ class Environment:
         return sample_data(self.variables(name), base_url=self.loader.preview_base_url, skip=["baseUrl"])
 
     # -- rendering -------------------------------------------------------------------------------
-    def admin_url(self) -> str | None:
+    def admin_url(self, *, required: bool = False) -> str | None:
         """The admin web address links point to: ``base_url``, else ADMIN_WEB_URL (the process environment,
-        then the .env file)."""
-        return self.base_url or os.environ.get("ADMIN_WEB_URL") or self._dotenv_admin_url
+        then the .env file); None when none is set, or with ``required`` a ValueError saying what to set."""
+        url = self.base_url or os.environ.get("ADMIN_WEB_URL") or self._dotenv_admin_url
+        if url is None and required:
+            raise ValueError(f"no admin web address for the links: {SET_ADMIN_URL}")
+        return url
 
     def _context(self, name: str, context: Mapping | None, fixture: str | None, preview: bool,
                  base_url: str | None) -> dict:
@@ -278,7 +301,7 @@ class Environment:
             return self._render(name, email, data)
         except UndefinedError as exc:
             if exc.path == "baseUrl" or exc.path.startswith("baseUrl."):
-                exc.message += " - set ADMIN_WEB_URL (or Environment(base_url=...)) to the admin web address"
+                exc.message += f" - {SET_ADMIN_URL}"
             raise
 
     def _render(self, name: str, email: CompiledEmail, data: dict) -> RenderedEmail:
@@ -313,16 +336,3 @@ def _static_partial_names(program: n.Program) -> Iterable[str]:
     for node in n.walk(program):
         if isinstance(node, (n.Partial, n.PartialBlock)) and not isinstance(node.name, n.SubExpr):
             yield node.name.original
-
-
-def _dotenv_value(dotenv: str | os.PathLike | None, key: str) -> str | None:
-    """``key`` of a .env file (None without the file or the key); python-dotenv loads only when there is one."""
-    if dotenv is None or not os.path.isfile(dotenv):
-        return None
-    from dotenv import dotenv_values
-
-    try:
-        return dotenv_values(dotenv).get(key) or None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); mailtpl reads {key} from it",
-                        name=os.fspath(dotenv)) from None

@@ -56,6 +56,8 @@ class Recorder:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.commands: list[str] = []
         self.encrypted: list[bool] = []  # per message accepted: whether its session was TLS (from connect or STARTTLS)
+        self.in_transaction: set = set()  # sessions between MAIL FROM and the end of DATA (not the readiness probe)
+        self.most_in_transaction = 0  # the most such sessions at once: how many connections sent in parallel
 
     def _next(self, stage: str) -> str | None:
         queue = self.script.get(stage)
@@ -74,6 +76,8 @@ class Recorder:
         if reply:
             return reply
         envelope.mail_from = address
+        self.in_transaction.add(session)
+        self.most_in_transaction = max(self.most_in_transaction, len(self.in_transaction))
         return "250 OK"
 
     async def handle_RSET(self, server, session, envelope):
@@ -89,6 +93,7 @@ class Recorder:
 
     async def handle_DATA(self, server, session, envelope):
         self.commands.append("DATA")
+        self.in_transaction.discard(session)  # each test transaction reaches DATA (its RCPT are accepted)
         reply = self._next("DATA")
         if reply == "DROP":
             server.transport.close()

@@ -232,6 +232,27 @@ def test_the_traced_render_has_the_environments_compile_and_access_options(tmp_p
     assert unmarked(traced_environment(env).render("e", data).html) == rendered
 
 
+
+def test_lint_checks_the_email_the_environment_renders_with_its_dotenv_admin_web_url(tmp_path, monkeypatch):
+    """{{baseUrl}} from the .env file's ADMIN_WEB_URL is the real address: the traced render is the email as
+    sent, whose http links are flagged (only preview_base_url and Linter(base_url=...) are stand-ins)."""
+    monkeypatch.delenv("ADMIN_WEB_URL", raising=False)
+    html = CLEAN.replace("https://abc.io/x", "{{baseUrl}}/x")
+    root = folder(tmp_path, html)
+    dotenv = tmp_path / "cfg" / "env"
+    dotenv.parent.mkdir()
+    dotenv.write_text("ADMIN_WEB_URL=http://admin.abc.io\n", encoding="utf-8")
+    env = Environment(root, dotenv=dotenv)
+    rendered = env.render("mail", fixture="default", preview=True).html
+    assert 'href="http://admin.abc.io/x"' in rendered
+    assert unmarked(traced_environment(env).render("mail", fixture="default", preview=True).html) == rendered
+    report = Linter(env).lint("mail")
+    assert own_rules(report) == {"link-http"}
+    assert [f.message for f in report.active if f.rule == "link-http"] == [
+        'link "the news" uses http: http://admin.abc.io/x']
+    assert own_rules(Linter(env, base_url="https://feedback.example.com").lint("mail")) == set()
+
+
 def test_clients_option_narrows_the_findings(tmp_path):
     html = CLEAN.replace("logo.png", "logo.svg")
     only_apple = lint(tmp_path / "a", html, clients=["apple-mail"])

@@ -8,6 +8,8 @@ from click.testing import CliRunner
 
 from mailtpl import reset_password_link
 from mailtpl.cli import main
+from mailtpl.environment import SET_ADMIN_URL, Environment
+from mailtpl.errors import UndefinedError
 from mailtpl.message import build_message
 from mailtpl.smtp import (ConfigError, Mailer, SmtpAuthError, SmtpConfig, SmtpConnectError, SmtpConnectionLost,
                           SmtpGreetingError, SmtpInsecureAuthError, SmtpRecipientsRefused, SmtpSenderRejected,
@@ -53,6 +55,28 @@ def test_config_reads_dotenv_and_the_environment_wins(tmp_path):
     assert "SG.secret" not in repr(config) and "SG.secret" not in str(config)
     assert not SmtpConfig.from_env({"SMTP_HOST": "h.io", "SMTP_PORT": "25", "SMTP_SENDER": "a@b.io",
                                     "SMTP_USERNAME": "only-user"}, dotenv=None).auth
+
+
+
+def test_a_dotenv_that_is_not_text_is_a_config_error_naming_it(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_bytes(b"SMTP_HOST=smtp.example.org\nSMTP_SENDER=caf\xe9@example.org\n")  # Latin-1, not UTF-8
+    with pytest.raises(ConfigError) as info:
+        SmtpConfig.from_env({}, dotenv=dotenv)
+    assert list(info.value.problems) == [str(dotenv)]
+    assert info.value.problems[str(dotenv)].startswith("not UTF-8 text (invalid continuation byte at byte 42)")
+
+
+def test_links_without_an_admin_address_say_what_to_set_as_the_render_does(monkeypatch):
+    monkeypatch.delenv("ADMIN_WEB_URL", raising=False)
+    templates = Environment(ROOT / "templates", dotenv=None)
+    m = Mailer(templates, SmtpConfig.from_env({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": "9", "SMTP_SENDER": SENDER},
+                                              dotenv=None))
+    with pytest.raises(ValueError) as sending:
+        m.send_reset_password("ada@example.com", "c0de")  # before any connection: the link needs the address
+    with pytest.raises(UndefinedError) as rendering:
+        templates.render("verification", {"code": "1"})
+    assert str(sending.value).endswith(SET_ADMIN_URL) and rendering.value.message.endswith(SET_ADMIN_URL)
 
 
 # -- sending --------------------------------------------------------------------------------------

@@ -50,7 +50,8 @@ class Linter:
                  base_url: str | None = None) -> None:
         """``base_url``: what ``{{baseUrl}}`` is in the renders linted (default: as a preview renders it, see
         :meth:`Environment.render`); addresses under it (default: under the folder's preview_base_url) stand
-        for the email's real base URL and are not flagged as local or http."""
+        for the email's real base URL and are not flagged as local or http. The environment's own address
+        (``Environment(base_url=...)``, ADMIN_WEB_URL) is the real one: links under it are checked as sent."""
         self.env = env
         self._render_base_url = base_url
         self.base_url = base_url or env.loader.preview_base_url

@@ -1,6 +1,7 @@
 """Render an email with the template place of every element attached.
 
-A second :class:`~mailtpl.environment.Environment` on the same folder parses
+A second :class:`~mailtpl.environment.Environment` with every setting of the first
+(:meth:`~mailtpl.environment.Environment.with_compiler`) parses
 each HTML template (email, layouts, partials) as usual, then writes
 ``data-mtpl-src="N"`` into every start tag of its text, where N indexes the
 (file, line, column) of that tag's ``<``. Rendering and inlining (at compile time
@@ -90,18 +91,15 @@ class Traced:
 
 
 def traced_environment(env: Environment) -> Environment:
-    """An environment like ``env`` whose HTML templates mark their elements."""
-    tracer = Environment(env.loader, base_url=env.base_url, helpers=env.helpers, inline_css=env.inline_css,
-                         **{**env.options.as_dict(), "strict": env.strict})
-    tracer._compiler = _TracingCompiler()
-    return tracer
+    """An environment like ``env`` (every setting) whose HTML templates mark their elements."""
+    return env.with_compiler(_TracingCompiler())
 
 
 def trace(env: Environment, tracer: Environment, name: str, context=None, **render_options) -> Traced:
     """The email as :meth:`Environment.render` gives it with ``render_options``, and traced."""
     rendered = env.render(name, context, **render_options)
     marked = tracer.render(name, context, **render_options).html
-    return Traced(rendered, parse(marked), tracer._compiler.origins, f"{name}.hbs")
+    return Traced(rendered, parse(marked), tracer.compiler.origins, f"{name}.hbs")
 
 
 def finished(email: RenderedEmail, *, read: bool = True) -> Traced:

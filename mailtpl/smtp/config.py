@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from dotenv import dotenv_values
-
+from ..envfile import read_dotenv
+from ..errors import DataError
 from ..message import check_address
 from .dkim import check_dkim_settings
 
@@ -179,9 +179,10 @@ def sender_from_env(environ: Mapping[str, str] | None = None, dotenv: str | os.P
 
 def _read(environ: Mapping[str, str] | None, dotenv: str | os.PathLike | None) -> dict[str, str | None]:
     """The settings of ``environ`` (default: the process environment) over those of a ``.env`` file."""
-    values: dict[str, str | None] = {}
-    if dotenv is not None and Path(dotenv).is_file():
-        values.update({k: v for k, v in dotenv_values(dotenv).items() if k in SETTINGS})
+    try:
+        values = read_dotenv(dotenv, SETTINGS)
+    except DataError as exc:
+        raise ConfigError({exc.name: exc.message}) from None
     env = os.environ if environ is None else environ
     values.update({k: env[k] for k in SETTINGS if k in env})
     return values

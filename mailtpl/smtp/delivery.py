@@ -247,10 +247,7 @@ class BaseMailer:
         return self.send("invitation", email, {"link": invitation_link(self._base_url(), code, email)})
 
     def _base_url(self) -> str:
-        base = self._templates().admin_url()
-        if not base:
-            raise ValueError("links need the admin web address: set ADMIN_WEB_URL (or Environment(base_url=...))")
-        return base
+        return self._templates().admin_url(required=True)
 
     # -- render -> message ------------------------------------------------------------------------
     def _templates(self) -> Environment:
