@@ -248,6 +248,9 @@ def compose(rendered: RenderedEmail, *, to: str | Address | Iterable[str | Addre
 
     ``to`` and ``reply_to`` take addresses with or without a display name (:func:`check_mailbox`);
     ``Composed.recipients`` are the bare addresses, IDNA-encoded, for RCPT TO."""
+    for part in ("subject", "html", "text"):
+        if not isinstance(getattr(rendered, part), str):
+            raise TypeError(f"RenderedEmail.{part} must be a str, got {type(getattr(rendered, part)).__name__}")
     sender = check_address(sender, "sender (SMTP_SENDER)")
     recipients = _mailboxes(to, "to")
     message_id = check_header(message_id, "Message-ID") if message_id else email.utils.make_msgid(

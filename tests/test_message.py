@@ -363,3 +363,12 @@ def test_mailbox_forms(to, name, address):
 def test_extra_headers_that_are_not_a_mapping_are_a_header_error(headers):
     with pytest.raises(HeaderError, match=r"headers must be a mapping of name to value \(like "):
         wire_of(headers=headers)
+
+
+@pytest.mark.parametrize("part", ["subject", "html", "text"])
+def test_a_rendered_email_missing_a_part_is_a_type_error_naming_it(part):
+    from mailtpl.message import compose
+    from mailtpl.rendered import RenderedEmail
+    fields = {"name": "x", "subject": "S", "html": "<p>h</p>", "text": "h", part: None}
+    with pytest.raises(TypeError, match=rf"RenderedEmail\.{part} must be a str, got NoneType"):
+        compose(RenderedEmail(**fields), to="a@example.com", sender="b@example.com")
