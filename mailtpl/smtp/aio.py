@@ -32,10 +32,10 @@ from ..environment import Environment
 from ..rendered import RenderedEmail
 from .config import SmtpConfig
 from .delivery import Attempts, BaseMailer, Outgoing, Reply, Retry, SendResult, lost
-from .errors import (SmtpAuthError, SmtpConnectError, SmtpError, SmtpGreetingError, SmtpInsecureAuthError,
+from .errors import (SmtpAuthError, SmtpConnectError, SmtpError, SmtpGreetingError,
                      SmtpStartTlsError, SmtpTlsError, SmtpTlsRequiredError, text_of)
 from .pool import needs_reset, survives
-from .transport import (address, is_loopback, log_command, log_reply, login_failed, plaintext_warning, speaks_tls,
+from .transport import (address, insecure_auth, log_command, log_reply, login_failed, plaintext_warning, speaks_tls,
                         tls_context)
 
 logger = logging.getLogger("mailtpl")
@@ -188,8 +188,9 @@ async def _starttls(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str) -> No
 
 
 async def _login(smtp: aiosmtplib.SMTP, config: SmtpConfig, where: str, encrypted: bool) -> None:
-    if not encrypted and not is_loopback(config.host):
-        raise SmtpInsecureAuthError(f"will not send SMTP_USERNAME/SMTP_PASSWORD unencrypted to {config.host}")
+    refusal = insecure_auth(config, encrypted)
+    if refusal is not None:
+        raise refusal
     try:
         async with asyncio.timeout(config.timeout):
             await smtp.login(config.username, config.password)

@@ -236,6 +236,13 @@ def tls_context(config: SmtpConfig) -> ssl.SSLContext:
     return context
 
 
+def insecure_auth(config: SmtpConfig, encrypted: bool) -> SmtpInsecureAuthError | None:
+    """The refusal to log in over an unencrypted session with a host that is not loopback; None to go on."""
+    if encrypted or is_loopback(config.host):
+        return None
+    return SmtpInsecureAuthError(f"will not send SMTP_USERNAME/SMTP_PASSWORD unencrypted to {config.host}")
+
+
 def is_loopback(host: str) -> bool:
     """localhost or a loopback address literal (names are not resolved: they could point anywhere)."""
     if host.rstrip(".").lower() == "localhost":
@@ -405,9 +412,10 @@ def _session(smtp: smtplib.SMTP, config: SmtpConfig, report: Report, skip_startt
                                        f"and SMTP_REQUIRE_TLS=true")
         warning = plaintext_warning(config, starttls_failed=skip_starttls)
     if config.auth:
-        if not encrypted and not is_loopback(config.host):
+        refusal = insecure_auth(config, encrypted)
+        if refusal is not None:
             report("AUTH", False, "refused to send credentials unencrypted")
-            raise SmtpInsecureAuthError(f"will not send SMTP_USERNAME/SMTP_PASSWORD unencrypted to {config.host}")
+            raise refusal
         try:
             smtp.login(config.username, config.password)
         except smtplib.SMTPAuthenticationError as exc:
@@ -421,5 +429,5 @@ def _session(smtp: smtplib.SMTP, config: SmtpConfig, report: Report, skip_startt
     return Connection(smtp, encrypted, config, warning)
 
 
-__all__ = ["Connection", "open_connection", "tls_context", "is_loopback", "plaintext_warning", "speaks_tls",
+__all__ = ["Connection", "open_connection", "tls_context", "is_loopback", "insecure_auth", "plaintext_warning", "speaks_tls",
            "ExchangeTimeout", "SmtpError"]
